@@ -1,0 +1,3 @@
+from drama.cli import main
+
+raise SystemExit(main())
