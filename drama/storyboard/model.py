@@ -1,0 +1,73 @@
+"""The storyboard: what each shot shows, for how long, and the prompt that asks an engine for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from drama.screenplay.model import TimeOfDay, TransitionKind
+from drama.storyboard.vocabulary import Angle, Move, ShotSize
+
+ShotKind = Literal["establishing", "dialogue", "reaction", "action", "insert", "title_card"]
+
+
+class ShotCharacter(BaseModel):
+    """A character on screen: who, from which reference images, and where they stand."""
+
+    name: str  # the cast's canonical name
+    reference_images: list[Path] = Field(default_factory=list)  # absolute paths
+    x: float = Field(0.5, ge=0.0, le=1.0)  # horizontal position in frame, 0 = left edge
+    facing: Literal["left", "right", "front", "away"] = "front"
+    speaking: bool = False
+    foreground: bool = False  # the near shoulder of an over-the-shoulder shot
+
+
+class Shot(BaseModel):
+    id: str  # stable: derived from the content it shows, not its position (see storyboard.ids)
+    index: int = Field(ge=0)  # order in the episode
+    kind: ShotKind
+    scene: str  # scene number as written (1-1, 12A) or its ordinal
+    scene_heading: str = ""
+    location: str = ""
+    interior: bool = True
+    time_of_day: TimeOfDay = "unknown"
+    size: ShotSize
+    angle: Angle = Angle.EYE
+    move: Move = Move.STATIC
+    move_direction: Literal[-1, 1] = 1  # see engine.api.CameraMove
+    move_strength: float = Field(1.0, ge=0.0, le=3.0)
+    duration: float = Field(gt=0)  # seconds; reading-speed estimate until voices exist
+    characters: list[ShotCharacter] = Field(default_factory=list)
+    speaker: str | None = None  # canonical cast name of who speaks in this shot
+    text: str | None = None  # the line spoken (dialogue) or shown (title card)
+    parenthetical: str | None = None
+    voiceover: bool = False
+    action: str | None = None  # the action this shot shows
+    prompt: str = ""
+    negative_prompt: str = ""
+    transition_in: TransitionKind = "cut"
+    source_file: Path | None = None
+    source_lines: list[int] = Field(default_factory=list)
+    direction: str | None = None  # the explicit script direction that overrode the rules, if any
+
+
+class Storyboard(BaseModel):
+    project: str
+    episode: str  # episode id, e.g. "ep01"
+    title: str | None = None
+    width: int
+    height: int
+    fps: float
+    shots: list[Shot] = Field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        return sum(shot.duration for shot in self.shots)
+
+    def shot(self, shot_id: str) -> Shot:
+        for shot in self.shots:
+            if shot.id == shot_id:
+                return shot
+        raise KeyError(shot_id)
