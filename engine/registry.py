@@ -12,6 +12,7 @@ from engine.api import Engine
 
 BUILTIN_ENGINES: dict[str, str] = {
     "previz": "engine.previz:PrevizEngine",
+    "wan": "engine.open_weights.wan:WanEngine",
 }
 
 _registered: dict[str, type[Engine]] = {}
