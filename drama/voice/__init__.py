@@ -1,0 +1,8 @@
+"""Voice: every line spoken in its character's voice (edge-tts online, eSpeak NG offline); the audio's
+length sets the shot durations (`apply_timing`)."""
+
+from drama.voice.model import VoiceLine, WordTiming
+from drama.voice.speak import Speaker, speak_storyboard
+from drama.voice.timing import apply_timing
+
+__all__ = ["Speaker", "VoiceLine", "WordTiming", "apply_timing", "speak_storyboard"]

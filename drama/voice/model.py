@@ -1,0 +1,57 @@
+"""What the voice stage hands to the edit: one spoken line per shot, its audio file and word timings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Backend = Literal["edge", "offline"]
+
+SAMPLE_RATE = 48_000  # every line's WAV: mono, 16-bit, the edit's mixing rate
+
+
+class WordTiming(BaseModel):
+    text: str
+    start: float = Field(ge=0)  # seconds from the line's first sample
+    end: float = Field(ge=0)
+
+
+class VoiceLine(BaseModel):
+    shot_id: str
+    speaker: str | None  # canonical cast name; None for the narrator
+    text: str  # what was spoken (parentheticals removed)
+    audio: Path  # WAV mono 48 kHz; the first sample is speech (leading silence trimmed)
+    duration: float = Field(gt=0)
+    words: list[WordTiming] = Field(default_factory=list)
+    backend: Backend
+    voice: str  # the edge voice name or the eSpeak voice (e.g. cmn+f3)
+    timing: Literal["backend", "estimated"] = "backend"  # word times from the TTS, or spread by character count
+
+
+class VoiceSpec(BaseModel):
+    """Everything that decides how a line sounds, for either backend; part of the cache key."""
+
+    model_config = ConfigDict(frozen=True)
+
+    edge_voice: str  # zh-CN-XiaoxiaoNeural
+    rate: str = "+0%"  # edge-tts prosody strings, as in cast.toml
+    pitch: str = "+0Hz"
+    volume: str = "+0%"
+    espeak_voice: str  # cmn+f3: language + variant
+    espeak_rate: int = Field(175, ge=80, le=450)  # words per minute
+    espeak_pitch: int = Field(50, ge=0, le=100)
+    espeak_volume: int = Field(100, ge=0, le=200)
+
+    def name(self, backend: Backend) -> str:
+        return self.edge_voice if backend == "edge" else self.espeak_voice
+
+
+class LineRequest(BaseModel):
+    """A line to speak: which shot, who, what, in which voice."""
+
+    shot_id: str
+    speaker: str | None
+    text: str
+    spec: VoiceSpec
