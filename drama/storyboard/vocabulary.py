@@ -30,6 +30,11 @@ class _Vocabulary(str, Enum):
     def zh(self) -> str:
         return _ZH[self.value]
 
+    @property
+    def en(self) -> str:
+        """The plain English name, as prompts spell it."""
+        return _EN[self.value]
+
 
 def _normalise(text: str) -> str:
     return re.sub(r"[\s_\-.]+", "", text.strip().lower())
@@ -73,6 +78,15 @@ _ZH = {
     "eye": "平视", "high": "俯拍", "low": "仰拍", "overhead": "顶拍", "dutch": "斜角",
     "static": "固定", "pan": "摇", "tilt": "俯仰摇", "dolly_in": "推", "dolly_out": "拉", "truck": "移",
     "follow": "跟", "crane": "升降", "zoom": "变焦", "orbit": "环绕", "handheld": "手持",
+}
+
+_EN = {
+    "EWS": "extreme wide shot", "WS": "wide shot", "FS": "full shot", "MS": "medium shot",
+    "MCU": "medium close-up", "CU": "close-up", "ECU": "extreme close-up", "OTS": "over-the-shoulder shot",
+    "eye": "eye-level", "high": "high angle", "low": "low angle", "overhead": "overhead top-down", "dutch": "dutch angle",
+    "static": "static camera", "pan": "pan", "tilt": "tilt", "dolly_in": "slow dolly in", "dolly_out": "dolly out",
+    "truck": "lateral tracking shot", "follow": "follow shot", "crane": "crane shot", "zoom": "zoom",
+    "orbit": "orbiting camera", "handheld": "handheld camera",
 }
 
 _ALIASES: dict[str, tuple[str, ...]] = {

@@ -1,0 +1,44 @@
+"""Screenplay → storyboard: the shots of an episode, with stable ids and prompts.
+
+`plan()` is the pure core; `plan_episode()` and `episode_ids()` read the project's screenplays.
+"""
+
+from __future__ import annotations
+
+
+from drama.errors import DramaError, did_you_mean
+from drama.project import Project
+from drama.screenplay.model import Script
+from drama.storyboard.model import Shot, ShotCharacter, Storyboard
+from drama.storyboard.planner import episode_id, plan
+from drama.storyboard.vocabulary import Angle, Move, ShotSize
+
+__all__ = ["Angle", "Move", "Shot", "ShotCharacter", "ShotSize", "Storyboard", "episode_ids", "plan", "plan_episode"]
+
+
+def _scripts(project: Project) -> list[Script]:
+    from drama.screenplay import parse_file
+
+    return [parse_file(path) for path in project.screenplay_files()]
+
+
+def _episodes(project: Project) -> dict[str, tuple[Script, int]]:
+    return {episode_id(script, index): (script, index) for script in _scripts(project) for index in range(len(script.episodes))}
+
+
+def episode_ids(project: Project) -> list[str]:
+    """Every episode of the project in file order: "<stem>" or "<stem>-<n>" for files holding several."""
+    return list(_episodes(project))
+
+
+def plan_episode(project: Project, episode_id: str) -> Storyboard:
+    """Parse the project's screenplays and plan one episode of them."""
+    episodes = _episodes(project)
+    if episode_id not in episodes:
+        if not episodes:
+            raise DramaError("no screenplays found", path=project.episodes_dir,
+                             hint="put an episode in episodes/ (ep01.txt or ep01.fountain)")
+        raise DramaError(f"no episode {episode_id!r}", path=project.episodes_dir,
+                         hint=did_you_mean(episode_id, episodes) or f"episodes: {', '.join(episodes)}")
+    script, index = episodes[episode_id]
+    return plan(script, index, project)
