@@ -1,0 +1,152 @@
+"""`drama render`, `drama pick`, `drama status`: draw candidates, choose among them, see where each shot stands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from drama.cli import console, err_console
+from drama.errors import DramaError, did_you_mean
+from drama.project import Project
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    render = subparsers.add_parser("render", help="render candidate draws of every shot (only what is missing)")
+    render.add_argument("project", type=Path)
+    render.add_argument("episode", nargs="?", help="episode id (default: every episode)")
+    render.add_argument("--draws", type=int, help="draws per shot (default: [render] draws in drama.toml)")
+    render.add_argument("--shots", help="comma-separated shot ids to render (default: all)")
+    render.add_argument("--engine", help="video engine (default: [render] engine in drama.toml)")
+    render.set_defaults(handler=render_command)
+
+    pick = subparsers.add_parser("pick", help="choose the candidate used for a shot ('auto' = best score)")
+    pick.add_argument("project", type=Path)
+    pick.add_argument("shot")
+    pick.add_argument("candidate", help="candidate id (or a unique prefix of at least 4 characters), or 'auto'")
+    pick.set_defaults(handler=pick_command)
+
+    status = subparsers.add_parser("status", help="per shot: draws, pick, best score, stale")
+    status.add_argument("project", type=Path)
+    status.add_argument("episode", nargs="?", help="episode id (default: every episode)")
+    status.add_argument("--engine", help="video engine the cache keys are computed for (default: drama.toml)")
+    status.add_argument("--json", action="store_true", help="machine-readable, with picks and overrides")
+    status.set_defaults(handler=status_command)
+
+
+def _episodes(project: Project, episode: str | None) -> list[str]:
+    from drama.storyboard import episode_ids
+
+    known = episode_ids(project)
+    if episode is None:
+        if not known:
+            raise DramaError("the project has no episodes", path=project.episodes_dir,
+                             hint="add a screenplay file to episodes/")
+        return known
+    if episode not in known:
+        raise DramaError(f"no episode {episode!r}", path=project.episodes_dir,
+                         hint=did_you_mean(episode, known) or f"episodes: {', '.join(known)}")
+    return [episode]
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+def render_command(args: argparse.Namespace) -> int:
+    from drama.pipeline import prepare_episode
+    from drama.render import render_shots
+
+    if args.draws is not None and args.draws < 1:
+        raise DramaError("--draws must be at least 1")
+    project = Project.load(args.project)
+    shot_ids = [s.strip() for s in args.shots.split(",") if s.strip()] if args.shots else None
+    failed = 0
+    for episode in _episodes(project, args.episode):
+        storyboard = prepare_episode(project, episode).storyboard
+        with _progress() as progress:
+            report = render_shots(project, storyboard, draws=args.draws, shot_ids=shot_ids, engine=args.engine,
+                                  progress=progress)
+        table = Table(title=f"{episode}: {report.count('rendered')} rendered, {report.count('cached')} cached, "
+                            f"{len(report.failed)} failed in {report.seconds:.1f}s ({report.engine})")
+        for column in ("shot", "draws", "rendered", "cached", "failed", "best score", "time"):
+            table.add_column(column, justify="left" if column == "shot" else "right")
+        for shot_id in dict.fromkeys(r.shot_id for r in report.results):
+            rows = [r for r in report.results if r.shot_id == shot_id]
+            scores = [r.score for r in rows if r.score is not None]
+            table.add_row(shot_id, str(len(rows)), *(str(sum(r.status == s for r in rows))
+                                                     for s in ("rendered", "cached", "failed")),
+                          f"{max(scores):.3f}" if scores else "-", f"{sum(r.seconds for r in rows):.1f}s")
+        console.print(table)
+        for result in report.failed:
+            err_console.print(f"[red]failed[/] shot {result.shot_id} draw {result.draw} (seed {result.seed}): "
+                              f"{escape(result.error or '')}", highlight=False)
+        failed += len(report.failed)
+    if failed:
+        err_console.print(f"[bold red]{failed} draw(s) failed[/]; the others are saved. Fix the cause and run again "
+                          "to render only what is missing.")
+        return 1
+    return 0
+
+
+def pick_command(args: argparse.Namespace) -> int:
+    from drama.render import StateStore
+
+    project = Project.load(args.project)
+    with StateStore(project) as store:
+        if args.candidate == "auto":
+            if args.shot not in store.shot_ids():
+                raise DramaError(f"no candidates for shot {args.shot!r}",
+                                 hint=did_you_mean(args.shot, store.shot_ids()) or "render it first")
+            store.unpick(args.shot)
+            chosen = store.pick_for(args.shot)
+            console.print(f"{args.shot}: automatic choice, best score → {chosen.id if chosen else 'none'}")
+            return 0
+        candidate = store.pick(args.shot, args.candidate)
+    console.print(f"{args.shot}: picked {candidate.id} (draw {candidate.draw}, score {candidate.score:.3f})"
+                  + (" [yellow](stale: the shot changed since this draw)[/]" if candidate.stale else ""))
+    return 0
+
+
+def status_command(args: argparse.Namespace) -> int:
+    from drama.pipeline import prepare_episode
+    from drama.render import StateStore
+    from drama.render.status import episode_status
+
+    project = Project.load(args.project)
+    episodes = _episodes(project, args.episode)
+    with StateStore(project) as store:
+        rows = {episode: episode_status(project, prepare_episode(project, episode).storyboard, store, args.engine)
+                for episode in episodes}
+        exported = store.export()
+    if args.json:
+        print(json.dumps({"episodes": {e: [r.model_dump(mode="json") for r in rs] for e, rs in rows.items()},
+                          **exported}, ensure_ascii=False, indent=2))
+        return 0
+    for episode, shots in rows.items():
+        table = Table(title=f"{project.config.title} · {episode}")
+        for column in ("#", "shot", "kind", "size", "move", "sec", "draws", "pick", "by", "score", "best", "state"):
+            table.add_column(column, justify="right" if column in ("#", "sec", "draws", "score", "best") else "left")
+        for row in shots:
+            if row.kind == "title_card":
+                state = "[dim]title card[/]"
+            elif row.pick is None:
+                state = "[yellow]not rendered[/]"
+            else:
+                state = "[yellow]stale[/]" if row.stale else "[green]ok[/]"
+            if row.failed:
+                state += f" [red]{row.failed} failed[/]"
+            if row.overridden:
+                state += f" [cyan]edited: {', '.join(row.overridden)}[/]"
+            draws = str(row.draws) + (f" (+{row.stale_draws} stale)" if row.stale_draws else "")
+            table.add_row(str(row.index), row.shot_id, row.kind, row.size, row.move, f"{row.duration:.1f}", draws,
+                          row.pick or "-", row.picked_by or "-",
+                          f"{row.pick_score:.3f}" if row.pick_score is not None else "-",
+                          f"{row.best_score:.3f}" if row.best_score is not None else "-", state)
+        console.print(table)
+    return 0

@@ -1,0 +1,253 @@
+"""Running render jobs on this machine: skip what is already rendered, render the rest one at a time into
+a temporary folder that is renamed into renders/<key>/ only once video, poster, scores and candidate.json are
+all written. Ctrl-C or a crash at any moment leaves no partial candidate; rerunning finishes what is missing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from PIL import Image
+from pydantic import BaseModel
+from rich.progress import Progress, TaskID
+
+from drama.atomic import atomic_dir, write_json
+from drama.errors import DramaError, did_you_mean
+from drama.project import Project
+from drama.render.jobs import Job, shot_jobs
+from drama.render.request import renderable
+from drama.render.scoring import Score, score_clip
+from drama.render.state import Candidate, StateStore
+from drama.storyboard.model import Storyboard
+from engine.api import Clip, Engine
+from engine.registry import UnknownEngineError, engine_class, get_engine
+from engine.video import read_frames
+
+CANDIDATE_FILE = "candidate.json"
+
+
+class JobResult(BaseModel):
+    shot_id: str
+    draw: int
+    seed: int
+    key: str
+    status: Literal["rendered", "cached", "failed"]
+    seconds: float = 0.0
+    score: float | None = None
+    error: str | None = None
+
+
+class RenderReport(BaseModel):
+    episode: str
+    engine: str
+    results: list[JobResult]
+    seconds: float
+
+    @property
+    def failed(self) -> list[JobResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+
+def resolve_engine(name: str) -> type[Engine]:
+    """The engine class for a name, or a DramaError that lists the engines there are."""
+    try:
+        return engine_class(name)
+    except UnknownEngineError as error:
+        hint = did_you_mean(name, error.known) or "set [render] engine in drama.toml or pass --engine"
+        raise DramaError(f"unknown engine {name!r}; available engines: {', '.join(error.known)}", hint=hint) from None
+    except (ImportError, AttributeError) as error:  # a missing dependency, or a half-installed engine
+        raise DramaError(f"engine {name!r} cannot be loaded: {error}", hint="check the engine's dependencies") from None
+
+
+def plan_jobs(project: Project, storyboard: Storyboard, *, draws: int, shot_ids: list[str] | None = None,
+              engine: str) -> list[Job]:
+    """Every job of the episode (or of the given shots) for draws 0..draws-1; title cards have none."""
+    cls = resolve_engine(engine)
+    shots = [s for s in storyboard.shots if renderable(s)]
+    if shot_ids:
+        known = {s.id: s for s in storyboard.shots}
+        for shot_id in shot_ids:
+            if shot_id not in known:
+                raise DramaError(f"no shot {shot_id!r} in episode {storyboard.episode}",
+                                 hint=did_you_mean(shot_id, known) or "`drama status PROJECT` lists the shot ids")
+            if not renderable(known[shot_id]):
+                raise DramaError(f"shot {shot_id!r} is a title card; title cards are drawn by the edit, not rendered")
+        shots = [s for s in shots if s.id in set(shot_ids)]
+    return [job for shot in shots for job in shot_jobs(project, storyboard.episode, shot, range(draws), engine,
+                                                       cls.version)]
+
+
+def candidate_dir(project: Project, key: str) -> Path:
+    return project.renders_dir / key
+
+
+def load_candidate(project: Project, key: str) -> Candidate | None:
+    """The finished candidate in renders/<key>/, or None (a folder there is always complete: it got there by rename)."""
+    folder = candidate_dir(project, key)
+    manifest = folder / CANDIDATE_FILE
+    if not manifest.is_file():
+        return None
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    return Candidate(id=data["id"], key=data["key"], shot_key=data["shot_key"], episode=data["episode"],
+                     shot_id=data["shot_id"], draw=data["draw"], seed=data["seed"], path=folder,
+                     engine=data["engine"], engine_version=data["engine_version"], score=data["score"]["total"],
+                     parts=data["score"]["parts"], created=data["created"])
+
+
+@contextmanager
+def render_lock(project: Project) -> Iterator[None]:
+    """One render at a time per project; whoever holds the lock may sweep up temp folders left by a killed run."""
+    project.state_dir.mkdir(parents=True, exist_ok=True)
+    with open(project.state_dir / "render.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            if project.renders_dir.is_dir():
+                for leftover in project.renders_dir.glob(".*.partial"):
+                    shutil.rmtree(leftover, ignore_errors=True)
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _inside(path: Path | None, folder: Path) -> str | None:
+    if path is None:
+        return None
+    path = path if path.is_absolute() else folder / path
+    if not path.is_file() or folder.resolve() not in path.resolve().parents:
+        raise RuntimeError(f"engine reported {path} but it is not a file inside its output folder")
+    return str(path.resolve().relative_to(folder.resolve()))
+
+
+def _write_poster(video: Path, poster: Path) -> None:
+    """The middle frame as a PNG, for engines that write no poster of their own."""
+    frames = list(read_frames(video))
+    Image.fromarray(np.asarray(frames[len(frames) // 2])).save(poster)
+
+
+def run_job(project: Project, engine: Engine, job: Job) -> Candidate:
+    """Render, score and publish one draw; the folder appears complete or not at all."""
+    with atomic_dir(candidate_dir(project, job.key)) as tmp:
+        started = time.perf_counter()
+        clip: Clip = engine.render(job.request, tmp)
+        rendered = time.perf_counter()
+        video = _inside(clip.video, tmp)
+        if video is None:
+            raise RuntimeError("engine returned no video")
+        poster = _inside(clip.poster, tmp)
+        if poster is None:
+            poster = "poster.png"
+            _write_poster(tmp / video, tmp / poster)
+        for standard, actual in (("video.mp4", video), ("poster.png", poster)):
+            if actual != standard:
+                os.replace(tmp / actual, tmp / standard)
+        clip = clip.model_copy(update={"video": tmp / "video.mp4", "poster": tmp / "poster.png"})
+        score: Score = score_clip(job.request, clip)
+        scored = time.perf_counter()
+        created = time.time()
+        write_json(tmp / CANDIDATE_FILE, {
+            "id": job.candidate_id, "key": job.key, "shot_key": job.shot_key, "episode": job.episode,
+            "shot_id": job.shot_id, "draw": job.draw, "seed": job.seed,
+            "engine": job.engine, "engine_version": job.engine_version,
+            "request": job.request.model_dump(mode="json"),
+            "clip": {"video": "video.mp4", "poster": "poster.png", "depth": _inside(clip.depth, tmp),
+                     "masks": {name: _inside(path, tmp) for name, path in clip.masks.items()},
+                     "width": clip.width, "height": clip.height, "fps": clip.fps, "num_frames": clip.num_frames,
+                     "meta": clip.meta},
+            "score": score.model_dump(mode="json"),
+            "timings": {"render_s": round(rendered - started, 3), "score_s": round(scored - rendered, 3)},
+            "created": created,
+        })
+    candidate = load_candidate(project, job.key)
+    assert candidate is not None
+    return candidate
+
+
+def render_jobs(project: Project, jobs: list[Job], *, store: StateStore,
+                progress: Progress | None = None) -> list[JobResult]:
+    """Render what is missing of `jobs`; an engine failure on one job is recorded and the others go on."""
+    results: dict[str, JobResult] = {}
+    pending: list[Job] = []
+    for job in jobs:
+        found = load_candidate(project, job.key)
+        if found is None:
+            pending.append(job)
+            continue
+        if not store.has_candidate(job.key):  # rendered by a run killed before it reached the database
+            store.add_candidate(found)
+        results[job.key] = JobResult(shot_id=job.shot_id, draw=job.draw, seed=job.seed, key=job.key,
+                                     status="cached", score=found.score)
+    overall: TaskID | None = None
+    if progress is not None:
+        overall = progress.add_task("all shots", total=len(jobs), completed=len(jobs) - len(pending))
+    if pending:
+        with render_lock(project):
+            engines: dict[str, Engine] = {}
+            shot_task: TaskID | None = None
+            for index, job in enumerate(pending):
+                if progress is not None and (index == 0 or pending[index - 1].shot_id != job.shot_id):
+                    if shot_task is not None:
+                        progress.remove_task(shot_task)
+                    todo = sum(1 for j in pending if j.shot_id == job.shot_id)
+                    shot_task = progress.add_task(f"  shot {job.shot_id}", total=todo)
+                results[job.key] = _run_one(project, job, engines, store)
+                if progress is not None:
+                    progress.advance(overall)
+                    progress.advance(shot_task)
+            if progress is not None and shot_task is not None:
+                progress.remove_task(shot_task)
+    return [results[job.key] for job in jobs]
+
+
+def _run_one(project: Project, job: Job, engines: dict[str, Engine], store: StateStore) -> JobResult:
+    base = dict(shot_id=job.shot_id, draw=job.draw, seed=job.seed, key=job.key)
+    started = time.perf_counter()
+    found = load_candidate(project, job.key)  # another render may have finished it while we waited for the lock
+    if found is not None:
+        store.add_candidate(found)
+        return JobResult(**base, status="cached", score=found.score)
+    try:
+        if job.engine not in engines:
+            engines[job.engine] = get_engine(job.engine)  # [render] engine_options travel in request.options
+        candidate = run_job(project, engines[job.engine], job)
+    except Exception as error:  # one bad draw must not stop the others; KeyboardInterrupt still does
+        message = f"{type(error).__name__}: {error}"
+        store.record_failure(job.key, job.episode, job.shot_id, job.draw, message)
+        return JobResult(**base, status="failed", seconds=time.perf_counter() - started, error=message)
+    store.add_candidate(candidate)
+    return JobResult(**base, status="rendered", seconds=time.perf_counter() - started, score=candidate.score)
+
+
+def render_shots(project: Project, storyboard: Storyboard, *, draws: int | None = None,
+                 shot_ids: list[str] | None = None, engine: str | None = None, progress: Progress | None = None,
+                 store: StateStore | None = None) -> RenderReport:
+    """Make sure every renderable shot (or the given ones) has `draws` candidates for its current version:
+    render only the missing draws, mark candidates of earlier versions stale, and report per job."""
+    started = time.perf_counter()
+    engine = engine or project.config.render.engine
+    draws = draws or project.config.render.draws
+    jobs = plan_jobs(project, storyboard, draws=draws, shot_ids=shot_ids, engine=engine)
+    own_store = store is None
+    store = store or StateStore(project)
+    try:
+        for shot_id, key in {job.shot_id: job.shot_key for job in jobs}.items():
+            store.mark_stale(shot_id, key)
+            store.clear_failures(shot_id)  # failures are re-recorded below if they happen again
+        results = render_jobs(project, jobs, store=store, progress=progress)
+    finally:
+        if own_store:
+            store.close()
+    return RenderReport(episode=storyboard.episode, engine=engine, results=results,
+                        seconds=time.perf_counter() - started)
+

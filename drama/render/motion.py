@@ -1,0 +1,215 @@
+"""Global camera motion of a clip, estimated from its pixels alone (numpy only, engine-agnostic).
+
+Between pairs of frames, tiles are matched by phase correlation and a similarity transform
+(translation, scale, rotation) is fitted to the tile displacements; summed over the clip this says
+where the content went: left/right, up/down, bigger/smaller, and how much it shook. `expected_signature`
+says what each requested camera move should produce, so scoring can compare the two.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from pydantic import BaseModel
+
+# Image axes: x grows to the right, y grows downwards. A camera panning right moves content left (x < 0);
+# tilting or craning up moves content down (y > 0); dollying in or zooming in makes content grow (zoom > 0).
+
+
+class MotionEstimate(BaseModel):
+    """Content motion over the whole clip, in units that do not depend on resolution."""
+
+    x: float  # horizontal content shift, fraction of frame width (+ = content moved right)
+    y: float  # vertical content shift, fraction of frame height (+ = content moved down)
+    zoom: float  # natural log of the scale change (+ = content grew)
+    rotation: float  # degrees, counter-clockwise in image coordinates
+    jitter: float  # RMS frame-to-frame shake around the smooth path, fraction of frame width
+    parallax: float  # spread of tile motion the similarity fit does not explain (depth layers moving apart)
+
+    @property
+    def magnitude(self) -> float:
+        return math.hypot(self.x, self.y, self.zoom)
+
+
+def _window(h: int, w: int) -> np.ndarray:
+    return np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
+
+
+def _subpixel(c_minus: float, c0: float, c_plus: float) -> float:
+    denom = c_minus - 2 * c0 + c_plus
+    return 0.0 if abs(denom) < 1e-12 else 0.5 * (c_minus - c_plus) / denom
+
+
+def phase_correlate(a: np.ndarray, b: np.ndarray, window: np.ndarray | None = None) -> tuple[float, float, float]:
+    """(dx, dy, peak): how far the content of `a` moved to become `b`, in pixels, and the correlation peak
+    height (near 1 for a clean match, near 0 for no match)."""
+    if window is None:
+        window = _window(*a.shape)
+    fa = np.fft.rfft2((a - a.mean()) * window)
+    fb = np.fft.rfft2((b - b.mean()) * window)
+    cross = fb * np.conj(fa)
+    cross /= np.abs(cross) + 1e-9
+    corr = np.fft.irfft2(cross, s=a.shape)
+    h, w = corr.shape
+    iy, ix = np.unravel_index(int(np.argmax(corr)), corr.shape)
+    dy = iy + _subpixel(corr[(iy - 1) % h, ix], corr[iy, ix], corr[(iy + 1) % h, ix])
+    dx = ix + _subpixel(corr[iy, (ix - 1) % w], corr[iy, ix], corr[iy, (ix + 1) % w])
+    if dy > h / 2:
+        dy -= h
+    if dx > w / 2:
+        dx -= w
+    return float(dx), float(dy), float(corr[iy, ix])
+
+
+def _tiles(h: int, w: int) -> tuple[int, list[tuple[int, int]]]:
+    """A tile size and the top-left corners of an overlapping grid of tiles covering the frame."""
+    size = max(8, (min(h, w) // 3) // 2 * 2)
+    rows = max(2, round(2 * h / size) - 1)
+    cols = max(2, round(2 * w / size) - 1)
+    ys = np.linspace(0, h - size, rows).round().astype(int)
+    xs = np.linspace(0, w - size, cols).round().astype(int)
+    return size, [(int(y), int(x)) for y in ys for x in xs]
+
+
+def fit_similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float, float]:
+    """(tx, ty, log_scale, angle_rad, residual) of the similarity transform taking frame `a` to `b`,
+    fitted by weighted least squares to phase-correlated tile displacements; tiles that disagree with the
+    first fit (a character walking across a still background) are dropped before the second."""
+    h, w = a.shape
+    size, corners = _tiles(h, w)
+    window = _window(size, size)
+    rows, targets, weights = [], [], []
+    for y0, x0 in corners:
+        ta, tb = a[y0:y0 + size, x0:x0 + size], b[y0:y0 + size, x0:x0 + size]
+        if ta.std() < 2.0 or tb.std() < 2.0:  # flat tile: its correlation peak means nothing
+            continue
+        dx, dy, peak = phase_correlate(ta, tb, window)
+        cx, cy = x0 + size / 2 - w / 2, y0 + size / 2 - h / 2
+        rows += [[cx, -cy, 1.0, 0.0], [cy, cx, 0.0, 1.0]]
+        targets += [dx, dy]
+        weights += [peak, peak]
+    if len(rows) < 8:  # fewer than four textured tiles: fall back to one global translation
+        dx, dy, _ = phase_correlate(a, b)
+        return dx, dy, 0.0, 0.0, 0.0
+    design, target, weight = np.array(rows), np.array(targets), np.array(weights)
+    params = residual = None
+    for _ in range(2):
+        sw = np.sqrt(weight)
+        params, *_ = np.linalg.lstsq(design * sw[:, None], target * sw, rcond=None)
+        error = np.hypot(*(design @ params - target).reshape(-1, 2).T)
+        residual = float(np.average(error, weights=weight[::2] + 1e-9))
+        keep = np.repeat(error <= 2.5 * np.median(error) + 0.5, 2)
+        if keep.sum() < 8 or keep.all():
+            break
+        weight = weight * keep
+    a_, b_, tx, ty = params
+    scale = math.hypot(1 + a_, b_)
+    return float(tx), float(ty), math.log(max(scale, 1e-6)), math.atan2(b_, 1 + a_), float(residual)
+
+
+def estimate_motion(frames: np.ndarray, *, pairs: int = 6) -> MotionEstimate:
+    """Camera motion over a TxHxW grayscale clip.
+
+    The smooth path comes from `pairs` frame pairs a stride apart (big enough displacements to measure
+    precisely, small enough for tiles to still overlap); jitter comes from consecutive frames.
+    """
+    count, h, w = frames.shape
+    if count < 2:
+        return MotionEstimate(x=0, y=0, zoom=0, rotation=0, jitter=0, parallax=0)
+    stride = max(1, (count - 1) // pairs)
+    starts = range(0, count - stride, stride)
+    fits = [fit_similarity(frames[i], frames[i + stride]) for i in starts]
+    covered = stride * len(fits)
+    extrapolate = (count - 1) / covered
+    tx = sum(f[0] for f in fits) * extrapolate
+    ty = sum(f[1] for f in fits) * extrapolate
+    zoom = sum(f[2] for f in fits) * extrapolate
+    rotation = math.degrees(sum(f[3] for f in fits) * extrapolate)
+    parallax = float(np.mean([f[4] for f in fits])) / w
+
+    window = _window(h, w)
+    steps = np.array([phase_correlate(frames[i], frames[i + 1], window)[:2] for i in range(count - 1)])
+    shake = steps - steps.mean(axis=0) if len(steps) < 5 else steps - _smooth(steps)
+    jitter = float(np.sqrt((shake ** 2).sum(axis=1).mean())) / w
+    return MotionEstimate(x=tx / w, y=ty / h, zoom=zoom, rotation=rotation, jitter=jitter, parallax=parallax)
+
+
+def _smooth(steps: np.ndarray, radius: int = 2) -> np.ndarray:
+    """A moving average of per-frame steps: the intended path, so what is left over is shake."""
+    kernel = np.ones(2 * radius + 1) / (2 * radius + 1)
+    padded = np.pad(steps, ((radius, radius), (0, 0)), mode="edge")
+    return np.stack([np.convolve(padded[:, k], kernel, mode="valid") for k in range(steps.shape[1])], axis=1)
+
+
+# What a move should do to the picture: (component, sign per unit of direction).
+_SIGNATURES: dict[str, tuple[str, int]] = {
+    "pan": ("x", -1),  # pan right: content slides left
+    "truck": ("x", -1),
+    "follow": ("x", -1),  # the camera travels with the subject; the world slides the other way
+    "orbit": ("x", +1),  # circling right around the subject: the background behind it slides right
+    "tilt": ("y", +1),  # tilt up: content slides down
+    "crane": ("y", +1),
+    "zoom": ("zoom", +1),
+    "dolly_in": ("zoom", +1),
+    "dolly_out": ("zoom", -1),
+}
+
+# Below these, a clip does not show the move at all (per whole clip).
+MIN_SHIFT = 0.03  # fraction of the frame
+MIN_ZOOM = 0.04  # log scale, about 4 %
+MIN_JITTER = 0.002  # RMS per frame, fraction of width
+STATIC_TOLERANCE = 0.02
+
+
+def expected_signature(kind: str, direction: int = 1) -> tuple[str, int]:
+    """The dominant component a move should produce and its sign: ("x", -1) for a pan right,
+    ("jitter", 0) for handheld, ("static", 0) for a locked-off camera."""
+    if kind == "handheld":
+        return "jitter", 0
+    if kind not in _SIGNATURES:
+        return "static", 0
+    component, sign = _SIGNATURES[kind]
+    return component, sign * (1 if kind in ("dolly_in", "dolly_out") else direction)
+
+
+def _components(motion: MotionEstimate) -> dict[str, float]:
+    """Each component in units of its own threshold, so a 4 % zoom and a 3 % pan weigh the same."""
+    return {"x": motion.x / MIN_SHIFT, "y": motion.y / MIN_SHIFT, "zoom": motion.zoom / MIN_ZOOM}
+
+
+def dominant_move(motion: MotionEstimate) -> tuple[str, int]:
+    """What the clip mostly does, in the vocabulary of `expected_signature`."""
+    components = _components(motion)
+    name, value = max(components.items(), key=lambda item: abs(item[1]))
+    if abs(value) >= 1:
+        return name, 1 if value > 0 else -1
+    if motion.jitter >= MIN_JITTER:
+        return "jitter", 0
+    return "static", 0
+
+
+def adherence(motion: MotionEstimate, kind: str, direction: int = 1) -> tuple[float, str]:
+    """How well the measured motion matches the requested move, in [0, 1], with a one-line reason."""
+    component, sign = expected_signature(kind, direction)
+    components = _components(motion)
+    if component == "static":
+        drift = max(abs(motion.x), abs(motion.y), abs(motion.zoom))
+        score = max(0.0, 1 - drift / (2 * STATIC_TOLERANCE))
+        return score, f"static shot, camera drift {drift:.1%}"
+    if component == "jitter":
+        shake = min(1.0, motion.jitter / MIN_JITTER)
+        drift = max(abs(components["x"]), abs(components["y"]), abs(components["zoom"]))
+        steady = 1.0 if drift < 3 else 3 / drift
+        return shake * steady, f"handheld: shake {motion.jitter:.2%} of width per frame"
+    along = components[component] * sign
+    total = math.sqrt(sum(v * v for v in components.values())) + 1e-9
+    alignment = max(0.0, along / total)  # cosine between what was asked and what happened
+    amount = min(1.0, max(0.0, along))
+    measured = dominant_move(motion)
+    return alignment * amount, f"asked {kind} {'+' if sign > 0 else '-'}{component}; measured {_describe(motion)}" + (
+        "" if measured == (component, sign) else " (wrong way)" if measured[0] == component else "")
+
+
+def _describe(motion: MotionEstimate) -> str:
+    return f"x {motion.x:+.1%}, y {motion.y:+.1%}, zoom {math.expm1(motion.zoom):+.1%}, shake {motion.jitter:.2%}"

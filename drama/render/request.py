@@ -1,0 +1,89 @@
+"""From a storyboard Shot to the engine's RenderRequest: the one place screenplay concepts become pixels asked for."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+from drama.errors import DramaError
+from drama.project import Project
+from drama.storyboard.model import Shot
+from engine.api import CameraMove, CharacterRef, Placement, RenderRequest, SceneContext
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+_ENGINE_TIMES = ("day", "night", "dawn", "dusk", "morning", "evening")
+
+
+def draft_size(project: Project) -> tuple[int, int]:
+    """Candidates render at the project's video size × draft_scale, rounded to even numbers for H.264."""
+    video = project.config.video
+    scale = video.draft_scale
+    return max(16, round(video.width * scale / 2) * 2), max(16, round(video.height * scale / 2) * 2)
+
+
+def _normalise(name: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", name).casefold() if ch.isalnum())
+
+
+def location_image(project: Project, location: str) -> Path | None:
+    """An image in the project's locations/ folder named like the location: exact name first, then a file whose
+    name is contained in the location (客厅.png for 顾家别墅客厅) — the longest such name wins."""
+    folder = project.root / "locations"
+    wanted = _normalise(location)
+    if not wanted or not folder.is_dir():
+        return None
+    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    by_name = {_normalise(p.stem): p for p in images if _normalise(p.stem)}
+    if wanted in by_name:
+        return by_name[wanted]
+    contained = [name for name in by_name if name in wanted]
+    return by_name[max(contained, key=len)] if contained else None
+
+
+def _character(project: Project, shot: Shot, index: int) -> CharacterRef:
+    on_screen = shot.characters[index]
+    cast_entry = project.cast.find(on_screen.name)
+    for image in on_screen.reference_images:
+        if not Path(image).is_file():
+            raise DramaError(f"reference image for {on_screen.name} not found: {image}",
+                             path=project.root / "cast.toml", hint="fix `references` of that character in cast.toml")
+    return CharacterRef(
+        name=on_screen.name,
+        description=cast_entry.description if cast_entry else "",
+        reference_images=tuple(Path(p) for p in on_screen.reference_images),
+        color=cast_entry.color if cast_entry else "#888888",
+        placement=Placement(x=on_screen.x, facing=on_screen.facing, speaking=on_screen.speaking,
+                            foreground=on_screen.foreground),
+    )
+
+
+def build_request(project: Project, shot: Shot, seed: int) -> RenderRequest:
+    """The request for one draw of a shot. Title cards have no request: the edit draws them."""
+    if shot.kind == "title_card":
+        raise ValueError(f"shot {shot.id} is a title card; title cards are drawn by the edit, not rendered")
+    width, height = draft_size(project)
+    fps = project.config.video.fps
+    return RenderRequest(
+        prompt=shot.prompt,
+        negative_prompt=shot.negative_prompt,
+        width=width,
+        height=height,
+        fps=fps,
+        num_frames=max(1, round(shot.duration * fps)),
+        seed=seed,
+        shot_size=shot.size.value,
+        angle=shot.angle.value,
+        camera=CameraMove(kind=shot.move.value, direction=shot.move_direction, strength=shot.move_strength),
+        characters=tuple(_character(project, shot, i) for i in range(len(shot.characters))),
+        scene=SceneContext(
+            location=shot.location,
+            interior=shot.interior,
+            time_of_day=shot.time_of_day if shot.time_of_day in _ENGINE_TIMES else "day",
+            location_image=location_image(project, shot.location),
+        ),
+        options=dict(project.config.render.engine_options),
+    )
+
+
+def renderable(shot: Shot) -> bool:
+    return shot.kind != "title_card"

@@ -1,0 +1,179 @@
+"""Automatic scores for a candidate draw: numpy on a downscaled copy of its frames, no models, no downloads.
+
+Each part keeps its value, weight and a one-line explanation so the review page can say why one draw
+ranks above another. The composite is the weighted mean of the parts that apply to this draw; a part
+that cannot be measured (no masks from the engine, a static shot's motion amount) is left out, not faked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from drama.render.frames import VideoSample, downscale, load_mask, load_video
+from drama.render.motion import (MIN_JITTER, MIN_SHIFT, MIN_ZOOM, MotionEstimate, adherence, estimate_motion,
+                                 expected_signature)
+from engine.api import CharacterRef, Clip, RenderRequest
+
+WEIGHTS = {
+    "flicker": 0.15,
+    "sharpness": 0.15,
+    "exposure": 0.15,
+    "motion": 0.10,
+    "camera": 0.25,
+    "likeness": 0.15,
+    "duration": 0.05,
+}
+MAX_SIDE = 160  # pixels on the longer side of the copy every score is computed on
+SHARPNESS_HALF = 60.0  # Laplacian variance (0-255 luma, at MAX_SIDE) that scores 0.5
+NIGHT_TIMES = ("night", "evening", "dusk")
+
+
+class ScorePart(BaseModel):
+    name: str
+    value: float | None = Field(ge=0.0, le=1.0)  # None: not measurable for this draw, left out of the total
+    weight: float = Field(ge=0.0)
+    explanation: str
+
+
+class Score(BaseModel):
+    total: float = Field(ge=0.0, le=1.0)
+    parts: list[ScorePart]
+
+    @classmethod
+    def combine(cls, parts: list[ScorePart]) -> "Score":
+        measured = [part for part in parts if part.value is not None]
+        weight = sum(part.weight for part in measured)
+        total = sum(part.value * part.weight for part in measured) / weight if weight else 0.0
+        return cls(total=round(min(1.0, max(0.0, total)), 4), parts=parts)
+
+
+def _part(name: str, value: float | None, explanation: str) -> ScorePart:
+    if value is not None:
+        value = round(float(min(1.0, max(0.0, value))), 4)
+    return ScorePart(name=name, value=value, weight=WEIGHTS[name], explanation=explanation)
+
+
+def flicker(gray: np.ndarray) -> ScorePart:
+    """VBench temporal flickering: mean absolute difference of consecutive frames, as (255 - mean) / 255."""
+    if len(gray) < 2:
+        return _part("flicker", 1.0, "single frame")
+    mean = float(np.abs(np.diff(gray, axis=0)).mean())
+    return _part("flicker", (255 - mean) / 255, f"mean frame-to-frame change {mean:.1f}/255")
+
+
+def laplacian_variance(frame: np.ndarray) -> float:
+    lap = (-4 * frame[1:-1, 1:-1] + frame[:-2, 1:-1] + frame[2:, 1:-1] + frame[1:-1, :-2] + frame[1:-1, 2:])
+    return float(lap.var())
+
+
+def sharpness(gray: np.ndarray) -> ScorePart:
+    """Variance of the Laplacian, mapped to [0, 1) by v / (v + half)."""
+    picks = np.linspace(0, len(gray) - 1, min(8, len(gray))).round().astype(int)
+    variance = float(np.median([laplacian_variance(gray[i]) for i in picks]))
+    return _part("sharpness", variance / (variance + SHARPNESS_HALF),
+                 f"Laplacian variance {variance:.0f} ({'sharp' if variance > SHARPNESS_HALF else 'soft'})")
+
+
+def exposure(gray: np.ndarray, time_of_day: str) -> ScorePart:
+    """Clipped pixels (crushed to black or blown to white) and mean luminance against a target:
+    mid-grey for day, darker for night scenes."""
+    clipped = float(((gray <= 6) | (gray >= 249)).mean())
+    mean = float(gray.mean()) / 255
+    target = 0.3 if time_of_day in NIGHT_TIMES else 0.5
+    off = max(0.0, abs(mean - target) - 0.15) / 0.35
+    value = (1 - min(1.0, 2 * clipped)) * (1 - min(1.0, off))
+    return _part("exposure", value, f"{clipped:.1%} clipped, mean luminance {mean:.2f} (target {target:.1f})")
+
+
+def motion_amount(gray: np.ndarray, estimate: MotionEstimate, move: str) -> ScorePart:
+    """Penalise too little motion when a move was asked for, so a frozen clip cannot win on flicker.
+    Not measured for a static shot: there any amount of character motion is fine."""
+    component, _ = expected_signature(move)
+    if component == "static":
+        return _part("motion", None, "static shot: no camera motion required")
+    if component == "jitter":
+        ratio = estimate.jitter / MIN_JITTER
+    else:
+        ratio = max(abs(estimate.x) / MIN_SHIFT, abs(estimate.y) / MIN_SHIFT, abs(estimate.zoom) / MIN_ZOOM)
+    change = float(np.abs(gray[-1] - gray[0]).mean()) if len(gray) > 1 else 0.0
+    return _part("motion", min(1.0, ratio), f"{move} asked; camera moved {ratio:.1f}× the visible minimum, "
+                                            f"first-to-last frame change {change:.0f}/255")
+
+
+def camera(estimate: MotionEstimate, request: RenderRequest) -> ScorePart:
+    value, reason = adherence(estimate, request.camera.kind, request.camera.direction)
+    return _part("camera", value, reason)
+
+
+def colour_histogram(pixels: np.ndarray, bins: int = 8) -> np.ndarray:
+    """A normalised joint RGB histogram of Nx3 pixels in [0, 255], smoothed by one bin along each axis so a
+    colour sitting on a bin edge (and nudged across it by compression) still matches itself."""
+    index = np.clip(pixels // (256 / bins), 0, bins - 1).astype(int)
+    flat = (index[:, 0] * bins + index[:, 1]) * bins + index[:, 2]
+    hist = np.bincount(flat, minlength=bins ** 3).astype(np.float64).reshape(bins, bins, bins)
+    for axis in range(3):
+        padded = np.pad(hist, [(1, 1) if a == axis else (0, 0) for a in range(3)])
+        hist = (np.take(padded, range(0, bins), axis) + 2 * np.take(padded, range(1, bins + 1), axis)
+                + np.take(padded, range(2, bins + 2), axis)) / 4
+    return (hist / max(hist.sum(), 1e-12)).ravel()
+
+
+def reference_pixels(path: Path) -> np.ndarray:
+    """The opaque pixels of a reference image (all of them when it has no alpha), downscaled."""
+    with Image.open(path) as image:
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
+    small = downscale(rgba, MAX_SIDE)
+    return small[..., :3][small[..., 3] > 128]
+
+
+def likeness(sample: VideoSample, clip: Clip, characters: tuple[CharacterRef, ...]) -> ScorePart:
+    """Histogram intersection between each reference's colours and the candidate's pixels inside that
+    character's mask. Not measured when the engine wrote no masks for characters with references."""
+    scores, names = [], []
+    for character in characters:
+        mask_path = clip.masks.get(character.name)
+        if mask_path is None or not character.reference_images:
+            continue
+        mask = load_mask(mask_path, max_side=MAX_SIDE)
+        frames = min(len(mask), sample.num_frames)
+        picks = np.linspace(0, frames - 1, min(8, frames)).round().astype(int)
+        inside = np.concatenate([sample.rgb[i][mask[i] > 0.5] for i in picks])
+        if len(inside) < 16:
+            continue
+        reference = np.concatenate([reference_pixels(p) for p in character.reference_images])
+        if len(reference) == 0:
+            continue
+        scores.append(float(np.minimum(colour_histogram(reference), colour_histogram(inside)).sum()))
+        names.append(f"{character.name} {scores[-1]:.2f}")
+    if not scores:
+        why = "no characters with reference images" if not any(c.reference_images for c in characters) \
+            else "the engine wrote no character masks"
+        return _part("likeness", None, f"not measured: {why}")
+    return _part("likeness", float(np.mean(scores)), "colour match to reference: " + ", ".join(names))
+
+
+def duration_match(sample: VideoSample, request: RenderRequest) -> ScorePart:
+    """Frames delivered against frames asked; one frame either way is exact enough."""
+    error = abs(sample.num_frames - request.num_frames)
+    value = 1.0 if error <= 1 else max(0.0, 1 - 5 * error / request.num_frames)
+    return _part("duration", value, f"{sample.num_frames} of {request.num_frames} frames")
+
+
+def score_clip(request: RenderRequest, clip: Clip) -> Score:
+    """Every part that applies to this draw, combined."""
+    sample = load_video(clip.video, max_side=MAX_SIDE)
+    estimate = estimate_motion(sample.gray)
+    parts = [
+        flicker(sample.gray),
+        sharpness(sample.gray),
+        exposure(sample.gray, request.scene.time_of_day),
+        motion_amount(sample.gray, estimate, request.camera.kind),
+        camera(estimate, request),
+        likeness(sample, clip, request.characters),
+        duration_match(sample, request),
+    ]
+    return Score.combine(parts)

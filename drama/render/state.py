@@ -1,0 +1,284 @@
+"""The project's bookkeeping in .drama/state.db: candidates and their scores, the creator's picks, per-shot
+overrides and failed jobs.
+
+SQLite in WAL mode with a busy timeout, so `drama render` and the review page can read and write at the same
+time from different processes. Picks and overrides are keyed by stable shot id, so they survive re-planning.
+Candidates whose shot has changed since they were drawn are marked stale, never deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from drama.errors import DramaError, did_you_mean
+from drama.project import Project
+from drama.render.scoring import ScorePart
+from drama.storyboard.vocabulary import Angle, Move, ShotSize
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS candidates (
+    id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, shot_key TEXT NOT NULL, episode TEXT NOT NULL,
+    shot_id TEXT NOT NULL, draw INTEGER NOT NULL, seed INTEGER NOT NULL, path TEXT NOT NULL,
+    engine TEXT NOT NULL, engine_version TEXT NOT NULL, score REAL NOT NULL, parts TEXT NOT NULL,
+    stale INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS candidates_shot ON candidates (shot_id);
+CREATE TABLE IF NOT EXISTS picks (shot_id TEXT PRIMARY KEY, candidate_id TEXT NOT NULL, picked REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS overrides (shot_id TEXT PRIMARY KEY, fields TEXT NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+    key TEXT PRIMARY KEY, episode TEXT NOT NULL, shot_id TEXT NOT NULL, draw INTEGER NOT NULL,
+    status TEXT NOT NULL, error TEXT, updated REAL NOT NULL);
+"""
+
+
+class Candidate(BaseModel):
+    """One finished draw: its folder under renders/, how it scored and whether its shot has changed since."""
+
+    id: str
+    key: str
+    shot_key: str
+    episode: str
+    shot_id: str
+    draw: int
+    seed: int
+    path: Path  # absolute: <project>/renders/<key>
+    engine: str
+    engine_version: str
+    score: float
+    parts: list[ScorePart]
+    stale: bool = False
+    created: float
+
+    @property
+    def video(self) -> Path:
+        return self.path / "video.mp4"
+
+    @property
+    def poster(self) -> Path:
+        return self.path / "poster.png"
+
+
+class ShotOverride(BaseModel):
+    """The shot fields a creator may change from the review page; anything else is changed in the screenplay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str | None = None
+    negative_prompt: str | None = None
+    size: ShotSize | None = None
+    angle: Angle | None = None
+    move: Move | None = None
+    move_direction: Literal[-1, 1] | None = None
+    move_strength: float | None = Field(None, ge=0.0, le=3.0)
+    duration: float | None = Field(None, gt=0, le=600)
+
+
+class FailedJob(BaseModel):
+    key: str
+    episode: str
+    shot_id: str
+    draw: int
+    error: str
+    updated: float
+
+
+class StateStore:
+    """Typed access to .drama/state.db. Cheap to open; open one per process (or per thread)."""
+
+    def __init__(self, project: Project, *, timeout: float = 30.0):
+        self.root = project.root
+        project.state_dir.mkdir(parents=True, exist_ok=True)
+        self.path = project.state_dir / "state.db"
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        with self._write():
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise DramaError(f"state database is from a newer drama (schema {version})", path=self.path,
+                                 hint="upgrade drama")
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "StateStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    class _Transaction:
+        def __init__(self, store: "StateStore"):
+            self.store = store
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.store._lock.acquire()
+            self.store._db.execute("BEGIN IMMEDIATE")
+            return self.store._db
+
+        def __exit__(self, kind: type | None, *rest: object) -> None:
+            try:
+                self.store._db.execute("COMMIT" if kind is None else "ROLLBACK")
+            finally:
+                self.store._lock.release()
+
+    def _write(self) -> "_Transaction":
+        """A write transaction that takes the database lock up front (no upgrade deadlocks between processes)."""
+        return StateStore._Transaction(self)
+
+    def _rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # candidates
+
+    def _candidate(self, row: sqlite3.Row) -> Candidate:
+        data = dict(row)
+        data["path"] = self.root / data["path"]
+        data["parts"] = json.loads(data["parts"])
+        data["stale"] = bool(data["stale"])
+        return Candidate.model_validate(data)
+
+    def add_candidate(self, candidate: Candidate) -> None:
+        """Record a finished draw (idempotent: the same key twice keeps the first record)."""
+        data = candidate.model_dump(mode="json")
+        data["path"] = str(candidate.path.relative_to(self.root))
+        data["parts"] = json.dumps(data["parts"], ensure_ascii=False)
+        data["stale"] = int(candidate.stale)
+        columns = ", ".join(data)
+        with self._write() as db:
+            db.execute(f"INSERT OR IGNORE INTO candidates ({columns}) VALUES ({', '.join('?' * len(data))})",
+                       tuple(data.values()))
+            db.execute("DELETE FROM jobs WHERE key = ?", (candidate.key,))
+
+    def has_candidate(self, key: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM candidates WHERE key = ?", key))
+
+    def candidates(self, shot_id: str | None = None, *, episode: str | None = None) -> list[Candidate]:
+        """Candidates, best score first (of one shot, or one episode, or all)."""
+        where, params = [], []
+        if shot_id is not None:
+            where.append("shot_id = ?")
+            params.append(shot_id)
+        if episode is not None:
+            where.append("episode = ?")
+            params.append(episode)
+        sql = "SELECT * FROM candidates" + (f" WHERE {' AND '.join(where)}" if where else "")
+        return [self._candidate(r) for r in self._rows(sql + " ORDER BY stale, score DESC, draw", *params)]
+
+    def candidate(self, candidate_id: str) -> Candidate | None:
+        rows = self._rows("SELECT * FROM candidates WHERE id = ?", candidate_id)
+        return self._candidate(rows[0]) if rows else None
+
+    def mark_stale(self, shot_id: str, current_shot_key: str) -> int:
+        """Flag the shot's candidates drawn for an earlier version of it; returns how many are stale."""
+        with self._write() as db:
+            db.execute("UPDATE candidates SET stale = (shot_key != ?) WHERE shot_id = ?", (current_shot_key, shot_id))
+            return db.execute("SELECT COUNT(*) FROM candidates WHERE shot_id = ? AND stale", (shot_id,)).fetchone()[0]
+
+    # picks
+
+    def pick(self, shot_id: str, candidate_id: str) -> Candidate:
+        """The creator picks a candidate for a shot; accepts a unique prefix of the candidate id."""
+        choices = self.candidates(shot_id)
+        if not choices:
+            raise DramaError(f"shot {shot_id!r} has no candidates", path=self.path,
+                             hint=did_you_mean(shot_id, self.shot_ids()) or "render it first: drama render PROJECT")
+        matches = [c for c in choices if c.id.startswith(candidate_id)] if len(candidate_id) >= 4 else \
+            [c for c in choices if c.id == candidate_id]
+        if len(matches) != 1:
+            problem = "is ambiguous among the candidates of" if matches else "is not a candidate of"
+            hint = did_you_mean(candidate_id, [c.id for c in choices]) or \
+                f"candidates of {shot_id}: {', '.join(c.id for c in choices)}"
+            raise DramaError(f"candidate {candidate_id!r} {problem} {shot_id!r}", hint=hint)
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO picks (shot_id, candidate_id, picked) VALUES (?, ?, ?)",
+                       (shot_id, matches[0].id, time.time()))
+        return matches[0]
+
+    def unpick(self, shot_id: str) -> None:
+        """Back to the automatic choice (best score)."""
+        with self._write() as db:
+            db.execute("DELETE FROM picks WHERE shot_id = ?", (shot_id,))
+
+    def creator_pick(self, shot_id: str) -> Candidate | None:
+        rows = self._rows("SELECT c.* FROM picks p JOIN candidates c ON c.id = p.candidate_id WHERE p.shot_id = ?",
+                          shot_id)
+        return self._candidate(rows[0]) if rows else None
+
+    def pick_for(self, shot_id: str) -> Candidate | None:
+        """The creator's pick, else the best-scored current candidate (stale ones only if nothing is current)."""
+        picked = self.creator_pick(shot_id)
+        if picked is not None:
+            return picked
+        ranked = self.candidates(shot_id)  # current before stale, then by score
+        return ranked[0] if ranked else None
+
+    def picks(self) -> dict[str, str]:
+        """Creator picks: shot id → candidate id."""
+        return {r["shot_id"]: r["candidate_id"] for r in self._rows("SELECT * FROM picks ORDER BY shot_id")}
+
+    def shot_ids(self) -> list[str]:
+        return [r[0] for r in self._rows("SELECT DISTINCT shot_id FROM candidates ORDER BY shot_id")]
+
+    # overrides
+
+    def set_override(self, shot_id: str, **fields: Any) -> ShotOverride:
+        """Merge edited fields into the shot's override (None clears a field); returns the whole override."""
+        current = self.override(shot_id).model_dump(exclude_none=True)
+        current.update(fields)
+        try:
+            override = ShotOverride.model_validate({k: v for k, v in current.items() if v is not None})
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise DramaError(f"override of {shot_id}: {'.'.join(map(str, first['loc']))}: {first['msg']}",
+                             hint=f"editable fields: {', '.join(ShotOverride.model_fields)}") from None
+        data = override.model_dump(mode="json", exclude_none=True)
+        with self._write() as db:
+            if data:
+                db.execute("INSERT OR REPLACE INTO overrides (shot_id, fields, updated) VALUES (?, ?, ?)",
+                           (shot_id, json.dumps(data, ensure_ascii=False), time.time()))
+            else:
+                db.execute("DELETE FROM overrides WHERE shot_id = ?", (shot_id,))
+        return override
+
+    def override(self, shot_id: str) -> ShotOverride:
+        rows = self._rows("SELECT fields FROM overrides WHERE shot_id = ?", shot_id)
+        return ShotOverride.model_validate(json.loads(rows[0]["fields"])) if rows else ShotOverride()
+
+    def overrides(self) -> dict[str, ShotOverride]:
+        return {r["shot_id"]: ShotOverride.model_validate(json.loads(r["fields"]))
+                for r in self._rows("SELECT * FROM overrides ORDER BY shot_id")}
+
+    # jobs
+
+    def record_failure(self, key: str, episode: str, shot_id: str, draw: int, error: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO jobs (key, episode, shot_id, draw, status, error, updated) "
+                       "VALUES (?, ?, ?, ?, 'failed', ?, ?)", (key, episode, shot_id, draw, error, time.time()))
+
+    def clear_failures(self, shot_id: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM jobs WHERE shot_id = ?", (shot_id,))
+
+    def failures(self, shot_id: str | None = None) -> list[FailedJob]:
+        sql = "SELECT * FROM jobs WHERE status = 'failed'" + (" AND shot_id = ?" if shot_id else "")
+        return [FailedJob.model_validate(dict(r)) for r in self._rows(sql, *([shot_id] if shot_id else []))]
+
+    def export(self) -> dict[str, Any]:
+        """The creator's decisions as plain data (for `drama status --json`, backups, version control)."""
+        return {"picks": self.picks(),
+                "overrides": {k: v.model_dump(mode="json", exclude_none=True) for k, v in self.overrides().items()}}
