@@ -16,6 +16,7 @@ from drama.errors import DramaError
 COMMAND_MODULES = [
     # filled in as stages land, in pipeline order
     "parse",
+    "voice",
     "render",
 ]
 
