@@ -235,7 +235,7 @@ def _dialogue(cue: _Cue, texts: list[_Text]) -> list[Dialogue]:
             inner = stripped[1:-1].strip()
             parenthetical = f"{parenthetical} {inner}" if parenthetical else inner
         else:
-            words.append(stripped)
+            words.append(stripped[1:].lstrip() if stripped.startswith("~") else stripped)  # a sung line
         notes = notes + text.notes
     pieces.append((start, parenthetical, words, notes))
     out = []
