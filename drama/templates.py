@@ -21,6 +21,11 @@ def template_dir() -> Path:
     return _PACKAGE_DIR.parent / "templates"
 
 
+def style_names() -> list[str]:
+    """The style presets a drama.toml may name: templates/styles/<name>.toml."""
+    return sorted(path.stem for path in (template_dir() / "styles").glob("*.toml"))
+
+
 @lru_cache(maxsize=None)
 def environment(subdir: str = "", *, autoescape: bool = False) -> jinja2.Environment:
     """A cached Environment over template_dir()/subdir; StrictUndefined so a template typo fails loudly.

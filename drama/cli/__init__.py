@@ -16,6 +16,8 @@ from drama.errors import DramaError
 COMMAND_MODULES = [
     # filled in as stages land, in pipeline order
     "parse",
+    "project",
+    "plan",
     "voice",
     "render",
 ]

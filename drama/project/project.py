@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
+import typing
 from pathlib import Path
 from typing import TypeVar
 
@@ -10,19 +12,64 @@ from pydantic import BaseModel, ValidationError
 
 from drama.errors import DramaError, did_you_mean
 from drama.project.config import Cast, DramaConfig
+from drama.templates import style_names
 
 SCREENPLAY_SUFFIXES = (".fountain", ".spmd", ".txt", ".md")
 
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def _line_of(text: str, key: str) -> int | None:
-    """The first line where `key` is assigned or used as a table name, to point errors at it."""
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-.\"' ]+?)\s*=")
+
+
+def _key_path(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip().strip("\"'") for part in raw.split("."))
+
+
+def toml_line(text: str, loc: tuple[str | int, ...]) -> int | None:
+    """The line that defines `loc` (as pydantic reports it: ("character", 2, "color")), or the nearest table holding it.
+
+    Walks the file tracking [tables] and [[arrays of tables]] so the third character's bad colour points at
+    the third character, not the first.
+    """
+    wanted = tuple(str(part) for part in loc)
+    counters: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    best_line, best_depth = None, 0
     for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if stripped.startswith(f"{key} ") or stripped.startswith(f"{key}=") or stripped.strip("[]") == key:
-            return number
-    return None
+        header = _HEADER.match(line)
+        if header:
+            name = _key_path(header.group(2))
+            if header.group(1) == "[[":
+                counters[name] = counters.get(name, -1) + 1
+                table = (*name, str(counters[name]))
+            else:
+                table = name
+            path = table
+        else:
+            key = _KEY.match(line)
+            if not key or line.lstrip().startswith("#"):
+                continue
+            path = (*table, *_key_path(key.group(1)))
+        depth = 0
+        while depth < min(len(path), len(wanted)) and path[depth] == wanted[depth]:
+            depth += 1
+        if depth == len(path) and depth > best_depth:
+            best_line, best_depth = number, depth
+    return best_line
+
+
+def _model_at(model: type[BaseModel], keys: list[str]) -> type[BaseModel]:
+    """The nested model a dotted key path lands in, looking through list[...] of models."""
+    for key in keys:
+        field = model.model_fields.get(key)
+        candidates = [field.annotation, *typing.get_args(field.annotation)] if field else []
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            break
+        model = nested[0]
+    return model
 
 
 def load_toml(path: Path, model: type[Model]) -> Model:
@@ -36,28 +83,59 @@ def load_toml(path: Path, model: type[Model]) -> Model:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        line = getattr(error, "lineno", None)
-        raise DramaError(f"not valid TOML: {error.msg if hasattr(error, 'msg') else error}", path=path, line=line,
+        found = re.search(r"\(at line (\d+), column \d+\)|\(at end of document\)", str(error))
+        line = int(found.group(1)) if found and found.group(1) else len(text.splitlines()) or None
+        reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(error))
+        raise DramaError(f"not valid TOML: {reason}", path=path, line=line,
                          hint="check quotes, brackets and `key = value` syntax on that line") from None
     try:
         return model.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
-        where = [str(part) for part in first["loc"]]
-        key = where[-1] if where else ""
+        loc = tuple(first["loc"])
+        where = "".join(f"[{part + 1}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+        key = str(loc[-1]) if loc else ""
         hint = None
         if first["type"] == "extra_forbidden":
-            parent: type[BaseModel] = model
-            for part in where[:-1]:
-                field = parent.model_fields.get(part)
-                annotation = getattr(field, "annotation", None) if field else None
-                if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                    parent = annotation
+            parent = _model_at(model, [part for part in loc[:-1] if isinstance(part, str)])
             hint = did_you_mean(key, parent.model_fields) or f"known keys: {', '.join(parent.model_fields)}"
-            message = f"unknown key {'.'.join(where)!r}"
+            message = f"unknown key {where!r}"
         else:
-            message = f"{'.'.join(where)}: {first['msg']}"
-        raise DramaError(message, path=path, line=_line_of(text, key), hint=hint) from None
+            message = f"{where}: {first['msg']}"
+        raise DramaError(message, path=path, line=toml_line(text, loc), hint=hint) from None
+
+
+def list_screenplays(folder: Path) -> list[Path]:
+    """The screenplay files of an episodes/ folder, in name order (ep01, ep02 …)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SCREENPLAY_SUFFIXES)
+
+
+def _check_style(path: Path, config: DramaConfig) -> None:
+    styles = style_names()
+    if config.style not in styles:
+        raise DramaError(f"unknown style {config.style!r}", path=path, line=toml_line(path.read_text(encoding="utf-8-sig"), ("style",)),
+                         hint=did_you_mean(config.style, styles) or f"styles: {', '.join(styles)}")
+
+
+def _check_cast(root: Path, path: Path, cast: Cast) -> None:
+    """Names that collide and portraits that are not there: errors at the line that says so."""
+    text = path.read_text(encoding="utf-8-sig")
+    owners: dict[str, str] = {}
+    for index, character in enumerate(cast.character):
+        for name in character.all_names:
+            owner = owners.setdefault(name.casefold(), character.name)
+            if owner != character.name or character.all_names.count(name) > 1:
+                raise DramaError(f"the name {name!r} is used twice (by {owner!r} and {character.name!r})", path=path,
+                                 line=toml_line(text, ("character", index, "aliases" if name != character.name else "name")),
+                                 hint="every name and alias must point at one character")
+        for number, reference in enumerate(character.references):
+            image = root / reference
+            if not image.is_file():
+                raise DramaError(f"reference image of {character.name!r} not found: {image}", path=path,
+                                 line=toml_line(text, ("character", index, "references", number)),
+                                 hint="put the portrait there, or remove it from `references` until it exists")
 
 
 class Project:
@@ -74,8 +152,11 @@ class Project:
         if not root.is_dir():
             raise DramaError("project folder not found", path=root, hint="give the folder that holds drama.toml")
         config = load_toml(root / "drama.toml", DramaConfig)
+        _check_style(root / "drama.toml", config)
         cast_path = root / "cast.toml"
         cast = load_toml(cast_path, Cast) if cast_path.exists() else Cast()
+        if cast.character:
+            _check_cast(root, cast_path, cast)
         return cls(root, config, cast)
 
     @property
@@ -99,6 +180,4 @@ class Project:
         return self.root / "exports"
 
     def screenplay_files(self) -> list[Path]:
-        if not self.episodes_dir.is_dir():
-            return []
-        return sorted(p for p in self.episodes_dir.iterdir() if p.suffix.lower() in SCREENPLAY_SUFFIXES)
+        return list_screenplays(self.episodes_dir)

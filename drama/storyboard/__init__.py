@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from drama.errors import DramaError, did_you_mean
 from drama.project import Project
+from drama.screenplay import parse_file
 from drama.screenplay.model import Script
 from drama.storyboard.model import Shot, ShotCharacter, Storyboard
 from drama.storyboard.planner import episode_id, plan
@@ -17,8 +18,6 @@ __all__ = ["Angle", "Move", "Shot", "ShotCharacter", "ShotSize", "Storyboard", "
 
 
 def _scripts(project: Project) -> list[Script]:
-    from drama.screenplay import parse_file
-
     return [parse_file(path) for path in project.screenplay_files()]
 
 

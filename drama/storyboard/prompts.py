@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from drama.errors import DramaError, did_you_mean
 from drama.storyboard.model import Shot
-from drama.templates import environment, template_dir
+from drama.templates import environment, style_names, template_dir
 
 _TIME_WORDS = {
     "day": "daylight", "night": "night", "dawn": "dawn, first light", "dusk": "dusk, golden hour",
@@ -30,10 +30,6 @@ class Style(BaseModel):
     description: str = ""
     prompt: str
     negative: str = ""
-
-
-def style_names() -> list[str]:
-    return sorted(path.stem for path in (template_dir() / "styles").glob("*.toml"))
 
 
 @lru_cache(maxsize=None)

@@ -1,0 +1,55 @@
+"""`drama new NAME` and `drama cast init PROJECT`: starting a project and its cast file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.markup import escape
+from rich.table import Table
+
+from drama.project.cast_init import init_cast
+from drama.project.scaffold import create_project
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    new = subparsers.add_parser("new", help="scaffold a project: drama.toml, cast.toml, episodes/ep01, refs/, locations/, music/",
+                                description="Create a project folder with a sample episode that plans and renders as is.")
+    new.add_argument("name", type=Path, help="the folder to create")
+    new.add_argument("--language", choices=("zh", "en"), default="zh",
+                     help="zh: Chinese short-drama format (default); en: Fountain")
+    new.add_argument("--title", help="the series title (default: the folder name)")
+    new.set_defaults(handler=run_new)
+
+    cast = subparsers.add_parser("cast", help="cast file tools (cast init)")
+    cast_commands = cast.add_subparsers(dest="cast_command", metavar="COMMAND", required=True)
+    init = cast_commands.add_parser("init", help="propose cast.toml from the characters in the screenplays",
+                                    description="Read every screenplay's cues and 人物小传 and write a cast.toml to edit.")
+    init.add_argument("project", type=Path, help="the project folder")
+    init.add_argument("--force", action="store_true", help="replace an existing cast.toml")
+    init.set_defaults(handler=run_cast_init)
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from drama.cli import console
+
+    files = create_project(args.name, language=args.language, title=args.title)
+    console.print(f"[green]created[/] {escape(str(args.name))}/")
+    for path in files:
+        console.print(f"  {escape(str(path))}")
+    console.print(f"next: edit the episode and cast, then [bold]drama plan {escape(str(args.name))}[/]")
+    return 0
+
+
+def run_cast_init(args: argparse.Namespace) -> int:
+    from drama.cli import console
+
+    target, proposals = init_cast(args.project, force=args.force)
+    grid = Table(title=f"proposed cast → {escape(str(target))}")
+    for column in ("name", "lines", "first seen", "voice", "colour", "description"):
+        grid.add_column(column)
+    for p in proposals:
+        grid.add_row(escape(p.name), str(p.lines), escape(p.source), p.voice, f"[{p.color}]■[/] {p.color}", escape(p.description))
+    console.print(grid)
+    console.print("edit the descriptions into appearances (they go into every prompt), then add portraits to refs/")
+    return 0
