@@ -22,8 +22,8 @@ _UNIT = re.compile(r"(?:[A-Za-z0-9\u00C0-\u024F]+(?:['’\-][A-Za-z0-9\u00C0-\u0
 
 def pause_after(shot: Shot) -> float:
     """The silence after a shot's line: longer after … or ？, longer still for （停顿）."""
-    text = (shot.text or "").rstrip(CLOSERS)
-    text = re.sub(r"[（(【\[][^）)】\]]*[）)】\]]$", "", text).rstrip(CLOSERS)  # a trailing direction is not the end
+    text = re.sub(r"(?:\s*[（(【\[][^）)】\]]*[）)】\]])+\s*$", "", shot.text or "")  # a trailing direction is not the end
+    text = text.rstrip(CLOSERS)
     pause = END_PAUSES.get(text[-1:], BASE_PAUSE) if text else BASE_PAUSE
     directions = " ".join([shot.parenthetical or "", *re.findall(r"[（(]([^）)]*)[）)]", shot.text or "")]).casefold()
     if any(word in directions for word in BEAT_WORDS):
