@@ -80,7 +80,7 @@ def table(storyboard: Storyboard, *, zh: bool = False) -> Table:
                  caption=f"{storyboard.width}×{storyboard.height} · {storyboard.fps:g} fps", show_lines=True)
     for column, options in (("#", {"justify": "right"}), ("id", {"style": "dim", "no_wrap": True}), ("scene", {}),
                             ("camera", {"no_wrap": True}), ("s", {"justify": "right"}), ("on screen", {"no_wrap": True}),
-                            ("line / action", {"ratio": 1, "min_width": 16})):
+                            ("line / action", {"ratio": 1, "min_width": 16, "overflow": "fold"})):
         grid.add_column(column, **options)
     for shot in storyboard.shots:
         size = "title" if shot.kind == "title_card" else shot.size.value + (f" {shot.size.zh}" if zh else "")

@@ -77,7 +77,7 @@ _ACTIONS: list[tuple[str, Move | None, int, Angle | None, bool]] = [
     (r"look(?:s|ed|ing)? up|stand(?:s|ing)? up|stood up|ris(?:es|ing)|rose|get(?:s)? up", Move.TILT, 1, None, False),
     ("低头|俯身|跪下|倒下|瘫坐", Move.TILT, -1, None, False),
     (r"look(?:s|ed|ing)? down|kneel(?:s|ing)?|knelt|collaps(?:es|ed|ing)|fall(?:s|ing)?|fell|sit(?:s)? down|sat down", Move.TILT, -1, None, False),
-    ("离开|走远|远去|驶离|后退|退后", Move.DOLLY_OUT, 1, None, True),
+    ("离开|离去|走远|远去|驶离|后退|退后", Move.DOLLY_OUT, 1, None, True),
     (r"walk(?:s|ed|ing)? away|leav(?:es|ing)|left the|exit(?:s|ed)?|drives? off|back(?:s|ed)? away", Move.DOLLY_OUT, 1, None, True),
     ("踉跄|扭打|厮打|挣扎|搏斗", Move.HANDHELD, 1, None, True),
     (r"stagger(?:s|ed|ing)?|struggl(?:es|ed|ing)|fight(?:s|ing)?|stumbl(?:es|ed|ing)|grappl(?:es|ed|ing)", Move.HANDHELD, 1, None, True),

@@ -1,0 +1,55 @@
+"""`drama plan` on the demo project: the table a director reads and the JSON tools read."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from drama.cli import main
+from drama.project import Project
+from drama.storyboard import episode_ids, plan_episode
+
+DEMO = Path(__file__).resolve().parents[1] / "projects" / "demo"
+
+
+@pytest.fixture
+def demo(tmp_path):
+    return Path(shutil.copytree(DEMO, tmp_path / "demo", ignore=shutil.ignore_patterns(".drama", "renders", "exports")))
+
+
+def test_demo_is_a_60_to_90_second_episode_with_every_kind_of_shot(demo):
+    project = Project.load(demo)
+    assert episode_ids(project) == ["ep01"]
+    board = plan_episode(project, "ep01")
+    assert 60 <= board.duration <= 90
+    kinds = {shot.kind for shot in board.shots}
+    assert {"establishing", "dialogue", "action", "title_card"} <= kinds
+    assert any(shot.voiceover for shot in board.shots) and any(shot.direction for shot in board.shots)
+    assert any(shot.transition_in == "dissolve" for shot in board.shots)
+    assert {shot.size for shot in board.shots} >= {"EWS", "FS", "MCU", "OTS", "CU", "ECU"}
+    assert len({s.speaker for s in board.shots if s.kind == "dialogue"}) >= 3
+
+
+def test_plan_json_has_the_fields_tools_need(demo, capsys):
+    assert main(["plan", str(demo), "ep01", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    for shot in data["shots"]:
+        assert {"id", "scene", "size", "angle", "move", "duration", "characters", "speaker", "text", "prompt"} <= set(shot)
+        assert shot["prompt"]
+
+
+def test_plan_table(demo, capsys):
+    assert main(["plan", str(demo)]) == 0
+    out = capsys.readouterr().out
+    assert "ep01" in out and "OTS" in out and "三年后" in out
+
+
+def test_unknown_episode_and_unknown_speaker_are_clear_errors(demo, capsys):
+    assert main(["plan", str(demo), "ep1"]) == 2
+    assert "did you mean 'ep01'" in capsys.readouterr().err
+    episode = demo / "episodes" / "ep01.txt"
+    episode.write_text(episode.read_text(encoding="utf-8").replace("顾承泽：（淡淡）嗯。", "顾成泽：（淡淡）嗯。"), encoding="utf-8")
+    assert main(["plan", str(demo)]) == 2
+    err = capsys.readouterr().err
+    assert "ep01.txt:29" in err and "顾成泽" in err and "did you mean '顾承泽'" in err
