@@ -44,7 +44,7 @@ def test_action_cues():
 
 def test_reading_speed():
     assert reading_seconds("一二三四五六七八九") == pytest.approx(2.0)
-    assert reading_seconds("we can't stay here, " * 9) == pytest.approx(10.0)  # 36 words, "can't" is one
+    assert reading_seconds("we can't stay, " * 9) == pytest.approx(10.0)  # 27 words, "can't" is one
     assert line_duration("嗯。") == 1.2  # clamped up
     assert line_duration("你……你不是已经死了吗？") > line_duration("你你不是已经死了吗？")
     assert 2.0 <= action_duration("他走了。") <= action_duration("很长的一段动作描写" * 5) <= 5.0
