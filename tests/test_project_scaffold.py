@@ -1,0 +1,52 @@
+"""`drama new` and `drama cast init`: a new project plans as is; a proposed cast comes from the screenplays."""
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from drama.cli import main
+from drama.project import Project
+from drama.storyboard import episode_ids, plan_episode
+
+DEMO = Path(__file__).resolve().parents[1] / "projects" / "demo"
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_new_project_plans_out_of_the_box(tmp_path, language, capsys):
+    target = tmp_path / "series"
+    assert main(["new", str(target), "--language", language]) == 0
+    assert {p.name for p in target.iterdir()} >= {"drama.toml", "cast.toml", "episodes", "refs", "locations", "music"}
+    project = Project.load(target)
+    board = plan_episode(project, episode_ids(project)[0])
+    assert board.shots and any(s.kind == "title_card" for s in board.shots) and any(s.direction for s in board.shots)
+    assert {s.speaker for s in board.shots if s.kind == "dialogue"} == {c.name for c in project.cast.character}
+
+
+def test_new_refuses_a_folder_that_is_not_empty(tmp_path, capsys):
+    (tmp_path / "keep.txt").write_text("mine")
+    assert main(["new", str(tmp_path)]) == 2
+    assert "not empty" in capsys.readouterr().err and (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_cast_init_proposes_the_demo_cast_and_never_overwrites_without_force(tmp_path, capsys):
+    project = Path(shutil.copytree(DEMO, tmp_path / "demo", ignore=shutil.ignore_patterns(".drama", "renders", "exports")))
+    original = (project / "cast.toml").read_text(encoding="utf-8")
+    assert main(["cast", "init", str(project)]) == 2
+    assert "--force" in capsys.readouterr().err and (project / "cast.toml").read_text(encoding="utf-8") == original
+
+    assert main(["cast", "init", str(project), "--force"]) == 0
+    proposed = tomllib.loads((project / "cast.toml").read_text(encoding="utf-8"))["character"]
+    assert [c["name"] for c in proposed] == ["沈清", "顾承泽", "白薇", "陈伯"]
+    assert "少夫人" in proposed[0]["description"]  # from 人物小传
+    assert [c["voice"].endswith(("Xiaoxiao" "Neural", "XiaoyiNeural")) for c in proposed] == [True, False, True, False]
+    assert len({c["color"] for c in proposed}) == 4
+    Project.load(project)  # the proposal is a valid cast file
+    assert plan_episode(Project.load(project), "ep01").shots
+
+
+def test_cast_init_without_screenplays(tmp_path, capsys):
+    (tmp_path / "drama.toml").write_text('title = "t"\n', encoding="utf-8")
+    assert main(["cast", "init", str(tmp_path)]) == 2
+    assert "no screenplays" in capsys.readouterr().err
