@@ -86,6 +86,8 @@ def split_text(text: str, max_units: float = MAX_UNITS, max_lines: int = MAX_LIN
             cut = len(parts)
         else:
             cut = _best_break(parts, max_units * max_lines, balance=False)
+        while cut > 1 and len(break_lines("".join(parts[:cut]), max_units)) > max_lines:
+            cut -= 1  # word lengths kept it from packing into max_lines lines: give the next cue a word
         length = len("".join(parts[:cut]))
         spans.append((offset, offset + length))
         offset += length
