@@ -49,7 +49,7 @@ def pil_font(size: int, weight: str = "Bold") -> ImageFont.FreeTypeFont:
 def fontconfig_env(cache_dir: Path) -> dict[str, str]:
     """Environment for an ffmpeg that burns ASS subtitles: a fontconfig file that adds our font's folder
     to the system fonts, so libass finds "Noto Sans CJK SC" with real Regular and Bold weights."""
-    folder = cache_dir / "fontconfig"
+    folder = Path(cache_dir).resolve() / "fontconfig"
     conf = folder / "fonts.conf"
     text = (
         '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
