@@ -1,0 +1,148 @@
+"""The cut as an OpenTimelineIO timeline, for finishing in Resolve, Premiere or any OTIO-aware editor.
+
+Tracks: Video (picked takes, title cards as generators, dissolves as SMPTE transitions), Voice, Music and
+Subtitles (a clip per cue, its text in name and metadata). Every candidate of a shot travels with its clip
+as a named media reference (OTIO's multi-reference clips); the active one is the pick, so an editor can
+swap takes without coming back to drama.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import opentimelineio as otio
+from pydantic import BaseModel
+
+from drama import atomic
+from drama.edit.timeline import Take, Timeline, VideoSegment
+
+RT = otio.opentime.RationalTime
+TR = otio.opentime.TimeRange
+
+
+class ShotTakes(BaseModel):
+    """What the OTIO file says about one shot's takes."""
+
+    shot_id: str
+    active: str
+    takes: list[str]
+    scores: dict[str, float | None]
+
+
+def _media_frames(path: Path, fps: float) -> float | None:
+    """The length of a media file in timeline frames, or None if it cannot be read."""
+    try:
+        with av.open(str(path)) as container:
+            if container.duration:
+                return container.duration / av.time_base * fps
+    except (OSError, av.error.FFmpegError):
+        return None
+    return None
+
+
+def _reference(take: Take, fps: float) -> otio.schema.ExternalReference:
+    frames = _media_frames(take.video, fps)
+    return otio.schema.ExternalReference(
+        target_url=take.video.resolve().as_uri(),
+        available_range=TR(RT(0, fps), RT(frames, fps)) if frames else None,
+        metadata={"drama": take.model_dump(mode="json")},
+    )
+
+
+def _video_clip(segment: VideoSegment, head: int, tail: int, fps: float) -> otio.schema.Clip:
+    """`head` frames of the segment belong to the incoming dissolve before this clip's cut point, `tail` to the outgoing one."""
+    source = TR(RT(head, fps), RT(segment.frames - head - tail, fps))
+    metadata = {"drama": {"shot_id": segment.shot_id, "kind": segment.kind, "transition_in": segment.transition_in.source,
+                          "fade_in_frames": segment.transition_in.frames if segment.transition_in.kind == "fade" else 0,
+                          "fade_out_frames": segment.fade_out}}
+    if segment.kind == "title_card":
+        generator = otio.schema.GeneratorReference(
+            name="title card", generator_kind="drama.title_card",
+            parameters={"text": segment.text or "", "background": segment.background},
+            available_range=TR(RT(0, fps), RT(segment.frames, fps)))
+        return otio.schema.Clip(name=segment.text or segment.shot_id, media_reference=generator,
+                                source_range=source, metadata=metadata)
+    assert segment.take is not None
+    clip = otio.schema.Clip(name=segment.shot_id, source_range=source, metadata=metadata)
+    clip.set_media_references({take.id: _reference(take, fps) for take in segment.alternates}, segment.take.id)
+    return clip
+
+
+def _video_track(timeline: Timeline) -> otio.schema.Track:
+    fps = timeline.fps
+    track = otio.schema.Track(name="Video", kind=otio.schema.TrackKind.Video)
+    segments = timeline.segments
+    for i, segment in enumerate(segments):
+        incoming = segment.transition_in.frames if segment.transition_in.kind == "dissolve" else 0
+        following = segments[i + 1] if i + 1 < len(segments) else None
+        outgoing = following.transition_in.frames if following and following.transition_in.kind == "dissolve" else 0
+        if incoming:
+            track.append(otio.schema.Transition(
+                name="dissolve", transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
+                in_offset=RT(incoming // 2, fps), out_offset=RT(incoming - incoming // 2, fps)))
+        track.append(_video_clip(segment, incoming - incoming // 2, outgoing // 2, fps))
+    return track
+
+
+def _timed_track(name: str, kind: str, items: list[tuple[float, float, otio.core.Item]], fps: float) -> otio.schema.Track:
+    """A track of items at (start, duration) seconds, with gaps between them."""
+    track = otio.schema.Track(name=name, kind=kind)
+    cursor = 0.0
+    for start, duration, item in sorted(items, key=lambda entry: entry[0]):
+        start = max(start, cursor)
+        if start > cursor:
+            track.append(otio.schema.Gap(source_range=TR(RT(0, fps), RT((start - cursor) * fps, fps))))
+        item.source_range = TR(item.source_range.start_time if item.source_range else RT(0, fps), RT(duration * fps, fps))
+        track.append(item)
+        cursor = start + duration
+    return track
+
+
+def build_otio(timeline: Timeline) -> otio.schema.Timeline:
+    fps = timeline.fps
+    voice = [(clip.start, clip.duration, otio.schema.Clip(
+        name=clip.text, metadata={"drama": {"shot_id": clip.shot_id, "speaker": clip.speaker, "text": clip.text}},
+        media_reference=otio.schema.ExternalReference(target_url=clip.audio.resolve().as_uri())))
+        for clip in timeline.dialogue]
+    subtitles = [(cue.start, cue.end - cue.start, otio.schema.Clip(
+        name=" ".join(cue.lines), metadata={"drama": {"subtitle": cue.text, "index": cue.index, "speaker": cue.speaker,
+                                                      "shot_id": cue.shot_id}},
+        media_reference=otio.schema.GeneratorReference(generator_kind="drama.subtitle", parameters={"text": cue.text})))
+        for cue in timeline.cues]
+    tracks = [_video_track(timeline), _timed_track("Subtitles", otio.schema.TrackKind.Video, subtitles, fps),
+              _timed_track("Voice", otio.schema.TrackKind.Audio, voice, fps)]
+    if timeline.music:
+        length = (_media_frames(timeline.music.path, fps) or timeline.frames) / fps
+        loops, start = [], 0.0
+        while start < timeline.duration - 1e-6:
+            duration = min(length, timeline.duration - start)
+            loops.append((start, duration, otio.schema.Clip(
+                name=timeline.music.path.name, metadata={"drama": timeline.music.model_dump(mode="json")},
+                media_reference=otio.schema.ExternalReference(target_url=timeline.music.path.resolve().as_uri()))))
+            start += duration
+        tracks.append(_timed_track("Music", otio.schema.TrackKind.Audio, loops, fps))
+    result = otio.schema.Timeline(name=f"{timeline.project} {timeline.episode}", global_start_time=RT(0, fps),
+                                  metadata={"drama": {"project": timeline.project, "episode": timeline.episode,
+                                                      "width": timeline.width, "height": timeline.height, "fps": fps}})
+    result.tracks.extend(tracks)
+    return result
+
+
+def write_otio(timeline: Timeline, path: Path) -> None:
+    atomic.write_text(path, otio.adapters.write_to_string(build_otio(timeline), "otio_json"))
+
+
+def read_takes(path: Path) -> list[ShotTakes]:
+    """Each shot clip's takes as an editor would see them: the active reference and every alternate."""
+    result = otio.adapters.read_from_file(str(path))
+    shots = []
+    for clip in result.video_tracks()[0].find_clips():
+        references = clip.media_references()
+        if clip.metadata.get("drama", {}).get("kind") != "clip":
+            continue
+        shots.append(ShotTakes(
+            shot_id=clip.metadata["drama"]["shot_id"], active=clip.active_media_reference_key,
+            takes=list(references),
+            scores={key: ref.metadata.get("drama", {}).get("score") for key, ref in references.items()}))
+    return shots
