@@ -38,8 +38,6 @@ _FORCED_TRANSITION = re.compile(r"^\s*>\s*(?P<text>.*?)\s*$")
 _TRANSITION = re.compile(
     r"^(?:[^a-z]*\bTO:|(?:FADE IN|FADE OUT|FADE TO BLACK|CUT TO BLACK|SMASH CUT|MATCH CUT|JUMP CUT|DISSOLVE)[.:]?)$"
 )
-_CUE_EXTENSIONS = re.compile(r"(?:\s*\([^()]*\))+\s*$")
-_PARENS = re.compile(r"\(([^()]*)\)")
 
 
 class _Text(NamedTuple):
@@ -207,15 +205,26 @@ def _cue(text: str) -> _Cue | None:
     text = text[1:].strip() if forced else text
     dual = text.endswith("^")
     text = text.rstrip("^").rstrip()
-    found = _CUE_EXTENSIONS.search(text)
-    extensions = [part.strip() for part in _PARENS.findall(found.group())] if found else []
-    name = text[:found.start()].strip() if found else text
+    name, extensions = _split_extensions(text)
     if not name or text.startswith("!") or name.endswith(":"):
         return None
     if not forced and not (name == name.upper() and any(char.isupper() for char in name)):
         return None
     extension = ", ".join(part for part in extensions if part) or None
     return _Cue(name, extension, any(is_voiceover(part) for part in extensions), dual)
+
+
+def _split_extensions(cue: str) -> tuple[str, list[str]]:
+    """`ADA (V.O.) (CONT'D)` → ("ADA", ["V.O.", "CONT'D"]), peeled from the end in one linear pass."""
+    extensions: list[str] = []
+    end = len(cue.rstrip())
+    while end and cue[end - 1] == ")":
+        start = cue.rfind("(", 0, end)
+        if start < 0 or ")" in cue[start + 1:end - 1]:
+            break
+        extensions.append(cue[start + 1:end - 1].strip())
+        end = len(cue[:start].rstrip())
+    return cue[:end].strip(), extensions[::-1]
 
 
 def _dialogue(cue: _Cue, texts: list[_Text]) -> list[Dialogue]:

@@ -16,9 +16,11 @@ _CLOSES_WORD = re.compile(r"[\n.,!?;:)\]'\"…。，！？；：）」』”]")
 _ESCAPED = {"\\*": "\ue000", "\\_": "\ue001"}
 _ESCAPE = re.compile(r"\\[*_]")
 _RESTORE = str.maketrans({"\ue000": "*", "\ue001": "_"})
+# Runs stop at the next marker of their kind, so an unmatched marker costs a scan to the next one, not to
+# the end of the line (keeps long lines linear).
 _EMPHASIS = re.compile(
-    r"\*\*\*(?=\S)(?P<bold_italic>[^\n]+?)(?<=\S)\*\*\*"
-    r"|\*\*(?=\S)(?P<bold>[^\n]+?)(?<=\S)\*\*"
+    r"\*\*\*(?=\S)(?P<bold_italic>[^*\n]+?)(?<=\S)\*\*\*"
+    r"|\*\*(?=\S)(?P<bold>(?:[^*\n]|\*(?!\*))+?)(?<=\S)\*\*"
     r"|\*(?=\S)(?P<italic>[^*\n]+?)(?<=\S)\*"
     r"|(?<!\w)_(?=\S)(?P<underline>[^_\n]+?)(?<=\S)_(?!\w)"
 )
