@@ -24,7 +24,7 @@ class MotionEstimate(BaseModel):
     y: float  # vertical content shift, fraction of frame height (+ = content moved down)
     zoom: float  # natural log of the scale change (+ = content grew)
     rotation: float  # degrees, counter-clockwise in image coordinates
-    jitter: float  # RMS frame-to-frame shake around the smooth path, fraction of frame width
+    jitter: float  # RMS wobble of the camera path around a smooth curve, fraction of frame width
     parallax: float  # spread of tile motion the similarity fit does not explain (depth layers moving apart)
 
     @property
@@ -112,7 +112,7 @@ def estimate_motion(frames: np.ndarray, *, pairs: int = 6) -> MotionEstimate:
     """Camera motion over a TxHxW grayscale clip.
 
     The smooth path comes from `pairs` frame pairs a stride apart (big enough displacements to measure
-    precisely, small enough for tiles to still overlap); jitter comes from consecutive frames.
+    precisely, small enough for tiles to still overlap); the wobble comes from consecutive frames.
     """
     count, h, w = frames.shape
     if count < 2:
@@ -130,16 +130,19 @@ def estimate_motion(frames: np.ndarray, *, pairs: int = 6) -> MotionEstimate:
 
     window = _window(h, w)
     steps = np.array([phase_correlate(frames[i], frames[i + 1], window)[:2] for i in range(count - 1)])
-    shake = steps - steps.mean(axis=0) if len(steps) < 5 else steps - _smooth(steps)
-    jitter = float(np.sqrt((shake ** 2).sum(axis=1).mean())) / w
-    return MotionEstimate(x=tx / w, y=ty / h, zoom=zoom, rotation=rotation, jitter=jitter, parallax=parallax)
+    return MotionEstimate(x=tx / w, y=ty / h, zoom=zoom, rotation=rotation, jitter=sway(steps) / w, parallax=parallax)
 
 
-def _smooth(steps: np.ndarray, radius: int = 2) -> np.ndarray:
-    """A moving average of per-frame steps: the intended path, so what is left over is shake."""
-    kernel = np.ones(2 * radius + 1) / (2 * radius + 1)
-    padded = np.pad(steps, ((radius, radius), (0, 0)), mode="edge")
-    return np.stack([np.convolve(padded[:, k], kernel, mode="valid") for k in range(steps.shape[1])], axis=1)
+def sway(steps: np.ndarray) -> float:
+    """RMS distance (pixels) of the camera path from a smooth cubic through it: the wobble of a handheld
+    camera, which a planned move (even an eased one) does not have."""
+    path = np.vstack([np.zeros((1, 2)), np.cumsum(steps, axis=0)])
+    if len(path) < 5:
+        return 0.0
+    t = np.linspace(-1, 1, len(path))
+    basis = np.vander(t, 4)
+    fitted = basis @ np.linalg.lstsq(basis, path, rcond=None)[0]
+    return float(np.sqrt(((path - fitted) ** 2).sum(axis=1).mean()))
 
 
 # What a move should do to the picture: (component, sign per unit of direction).
@@ -158,7 +161,7 @@ _SIGNATURES: dict[str, tuple[str, int]] = {
 # Below these, a clip does not show the move at all (per whole clip).
 MIN_SHIFT = 0.03  # fraction of the frame
 MIN_ZOOM = 0.04  # log scale, about 4 %
-MIN_JITTER = 0.002  # RMS per frame, fraction of width
+MIN_JITTER = 0.002  # RMS wobble, fraction of width
 STATIC_TOLERANCE = 0.02
 
 
@@ -201,15 +204,15 @@ def adherence(motion: MotionEstimate, kind: str, direction: int = 1) -> tuple[fl
         shake = min(1.0, motion.jitter / MIN_JITTER)
         drift = max(abs(components["x"]), abs(components["y"]), abs(components["zoom"]))
         steady = 1.0 if drift < 3 else 3 / drift
-        return shake * steady, f"handheld: shake {motion.jitter:.2%} of width per frame"
+        return shake * steady, f"handheld: camera wobbles {motion.jitter:.2%} of the width"
     along = components[component] * sign
     total = math.sqrt(sum(v * v for v in components.values())) + 1e-9
     alignment = max(0.0, along / total)  # cosine between what was asked and what happened
     amount = min(1.0, max(0.0, along))
-    measured = dominant_move(motion)
-    return alignment * amount, f"asked {kind} {'+' if sign > 0 else '-'}{component}; measured {_describe(motion)}" + (
-        "" if measured == (component, sign) else " (wrong way)" if measured[0] == component else "")
+    verdict = "as asked" if alignment * amount > 0.5 else "the wrong way" if along < -1 else \
+        "too little" if amount < 1 else "off-axis"
+    return alignment * amount, f"{kind} {'+' if direction > 0 else '-'}: {verdict} ({_describe(motion)})"
 
 
 def _describe(motion: MotionEstimate) -> str:
-    return f"x {motion.x:+.1%}, y {motion.y:+.1%}, zoom {math.expm1(motion.zoom):+.1%}, shake {motion.jitter:.2%}"
+    return f"content x {motion.x:+.1%}, y {motion.y:+.1%}, scale {math.expm1(motion.zoom):+.1%}"
