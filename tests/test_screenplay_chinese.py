@@ -152,3 +152,9 @@ def test_dialect_override():
     assert parse_text(text, dialect="fountain").dialect == "fountain"
     with pytest.raises(DramaError, match="unknown screenplay dialect"):
         parse_text(text, dialect="klingon")
+
+
+def test_bio_age_written_inside_the_description():
+    script = parse_text("人物小传：\n沈清：26岁，顾家少夫人。\n陈伯（六十岁）：管家。\n\n1-1 夜 外 桥\n△ 雨。\n", dialect="zh")
+    assert [(bio.name, bio.age, bio.description) for bio in script.characters] == [
+        ("沈清", "26岁", "顾家少夫人。"), ("陈伯", "六十岁", "管家。")]

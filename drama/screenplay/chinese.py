@@ -52,6 +52,7 @@ _SYNOPSIS = re.compile(r"^(?:故事|剧情)?(?:大纲|梗概|简介|概要)\s*[�
 _BIOS = re.compile(r"^(?:人物小传|人物介绍|人物简介|主要人物|角色介绍|人物设定|角色设定|主要角色|人物表)\s*[：:]?\s*$")
 _TITLE_PAGE_KEY = re.compile(r"^(?P<key>编剧|作者|原著|导演|类型|题材|集数|时长|单集时长|字数|版本|日期|风格|标签|主演|出品)\s*[：:]\s*(?P<value>.+)$")
 _BIO = re.compile(r"^(?:\d+\s*[.、．)]|[-*•·])?\s*(?P<name>[^\s：:（()）,，。、]{1,12}?)\s*(?:[（(](?P<age>[^）)]*)[）)])?\s*[：:]\s*(?P<text>.*)$")
+_AGE_LEAD = re.compile(r"^(?P<age>\d{1,3}\s*岁|[一二两三四五六七八九十]{1,4}岁)[，,、。；;\s]*")
 _CHARACTERS = re.compile(r"^(?:出场|登场)?(?:人物|角色)\s*[：:]\s*(?P<names>.*)$")
 _NAME_SPLIT = re.compile(r"[、，,/／;；\s]+")
 _ACTION = re.compile(r"^[△▲]\s*(?P<text>.*)$")
@@ -161,8 +162,10 @@ class _Parser:
         if self.block == "bios" and not self._structural(text):
             bio = _BIO.match(text)
             if bio and len(bio["name"]) <= 8:
-                self.bios.append(CharacterBio(name=bio["name"], age=(bio["age"] or "").strip() or None,
-                                              description=bio["text"].strip(), line=number))
+                age, description = (bio["age"] or "").strip() or None, bio["text"].strip()
+                if age is None and (lead := _AGE_LEAD.match(description)):  # 沈清：26岁，顾家少夫人…
+                    age, description = lead["age"], description[lead.end():]
+                self.bios.append(CharacterBio(name=bio["name"], age=age, description=description, line=number))
                 return
             if self.bios:
                 last = self.bios[-1]
