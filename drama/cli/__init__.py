@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "plan",
     "voice",
     "render",
+    "review",
 ]
 
 console = Console()

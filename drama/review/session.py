@@ -1,0 +1,282 @@
+"""What the review page does to a project: read the episode's shots and draws, pick, draw more, edit a shot
+and redraw, export. Every change goes straight to the project's state store (the one `drama render` uses),
+so the page and a running render see each other's work; long jobs run on one background worker.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from drama.errors import DramaError, did_you_mean
+from drama.pipeline import PreparedEpisode, prepare_episode
+from drama.project import Project
+from drama.render import StateStore, render_shots
+from drama.render.executor import resolve_engine
+from drama.render.jobs import current_shot_key
+from drama.render.request import renderable
+from drama.render.status import episode_status
+from drama.review.security import new_token
+from drama.storyboard import episode_ids
+from drama.storyboard.model import Shot
+from drama.storyboard.vocabulary import Angle, Move, ShotSize
+
+MAX_DRAWS_PER_REQUEST = 12
+
+
+class Job(BaseModel):
+    """A background task as the page sees it."""
+
+    id: str
+    kind: Literal["draw", "redraw", "export"]
+    shot_id: str | None = None
+    status: Literal["queued", "running", "done", "failed"] = "queued"
+    done: int = 0
+    total: int = 0
+    error: str | None = None
+    url: str | None = None
+    name: str | None = None
+    progress: float = 0.0
+
+
+class EditForm(BaseModel):
+    """The edit-shot form, checked before anything is stored."""
+
+    prompt: str | None = None
+    size: str | None = None
+    angle: str | None = None
+    move: str | None = None
+    move_direction: Literal[-1, 1] | None = None
+    duration: float | None = None
+    count: int | None = None
+
+
+class ReviewSession:
+    def __init__(self, project: Project, episode_id: str):
+        self.project = project
+        self.episode_id = episode_id
+        self.token = new_token()
+        self._jobs: list[Job] = []
+        self._lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-job")
+        self._prepared: tuple[tuple, PreparedEpisode] | None = None
+
+    @classmethod
+    def start(cls, project: Project, episode_id: str | None) -> "ReviewSession":
+        known = episode_ids(project)
+        if not known:
+            raise DramaError("the project has no episodes", path=project.episodes_dir,
+                             hint="add a screenplay under episodes/")
+        if episode_id is None:
+            episode_id = known[0]
+        elif episode_id not in known:
+            raise DramaError(f"no episode {episode_id!r}", path=project.root,
+                             hint=did_you_mean(episode_id, known) or f"episodes: {', '.join(known)}")
+        return cls(project, episode_id)
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+    # reading
+
+    def _inputs_stamp(self) -> tuple:
+        """What the prepared episode depends on besides overrides: the files a creator may edit meanwhile."""
+        files = [self.project.root / "drama.toml", self.project.root / "cast.toml", *self.project.screenplay_files()]
+        return tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
+
+    def prepared(self) -> PreparedEpisode:
+        with StateStore(self.project) as store:
+            overrides = {k: v.model_dump_json() for k, v in store.overrides().items()}
+        stamp = (self._inputs_stamp(), tuple(sorted(overrides.items())))
+        cached = self._prepared
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, prepare_episode(self.project, self.episode_id))
+            self._prepared = cached
+        return cached[1]
+
+    def url(self, path: Path) -> str:
+        return "/media/" + path.resolve().relative_to(self.project.root.resolve()).as_posix()
+
+    def _source(self, shot: Shot) -> str:
+        if shot.source_file is None or not shot.source_lines:
+            return ""
+        try:
+            lines = Path(shot.source_file).read_text(encoding="utf-8-sig", errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(f"{n:>4}  {lines[n - 1]}" for n in shot.source_lines if 0 < n <= len(lines))
+
+    def view(self) -> dict[str, Any]:
+        """The whole page's data: shots in order with their ranked draws, jobs, and the current cut."""
+        prepared = self.prepared()
+        storyboard = prepared.storyboard
+        lines = {line.shot_id: line for line in prepared.lines}
+        with self._lock:
+            jobs = list(self._jobs)
+        with StateStore(self.project) as store:
+            statuses = {row.shot_id: row for row in episode_status(self.project, storyboard, store)}
+            overrides = store.overrides()
+            shots, cut = [], []
+            for shot in storyboard.shots:
+                status = statuses[shot.id]
+                candidates = store.candidates(shot.id) if renderable(shot) else []
+                failures = [Job(id=f"failure-{f.key}", kind="draw", shot_id=shot.id, status="failed", error=f.error)
+                            for f in store.failures(shot.id)]
+                shots.append({
+                    "id": shot.id, "index": shot.index, "kind": shot.kind, "scene": shot.scene,
+                    "scene_heading": shot.scene_heading, "size": shot.size.value, "size_zh": shot.size.zh,
+                    "angle": shot.angle.value, "move": shot.move.value, "move_direction": shot.move_direction,
+                    "duration": shot.duration, "characters": [c.name for c in shot.characters],
+                    "speaker": shot.speaker, "text": shot.text, "parenthetical": shot.parenthetical,
+                    "voiceover": shot.voiceover, "action": shot.action, "prompt": shot.prompt,
+                    "source_lines": shot.source_lines, "source": self._source(shot),
+                    "override": overrides[shot.id].model_dump(mode="json", exclude_none=True) if shot.id in overrides else None,
+                    "pick": status.pick, "pick_by": status.picked_by, "stale": status.stale,
+                    "candidates": [{
+                        "id": c.id, "seed": c.seed, "draw": c.draw, "score": c.score, "stale": c.stale,
+                        "parts": [part.model_dump(mode="json") for part in c.parts],
+                        "video": self.url(c.video), "poster": self.url(c.poster),
+                    } for c in candidates],
+                    "jobs": [job.model_dump() for job in jobs if job.shot_id == shot.id] +
+                            [f.model_dump() for f in failures],
+                })
+                picked = store.pick_for(shot.id) if renderable(shot) else None
+                line = lines.get(shot.id)
+                cut.append({
+                    "shot_id": shot.id, "kind": shot.kind, "duration": shot.duration,
+                    "video": self.url(picked.video) if picked else None,
+                    "audio": self.url(line.audio) if line and line.audio.resolve().is_relative_to(self.project.root.resolve()) else None,
+                    "subtitle": shot.text or "",
+                })
+        export = next((job for job in reversed(jobs) if job.kind == "export"), None)
+        video = self.project.config.video
+        return {
+            "project": self.project.config.title, "episode": self.episode_id, "width": video.width,
+            "height": video.height, "duration": storyboard.duration, "shots": shots, "cut": cut,
+            "export": export.model_dump() if export else None,
+        }
+
+    # changing
+
+    def _shot(self, shot_id: str) -> Shot:
+        shots = {shot.id: shot for shot in self.prepared().storyboard.shots}
+        if shot_id not in shots:
+            raise DramaError(f"no shot {shot_id!r} in {self.episode_id}",
+                             hint=did_you_mean(shot_id, shots) or "reload the page: the storyboard changed")
+        return shots[shot_id]
+
+    def pick(self, shot_id: str, candidate_id: str) -> dict[str, Any]:
+        self._shot(shot_id)
+        with StateStore(self.project) as store:
+            chosen = store.pick(shot_id, candidate_id)
+        return {"pick": chosen.id}
+
+    def draw(self, shot_id: str, count: Any) -> dict[str, Any]:
+        shot = self._shot(shot_id)
+        if not renderable(shot):
+            raise DramaError(f"shot {shot_id} is a title card: it has no draws")
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_DRAWS_PER_REQUEST:
+            raise DramaError(f"draw count must be a whole number from 1 to {MAX_DRAWS_PER_REQUEST}")
+        return {"job": self._submit("draw", shot_id, count).id}
+
+    def edit(self, shot_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        shot = self._shot(shot_id)
+        if not renderable(shot):
+            raise DramaError(f"shot {shot_id} is a title card: edit the screenplay's card text instead")
+        try:
+            form = EditForm.model_validate(data)
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise DramaError(f"{'.'.join(map(str, first['loc'])) or 'form'}: {first['msg']}") from None
+        fields: dict[str, Any] = {}
+        for name, vocabulary in (("size", ShotSize), ("angle", Angle), ("move", Move)):
+            value = getattr(form, name)
+            if value is not None:
+                member = vocabulary.parse(value)
+                if member is None:
+                    choices = [m.value for m in vocabulary]
+                    raise DramaError(f"unknown {name} {value!r}", hint=did_you_mean(value, choices) or f"one of {', '.join(choices)}")
+                fields[name] = member
+        if form.prompt is not None:
+            if not form.prompt.strip():
+                raise DramaError("the prompt is empty", hint="write what the shot should show")
+            if len(form.prompt) > 4000:
+                raise DramaError("the prompt is longer than 4000 characters")
+            fields["prompt"] = form.prompt.strip()
+        if form.duration is not None:
+            if not 0.2 <= form.duration <= 60:
+                raise DramaError("duration must be between 0.2 and 60 seconds")
+            fields["duration"] = form.duration
+        if form.move_direction is not None:
+            fields["move_direction"] = form.move_direction
+        changed = {k: v for k, v in fields.items() if getattr(shot, k) != v}
+        if not changed:
+            raise DramaError("nothing changed", hint="change the prompt, size, angle, move or duration first")
+        count = form.count or self.project.config.render.draws
+        if not 1 <= count <= MAX_DRAWS_PER_REQUEST:
+            raise DramaError(f"draw count must be from 1 to {MAX_DRAWS_PER_REQUEST}")
+        with StateStore(self.project) as store:
+            store.set_override(shot_id, **changed)
+        return {"job": self._submit("redraw", shot_id, count).id, "changed": sorted(changed)}
+
+    def export(self) -> dict[str, Any]:
+        with self._lock:
+            if any(job.kind == "export" and job.status in ("queued", "running") for job in self._jobs):
+                raise DramaError("an export is already running")
+        return {"job": self._submit("export", None, 1).id}
+
+    # background work
+
+    def _submit(self, kind: str, shot_id: str | None, total: int) -> Job:
+        job = Job(id=uuid.uuid4().hex[:12], kind=kind, shot_id=shot_id, total=total)
+        with self._lock:
+            self._jobs = [j for j in self._jobs if not (j.shot_id == shot_id and j.kind == kind and j.status == "done")]
+            self._jobs.append(job)
+        self._worker.submit(self._run, job)
+        return job
+
+    def _update(self, job: Job, **fields: Any) -> None:
+        with self._lock:
+            for index, current in enumerate(self._jobs):
+                if current.id == job.id:
+                    self._jobs[index] = current.model_copy(update=fields)
+
+    def _run(self, job: Job) -> None:
+        self._update(job, status="running")
+        try:
+            if job.kind == "export":
+                self._run_export(job)
+            else:
+                self._run_draws(job)
+        except DramaError as error:
+            self._update(job, status="failed", error=str(error))
+        except Exception as error:  # shown on the card; the server keeps serving
+            self._update(job, status="failed", error=f"{type(error).__name__}: {error}")
+
+    def _run_draws(self, job: Job) -> None:
+        storyboard = self.prepared().storyboard
+        with StateStore(self.project) as store:
+            current = sum(1 for c in store.candidates(job.shot_id) if not c.stale)
+            if job.kind == "redraw":  # the edited shot has a new cache key: its earlier draws are stale now
+                engine = self.project.config.render.engine
+                key = current_shot_key(self.project, storyboard.shot(job.shot_id), engine, resolve_engine(engine).version)
+                store.mark_stale(job.shot_id, key)
+                current = sum(1 for c in store.candidates(job.shot_id) if not c.stale)
+            for done in range(job.total):
+                report = render_shots(self.project, storyboard, draws=current + done + 1, shot_ids=[job.shot_id], store=store)
+                if report.failed:
+                    raise DramaError(report.failed[0].error or "the engine failed")
+                self._update(job, done=done + 1, progress=(done + 1) / job.total)
+        self._update(job, status="done")
+
+    def _run_export(self, job: Job) -> None:
+        from drama.edit.export import export_prepared
+
+        result = export_prepared(self.project, self.prepared(), on_progress=lambda fraction: self._update(job, progress=fraction))
+        self._update(job, status="done", progress=1.0, url=self.url(result.mp4), name=result.mp4.name,
+                     error=None, done=1, total=1)

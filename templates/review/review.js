@@ -1,0 +1,312 @@
+// drama review page: one card per shot, its draws side by side. Plain JS, no build step.
+// State lives on the server (the project's state store); the page polls /api/episode and re-renders
+// only the cards whose data changed, so playing previews are not interrupted.
+"use strict";
+
+const TOKEN = document.body.dataset.token;
+const VOCAB = JSON.parse(document.getElementById("vocabulary").textContent);
+const board = document.getElementById("board");
+const flash = document.getElementById("flash");
+let model = null;
+let focused = 0;
+const rendered = new Map(); // shot id -> JSON it was rendered from
+let pollTimer = null;
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function say(message, isError = false) {
+  flash.textContent = message;
+  flash.classList.toggle("error", isError);
+  flash.hidden = false;
+  clearTimeout(say.timer);
+  say.timer = setTimeout(() => { flash.hidden = true; }, isError ? 8000 : 3000);
+}
+
+async function post(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-drama-token": TOKEN },
+    body: JSON.stringify(body || {}),
+  });
+  let data = {};
+  try { data = await response.json(); } catch (_) { data = { error: `${response.status} ${response.statusText}` }; }
+  if (!response.ok || data.error) throw new Error(data.error || `request failed (${response.status})`);
+  return data;
+}
+
+async function refresh() {
+  try {
+    const response = await fetch("/api/episode", { cache: "no-store" });
+    const data = await response.json();
+    if (!response.ok) throw new Error(data.error || response.statusText);
+    model = data;
+    render();
+  } catch (error) {
+    say(`Could not load the episode: ${error.message}`, true);
+  }
+  schedule();
+}
+
+function busy() {
+  if (!model) return false;
+  if (model.export && ["queued", "running"].includes(model.export.status)) return true;
+  return model.shots.some((shot) => shot.jobs.some((job) => ["queued", "running"].includes(job.status)));
+}
+
+function schedule() {
+  clearTimeout(pollTimer);
+  pollTimer = setTimeout(refresh, busy() ? 700 : 4000);
+}
+
+function render() {
+  document.documentElement.style.setProperty("--aspect", `${model.width}/${model.height}`);
+  const picked = model.shots.filter((s) => s.kind === "title_card" || s.pick).length;
+  const draws = model.shots.reduce((n, s) => n + s.candidates.length, 0);
+  document.getElementById("summary").textContent =
+    `${model.shots.length} shots · ${draws} draws · ${picked}/${model.shots.length} picked · ${model.duration.toFixed(1)} s` +
+    (model.export && model.export.status ? ` · export ${model.export.status}` : "");
+  renderExport();
+  const seen = new Set();
+  let lastScene = null;
+  let previous = null;
+  for (const shot of model.shots) {
+    seen.add(shot.id);
+    if (shot.scene !== lastScene) {
+      lastScene = shot.scene;
+      const headId = `scene-${shot.scene}`;
+      let head = document.getElementById(headId);
+      if (!head) head = el("h2", { class: "scene-head", id: headId }, `${shot.scene}  ${shot.scene_heading}`);
+      placeAfter(head, previous);
+      previous = head;
+    }
+    const key = JSON.stringify(shot);
+    let card = document.getElementById(`shot-${shot.id}`);
+    if (!card || rendered.get(shot.id) !== key) {
+      const fresh = shotCard(shot);
+      if (card) {
+        const form = card.querySelector("form.edit");
+        if (form && !form.hidden) fresh.replaceChild(form, fresh.querySelector("form.edit")); // keep typing
+        card.replaceWith(fresh);
+      }
+      card = fresh;
+      rendered.set(shot.id, key);
+    }
+    placeAfter(card, previous);
+    previous = card;
+  }
+  for (const card of board.querySelectorAll(".shot")) if (!seen.has(card.dataset.id)) card.remove();
+  setFocus(Math.min(focused, model.shots.length - 1), false);
+}
+
+function placeAfter(node, previous) {
+  const want = previous ? previous.nextSibling : board.firstChild;
+  if (node !== want) board.insertBefore(node, want);
+}
+
+function renderExport() {
+  const button = document.getElementById("export");
+  const job = model.export || {};
+  button.disabled = ["queued", "running"].includes(job.status);
+  button.textContent = job.status === "running" ? `Exporting ${Math.round((job.progress || 0) * 100)}%` : "Export";
+  let link = document.getElementById("export-link");
+  if (job.status === "done" && job.url) {
+    if (!link) { link = el("a", { id: "export-link", target: "_blank" }); button.after(link); }
+    link.href = job.url; link.textContent = job.name || "episode.mp4";
+  } else if (link) link.remove();
+  if (job.status === "failed" && job.error && job.error !== renderExport.lastError) say(`Export failed: ${job.error}`, true);
+  renderExport.lastError = job.error;
+}
+
+function shotCard(shot) {
+  const index = model.shots.indexOf(shot);
+  const card = el("article", { class: "shot", id: `shot-${shot.id}`, dataset: { id: shot.id, index }, tabindex: -1,
+    onclick: () => setFocus(index, false) });
+  const tags = el("div", { class: "tags" },
+    el("span", { class: "tag", title: "shot size" }, `${shot.size} ${shot.size_zh}`),
+    el("span", { class: "tag", title: "angle" }, shot.angle),
+    el("span", { class: "tag", title: "camera move" }, shot.move + (shot.move === "static" ? "" : shot.move_direction > 0 ? " +" : " −")),
+    el("span", { class: "tag", title: "duration" }, `${shot.duration.toFixed(1)} s`),
+    shot.override ? el("span", { class: "tag", title: "edited in review" }, "edited") : null,
+    ...shot.characters.map((name) => el("span", { class: "tag" }, name)));
+  const line = shot.text ? el("p", { class: "line" },
+    shot.speaker ? el("strong", {}, `${shot.speaker}${shot.voiceover ? " (VO)" : ""}：`) : null,
+    shot.parenthetical ? el("span", { class: "muted" }, `（${shot.parenthetical}）`) : null, shot.text) : null;
+  const meta = el("div", { class: "meta" },
+    el("h3", {}, `#${index + 1} · ${shot.kind}`, el("span", { class: "muted" }, `  ${shot.id}`)),
+    tags, line, shot.action ? el("p", { class: "muted" }, shot.action) : null,
+    el("div", { class: "prompt", title: "prompt" }, shot.prompt),
+    shot.source ? el("div", { class: "source", title: `script lines ${shot.source_lines.join(", ")}` }, shot.source) : null);
+  const draws = el("div", { class: "draws" });
+  if (shot.kind === "title_card") {
+    draws.append(el("div", { class: "title-shot" }, shot.text || ""));
+  } else if (!shot.candidates.length) {
+    draws.append(el("p", { class: "muted" }, "No draws yet."));
+  }
+  shot.candidates.forEach((candidate, number) => draws.append(drawTile(shot, candidate, number)));
+  const right = el("div", {}, draws, controls(shot), jobList(shot), editForm(shot));
+  card.append(meta, right);
+  return card;
+}
+
+function drawTile(shot, candidate, number) {
+  const picked = shot.pick === candidate.id;
+  const tile = el("div", {
+    class: `draw${picked ? " picked" : ""}${candidate.stale ? " stale" : ""}`,
+    dataset: { candidate: candidate.id }, title: `draw ${number + 1}: seed ${candidate.seed} — click to pick`,
+    onclick: (event) => { event.stopPropagation(); pick(shot, candidate); },
+  },
+  el("video", { src: candidate.video, poster: candidate.poster, muted: true, loop: true, autoplay: true, playsinline: true, preload: "metadata" }),
+  el("span", { class: "badge" }, `${number + 1}${candidate.stale ? " · stale" : ""}`),
+  picked ? el("span", { class: "pickmark" }, shot.pick_by === "creator" ? "picked" : "best") : null,
+  el("div", { class: "score" }, el("strong", {}, candidate.score.toFixed(3)), el("span", { class: "muted" }, `seed ${candidate.seed}`)),
+  el("ul", { class: "parts" }, candidate.parts.map((part) => el("li", { title: part.explain },
+    el("span", {}, part.name), el("span", {}, part.value.toFixed(2))))));
+  tile.querySelector("video").muted = true;
+  return tile;
+}
+
+function controls(shot) {
+  if (shot.kind === "title_card") return el("div");
+  const count = el("input", { type: "number", min: 1, max: 12, value: 1, "aria-label": "how many draws" });
+  return el("div", { class: "controls" },
+    el("button", { type: "button", class: "draw-more", onclick: (event) => { event.stopPropagation(); drawMore(shot, Number(count.value)); } }, "Draw more"), count,
+    el("button", { type: "button", class: "edit-shot", onclick: (event) => { event.stopPropagation(); toggleEdit(shot); } }, "Edit shot"));
+}
+
+function jobList(shot) {
+  return el("div", { class: "jobs" }, shot.jobs.filter((job) => job.status !== "done").map((job) =>
+    el("div", { class: `job ${job.status === "failed" ? "error" : ""}` },
+      job.status === "failed" ? `${job.kind} failed: ${job.error}` :
+        [`${job.kind} ${job.status} `, el("progress", { max: job.total || 1, value: job.done || 0 }), ` ${job.done || 0}/${job.total || 0}`])));
+}
+
+function select(name, options, value) {
+  return el("select", { name }, options.map((option) => el("option", { value: option.value, selected: option.value === value }, option.label)));
+}
+
+function editForm(shot) {
+  const form = el("form", { class: "edit", hidden: true, onclick: (event) => event.stopPropagation() },
+    el("label", {}, "Size"), select("size", VOCAB.sizes, shot.size),
+    el("label", {}, "Angle"), select("angle", VOCAB.angles, shot.angle),
+    el("label", {}, "Move"), select("move", VOCAB.moves, shot.move),
+    el("label", {}, "Direction"), select("move_direction", [{ value: "1", label: "+ (right / up / in)" }, { value: "-1", label: "− (left / down / out)" }], String(shot.move_direction)),
+    el("label", {}, "Duration (s)"), el("input", { name: "duration", type: "number", step: "0.1", min: "0.2", max: "60", value: shot.duration.toFixed(1) }),
+    el("textarea", { name: "prompt", "aria-label": "prompt" }, shot.prompt),
+    el("p", { class: "error-text", hidden: true }),
+    el("div", { class: "buttons" },
+      el("button", { type: "submit", class: "primary" }, "Save & redraw"),
+      el("button", { type: "button", onclick: () => { form.hidden = true; } }, "Cancel")));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = Object.fromEntries(new FormData(form).entries());
+    const errorText = form.querySelector(".error-text");
+    try {
+      await post(`/api/shots/${shot.id}/edit`, {
+        prompt: data.prompt, size: data.size, angle: data.angle, move: data.move,
+        move_direction: Number(data.move_direction), duration: Number(data.duration),
+      });
+      form.hidden = true;
+      say(`Shot ${shot.id} edited; redrawing.`);
+      refresh();
+    } catch (error) {
+      errorText.textContent = error.message;
+      errorText.hidden = false;
+    }
+  });
+  return form;
+}
+
+function toggleEdit(shot) {
+  const form = document.querySelector(`#shot-${shot.id} form.edit`);
+  if (form) { form.hidden = !form.hidden; if (!form.hidden) form.querySelector("textarea").focus(); }
+}
+
+async function pick(shot, candidate) {
+  try {
+    await post(`/api/shots/${shot.id}/pick`, { candidate: candidate.id });
+    say(`Picked draw ${shot.candidates.indexOf(candidate) + 1} for ${shot.id}.`);
+    refresh();
+  } catch (error) { say(error.message, true); }
+}
+
+async function drawMore(shot, count) {
+  try {
+    await post(`/api/shots/${shot.id}/draw`, { count });
+    say(`Drawing ${count} more for ${shot.id}…`);
+    refresh();
+  } catch (error) { say(error.message, true); }
+}
+
+function setFocus(index, scroll = true) {
+  if (!model || index < 0 || index >= model.shots.length) return;
+  focused = index;
+  for (const card of board.querySelectorAll(".shot")) card.classList.toggle("focused", Number(card.dataset.index) === index);
+  const card = document.getElementById(`shot-${model.shots[index].id}`);
+  if (card && scroll) card.scrollIntoView({ block: "center", behavior: "smooth" });
+}
+
+document.addEventListener("keydown", (event) => {
+  if (!model || event.target.closest("input, textarea, select") || event.metaKey || event.ctrlKey || event.altKey) return;
+  const shot = model.shots[focused];
+  if (event.key === "j" || event.key === "ArrowDown" || event.key === "ArrowRight") { setFocus(focused + 1); event.preventDefault(); }
+  else if (event.key === "k" || event.key === "ArrowUp" || event.key === "ArrowLeft") { setFocus(focused - 1); event.preventDefault(); }
+  else if (/^[1-9]$/.test(event.key) && shot) {
+    const candidate = shot.candidates[Number(event.key) - 1];
+    if (candidate) pick(shot, candidate);
+  } else if (event.key === "d" && shot && shot.kind !== "title_card") drawMore(shot, 1);
+  else if (event.key === "e" && shot && shot.kind !== "title_card") { toggleEdit(shot); event.preventDefault(); }
+  else if (event.key === "p") playCut();
+});
+
+document.getElementById("export").addEventListener("click", async () => {
+  try { await post("/api/export", {}); say("Export started."); refresh(); } catch (error) { say(error.message, true); }
+});
+
+// The episode player: picked takes in order with their voice lines and subtitles, before any export.
+const player = {
+  section: document.getElementById("player"), video: document.getElementById("player-video"),
+  audio: document.getElementById("player-audio"), sub: document.getElementById("player-sub"),
+  title: document.getElementById("player-title"), pos: document.getElementById("player-pos"), index: 0, timer: null,
+};
+
+function playCut() {
+  if (!model || !model.cut.length) { say("Nothing to play yet: render some draws first.", true); return; }
+  player.section.hidden = false;
+  player.index = 0;
+  playItem();
+}
+
+function playItem() {
+  clearTimeout(player.timer);
+  const item = model.cut[player.index];
+  if (!item) { player.pos.textContent = "end of cut"; player.audio.pause(); return; }
+  player.pos.textContent = `${player.index + 1}/${model.cut.length} · ${item.shot_id}`;
+  player.sub.textContent = item.subtitle || "";
+  player.title.hidden = item.kind !== "title_card";
+  player.title.textContent = item.kind === "title_card" ? item.subtitle : "";
+  if (item.video) { player.video.src = item.video; player.video.play().catch(() => {}); }
+  else player.video.removeAttribute("src");
+  if (item.audio) { player.audio.src = item.audio; player.audio.play().catch(() => {}); }
+  else player.audio.pause();
+  player.timer = setTimeout(() => { player.index += 1; playItem(); }, item.duration * 1000);
+}
+
+document.getElementById("play-cut").addEventListener("click", playCut);
+document.getElementById("player-close").addEventListener("click", () => {
+  clearTimeout(player.timer); player.video.pause(); player.audio.pause(); player.section.hidden = true;
+});
+
+refresh();
