@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import subprocess
 
 import aiohttp
 import edge_tts.communicate
+import imageio_ffmpeg
 import numpy as np
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
@@ -14,8 +16,8 @@ from yarl import URL
 from drama.errors import DramaError
 from drama.voice import Speaker, speak_storyboard
 from drama.voice import edge as edge_backend
-from drama.voice.audio import read_wav
-from drama.voice.model import SAMPLE_RATE
+from drama.voice.audio import TAIL, read_wav
+from drama.voice.model import SAMPLE_RATE, WordTiming
 from tests.voice_helpers import demo_project, storyboard
 
 
@@ -106,3 +108,27 @@ def test_edge_only_backend_reports_unreachable_clearly(project, monkeypatch):
         Speaker(project, "edge").speak(storyboard())
     assert "edge-tts is unreachable" in str(error.value) and 'backend = "offline"' in str(error.value)
     assert error.value.path == project.root / "drama.toml"
+
+
+def test_edge_path_decodes_mp3_trims_and_shifts_word_timings(project, monkeypatch, tmp_path):
+    """The edge branch with the service replaced by real MP3 bytes: 0.3 s silence, then 1 s of tone."""
+    mp3 = tmp_path / "line.mp3"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=24000:cl=mono:d=0.3",
+                    "-f", "lavfi", "-i", "sine=f=220:r=24000:d=1.0", "-filter_complex", "[0][1]concat=n=2:v=0:a=1",
+                    "-c:a", "libmp3lame", "-b:a", "48k", "-f", "mp3", str(mp3)], check=True)
+
+    async def fake_stream(text, spec):
+        return mp3.read_bytes(), [WordTiming(text="嗯。", start=0.3, end=1.3)]
+
+    monkeypatch.setattr(edge_backend, "_stream", fake_stream)
+    board = storyboard()
+    lines = Speaker(project, "edge").speak(board)
+    line = next(line for line in lines if line.speaker == "顾承泽")
+    assert line.backend == "edge" and line.voice == "zh-CN-YunjianNeural"
+    assert line.duration == pytest.approx(1.0 + TAIL, abs=0.05)  # the 0.3 s of silence is gone
+    assert line.words[0].start == pytest.approx(0.0, abs=0.03)
+    samples, _ = read_wav(line.audio)
+    assert np.abs(samples[: int(0.02 * SAMPLE_RATE)]).max() > 0.02 * 32768
+    again = Speaker(project, "auto")
+    again.speak(board)
+    assert again.synthesised == 0  # edge audio from the cache, no network needed
