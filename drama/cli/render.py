@@ -130,8 +130,15 @@ def status_command(args: argparse.Namespace) -> int:
         return 0
     for episode, shots in rows.items():
         table = Table(title=f"{project.config.title} · {episode}")
-        for column in ("#", "shot", "kind", "size", "move", "sec", "draws", "pick", "by", "score", "best", "state"):
-            table.add_column(column, justify="right" if column in ("#", "sec", "draws", "score", "best") else "left")
+        table.add_column("#", justify="right")
+        table.add_column("shot", no_wrap=True, min_width=10)
+        table.add_column("framing")
+        table.add_column("sec", justify="right")
+        table.add_column("draws", justify="right")
+        table.add_column("pick", no_wrap=True, min_width=10)
+        table.add_column("score", justify="right")
+        table.add_column("best", justify="right")
+        table.add_column("state")
         for row in shots:
             if row.kind == "title_card":
                 state = "[dim]title card[/]"
@@ -143,9 +150,9 @@ def status_command(args: argparse.Namespace) -> int:
                 state += f" [red]{row.failed} failed[/]"
             if row.overridden:
                 state += f" [cyan]edited: {', '.join(row.overridden)}[/]"
-            draws = str(row.draws) + (f" (+{row.stale_draws} stale)" if row.stale_draws else "")
-            table.add_row(str(row.index), row.shot_id, row.kind, row.size, row.move, f"{row.duration:.1f}", draws,
-                          row.pick or "-", row.picked_by or "-",
+            draws = str(row.draws) + (f" +{row.stale_draws} stale" if row.stale_draws else "")
+            pick = f"{row.pick} [dim]{row.picked_by}[/]" if row.pick else "-"
+            table.add_row(str(row.index), row.shot_id, f"{row.size} {row.move}", f"{row.duration:.1f}", draws, pick,
                           f"{row.pick_score:.3f}" if row.pick_score is not None else "-",
                           f"{row.best_score:.3f}" if row.best_score is not None else "-", state)
         console.print(table)
