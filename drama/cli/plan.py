@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     ids = episode_ids(project)
     storyboard = plan_episode(project, args.episode or (ids[0] if ids else ""))
     if args.json:
-        sys.stdout.write(json.dumps(storyboard.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(storyboard.model_dump_json(indent=2) + "\n")
         return 0
     zh = project.config.language == "zh"
     console.print(table(storyboard, zh=zh))

@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+
 
 from drama.errors import DramaError, did_you_mean
 from drama.project import Project
@@ -17,8 +20,14 @@ from drama.storyboard.vocabulary import Angle, Move, ShotSize
 __all__ = ["Angle", "Move", "Shot", "ShotCharacter", "ShotSize", "Storyboard", "episode_ids", "plan", "plan_episode"]
 
 
+@lru_cache(maxsize=64)
+def _parse(path: Path, mtime_ns: int, size: int) -> Script:
+    """Parsed once per process while the file is unchanged (listing episodes and planning one both need it)."""
+    return parse_file(path)
+
+
 def _scripts(project: Project) -> list[Script]:
-    return [parse_file(path) for path in project.screenplay_files()]
+    return [_parse(path, (stat := path.stat()).st_mtime_ns, stat.st_size) for path in project.screenplay_files()]
 
 
 def _episodes(project: Project) -> dict[str, tuple[Script, int]]:

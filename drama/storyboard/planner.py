@@ -161,11 +161,12 @@ class Planner:
     def _scene_cast(self, scene: Scene) -> list[str]:
         return [self._names[n.strip().casefold()] for n in scene.characters if n.strip().casefold() in self._names]
 
-    def _character(self, name: str) -> Character | None:
-        return self.project.cast.find(name)
+    @cached_property
+    def _characters(self) -> dict[str, Character]:
+        return {c.name: c for c in self.project.cast.character}
 
     def _on_screen(self, name: str, x: float, facing: str, *, speaking: bool = False, foreground: bool = False) -> ShotCharacter:
-        character = self._character(name)
+        character = self._characters.get(name)
         refs = [self.project.root / ref for ref in character.references] if character else []
         return ShotCharacter(name=name, reference_images=refs, x=x, facing=facing, speaking=speaking, foreground=foreground)
 

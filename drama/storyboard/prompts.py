@@ -9,6 +9,7 @@ import tomllib
 from functools import lru_cache
 from math import gcd
 
+import jinja2
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from drama.errors import DramaError, did_you_mean
@@ -65,9 +66,14 @@ def _ratio(width: int, height: int) -> str:
     return f"{width // divisor}:{height // divisor}"
 
 
+@lru_cache(maxsize=None)
+def _template(name: str) -> jinja2.Template:
+    return environment("prompts").get_template(name)
+
+
 def render_prompt(shot: Shot, *, cast: dict[str, str], expression: str | None, style: Style, frame: str) -> tuple[str, str]:
     """(prompt, negative prompt) for one shot; whitespace collapsed to one paragraph."""
-    template = environment("prompts").get_template("title_card.j2" if shot.kind == "title_card" else "shot.j2")
+    template = _template("title_card.j2" if shot.kind == "title_card" else "shot.j2")
     text = template.render(shot=shot, cast=cast, expression=expression, style=style, frame=frame,
                            time=_TIME_WORDS.get(shot.time_of_day, shot.time_of_day), side=_side,
                            sentence=_sentence)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
 
 
 class _Vocabulary(str, Enum):
@@ -15,6 +16,10 @@ class _Vocabulary(str, Enum):
 
     @classmethod
     def aliases(cls) -> dict[str, "_Vocabulary"]:
+        return _alias_table(cls)
+
+    @classmethod
+    def _build_aliases(cls) -> dict[str, "_Vocabulary"]:
         table: dict[str, _Vocabulary] = {}
         for member in cls:
             for name in (member.value, member.name, *_ALIASES.get(member.value, ())):
@@ -34,6 +39,11 @@ class _Vocabulary(str, Enum):
     def en(self) -> str:
         """The plain English name, as prompts spell it."""
         return _EN[self.value]
+
+
+@lru_cache(maxsize=None)
+def _alias_table(cls: type) -> dict[str, "_Vocabulary"]:
+    return cls._build_aliases()
 
 
 def _normalise(text: str) -> str:
