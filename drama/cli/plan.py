@@ -57,18 +57,19 @@ def _who(shot: Shot) -> str:
     return "\n".join(marks)
 
 
-def _content(shot: Shot) -> str:
+def _content(shot: Shot, zh: bool) -> str:
     parts = []
     if shot.transition_in != "cut":
         parts.append(f"[magenta]↳ {shot.transition_in}[/]")
     if shot.direction:
         parts.append(f"[yellow]✎ {escape(shot.direction)}[/]")
     if shot.kind == "title_card":
-        parts.append(f"[bold cyan]【{escape(shot.text or '')}】[/]")
+        card = escape(shot.text or "")
+        parts.append(f"[bold cyan]{f'【{card}】' if zh else f'> {card} <'}[/]")
     elif shot.text:
-        paren = f"（{escape(shot.parenthetical)}）" if shot.parenthetical else ""
+        paren = (f"（{escape(shot.parenthetical)}）" if zh else f"({escape(shot.parenthetical)}) ") if shot.parenthetical else ""
         vo = " [dim](V.O.)[/]" if shot.voiceover else ""
-        parts.append(f"[bold]{escape(shot.speaker or '')}[/]{vo}：{paren}{escape(shot.text)}")
+        parts.append(f"[bold]{escape(shot.speaker or '')}[/]{vo}{'：' if zh else ': '}{paren}{escape(shot.text)}")
     if shot.action and shot.kind != "dialogue":
         parts.append(f"[dim]{escape(shot.action)}[/]")
     return "\n".join(parts)
@@ -90,5 +91,5 @@ def table(storyboard: Storyboard, *, zh: bool = False) -> Table:
         elif shot.move.value in ("tilt", "crane"):
             move += " ↑" if shot.move_direction > 0 else " ↓"
         camera = f"{size}\n[dim]{shot.angle.value} ·[/] {move}"
-        grid.add_row(str(shot.index + 1), shot.id, shot.scene, camera, f"{shot.duration:.1f}", _who(shot), _content(shot))
+        grid.add_row(str(shot.index + 1), shot.id, shot.scene, camera, f"{shot.duration:.1f}", _who(shot), _content(shot, zh))
     return grid
