@@ -13,31 +13,39 @@ from rich.markup import escape
 from drama import __version__
 from drama.errors import DramaError
 
-COMMAND_MODULES = [
-    # filled in as stages land, in pipeline order
-    "parse",
-    "project",
-    "plan",
-    "voice",
-    "render",
-    "review",
-]
+COMMAND_MODULES = {
+    # command -> the drama/cli module that registers it, in pipeline order
+    "parse": "parse",
+    "new": "project",
+    "cast": "project",
+    "plan": "plan",
+    "voice": "voice",
+    "render": "render",
+    "pick": "render",
+    "status": "render",
+    "review": "review",
+    "make": "make",
+    "export": "make",
+}
 
 console = Console()
 err_console = Console(stderr=True)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for one command (only its module is imported, so `drama plan` starts fast), or for all."""
     parser = argparse.ArgumentParser(prog="drama", description="AI short-drama studio: screenplay to finished episode.")
     parser.add_argument("--version", action="version", version=f"drama {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMAND_MODULES:
+    wanted = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else COMMAND_MODULES.values()
+    for module_name in dict.fromkeys(wanted):
         importlib.import_module(f"drama.cli.{module_name}").register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(next((arg for arg in argv if not arg.startswith("-")), None))
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
