@@ -18,6 +18,7 @@ from engine.video import ffmpeg_exe
 from drama.errors import DramaError
 
 LRA_TARGET = 11.0
+AAC_HEADROOM = 0.5  # dB the limiter aims under the true-peak ceiling: AAC encoding overshoots by about this much
 SILENCE_LUFS = -70.0  # below this there is nothing to normalise
 
 
@@ -49,7 +50,7 @@ def normalise_filter(target_lufs: float, true_peak_db: float, measured: Loudness
     if not math.isfinite(measured.integrated) or measured.integrated < SILENCE_LUFS:
         return "anull"
     lra = min(50.0, max(LRA_TARGET, math.ceil(measured.lra) + 1.0))  # a target LRA below the input's forbids linear mode
-    return (f"loudnorm=I={target_lufs}:TP={true_peak_db}:LRA={lra}:measured_I={measured.integrated:.2f}:"
+    return (f"loudnorm=I={target_lufs}:TP={true_peak_db - AAC_HEADROOM}:LRA={lra}:measured_I={measured.integrated:.2f}:"
             f"measured_TP={max(measured.true_peak, -99):.2f}:measured_LRA={measured.lra:.2f}:"
             f"measured_thresh={measured.threshold:.2f}:offset={measured.offset:.2f}:linear=true,aresample=48000")
 

@@ -1,0 +1,150 @@
+"""`drama make`: screenplay to finished episode (plan → voice → render → pick → export), doing only what changed;
+`drama export`: the last stage alone, from the current picks."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from drama.cli import console, err_console
+from drama.cli.render import _episodes
+from drama.errors import DramaError
+from drama.project import Project
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    make = subparsers.add_parser("make", help="plan, voice, render, pick and export episodes (only what changed)")
+    make.add_argument("project", type=Path)
+    make.add_argument("episode", nargs="?", help="episode id (default: every episode)")
+    make.add_argument("--draws", type=int, help="draws per shot (default: [render] draws in drama.toml)")
+    make.add_argument("--force-export", action="store_true", help="export even when nothing changed")
+    make.set_defaults(handler=make_command)
+
+    export = subparsers.add_parser("export", help="export episodes from the current picks (MP4, SRT, ASS, OTIO)")
+    export.add_argument("project", type=Path)
+    export.add_argument("episode", nargs="?", help="episode id (default: every episode)")
+    export.add_argument("--force", action="store_true", help="export even when nothing changed")
+    export.set_defaults(handler=export_command)
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+class StageClock:
+    """Wall time per stage, summed over episodes, for the closing summary."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+def _takes(project: Project, storyboard):
+    """Per shot: the pick (creator's, else best score) and every current candidate, for the timeline."""
+    from drama.render import StateStore
+
+    picks, alternates = {}, {}
+    with StateStore(project) as store:
+        for shot in storyboard.shots:
+            if shot.kind == "title_card":
+                continue
+            pick = store.pick_for(shot.id)
+            if pick is None:
+                continue
+            picks[shot.id] = pick
+            alternates[shot.id] = [c for c in store.candidates(shot.id) if not c.stale or c.id == pick.id]
+    return picks, alternates
+
+
+def _export(project: Project, episode: str, prepared, clock: StageClock, force: bool):
+    from drama.edit.export import export_episode
+    from drama.edit.timeline import build_timeline
+
+    with clock.stage("pick"):
+        picks, alternates = _takes(project, prepared.storyboard)
+        timeline = build_timeline(project, prepared.storyboard, prepared.lines, picks, alternates)
+    with clock.stage("export"), _progress() as progress:
+        return export_episode(project, timeline, progress, force=force)
+
+
+def _summary(results, clock: StageClock) -> None:
+    table = Table(title="exported")
+    for column in ("episode", "duration", "loudness", "true peak", "export time"):
+        table.add_column(column, justify="left" if column == "episode" else "right")
+    for result in results:
+        table.add_row(result.episode, f"{result.duration:.1f}s", f"{result.loudness.integrated:.1f} LUFS",
+                      f"{result.loudness.true_peak:.1f} dBTP", "unchanged" if result.skipped else f"{result.seconds:.1f}s")
+    console.print(table)
+    for result in results:
+        console.print(f"{result.episode}: {escape(str(result.mp4))}", highlight=False, soft_wrap=True)
+        console.print(f"{' ' * len(result.episode)}  + {', '.join(p.suffix for p in (result.srt, result.ass, result.otio))}",
+                      highlight=False)
+    stages = Table(title="wall time per stage")
+    stages.add_column("stage")
+    stages.add_column("seconds", justify="right")
+    for name, seconds in clock.seconds.items():
+        stages.add_row(name, f"{seconds:.1f}")
+    stages.add_row("[bold]total[/]", f"[bold]{sum(clock.seconds.values()):.1f}[/]")
+    console.print(stages)
+
+
+def make_command(args: argparse.Namespace) -> int:
+    from drama.pipeline import prepare_episode
+    from drama.render import render_shots
+
+    if args.draws is not None and args.draws < 1:
+        raise DramaError("--draws must be at least 1")
+    clock = StageClock()
+    project = Project.load(args.project)
+    results, failures = [], 0
+    for episode in _episodes(project, args.episode):
+        console.rule(f"[bold]{episode}")
+        with clock.stage("plan"):
+            planned = prepare_episode(project, episode, voice=False)
+        console.print(f"plan: {len(planned.storyboard.shots)} shots, {planned.storyboard.duration:.1f}s by reading speed")
+        with clock.stage("voice"), _progress() as progress:
+            prepared = prepare_episode(project, episode, voice=True, progress=progress)
+        console.print(f"voice: {len(prepared.lines)} lines, episode {prepared.storyboard.duration:.1f}s")
+        with clock.stage("render"), _progress() as progress:
+            report = render_shots(project, prepared.storyboard, draws=args.draws, progress=progress)
+        console.print(f"render: {report.count('rendered')} rendered, {report.count('cached')} cached, "
+                      f"{len(report.failed)} failed ({report.engine})")
+        for result in report.failed:
+            err_console.print(f"[red]failed[/] shot {result.shot_id} draw {result.draw} (seed {result.seed}): "
+                              f"{escape(result.error or '')}", highlight=False)
+        failures += len(report.failed)
+        results.append(_export(project, episode, prepared, clock, args.force_export))
+    _summary(results, clock)
+    if failures:
+        err_console.print(f"[yellow]{failures} draw(s) failed[/]; the episode used the draws that succeeded. "
+                          "Run again to retry only those.")
+        return 1
+    return 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from drama.pipeline import prepare_episode
+
+    clock = StageClock()
+    project = Project.load(args.project)
+    results = []
+    for episode in _episodes(project, args.episode):
+        with clock.stage("plan + voice"):
+            prepared = prepare_episode(project, episode, voice=True)
+        results.append(_export(project, episode, prepared, clock, args.force))
+    _summary(results, clock)
+    return 0
