@@ -1,0 +1,351 @@
+"""What every open-weight engine shares: options, loading a diffusers pipeline from local weights,
+memory settings, turning a RenderRequest into pipeline inputs, and writing the clip back at the
+request's size and fps. A model family only says which pipelines it runs and how its inputs map.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.api import Clip, Engine, RenderRequest
+from engine.open_weights.geometry import GenerationPlan, cover, fit_frames, plan_generation
+from engine.open_weights.weights import pipeline_class_name, resolve_weights
+from engine.video import read_frames, write_mp4
+
+INSTALL_HINT = "install the open-weight engines with `pip install 'drama[diffusers]'`"
+
+# Control videos by how much of the storyboard they carry: depth holds camera, framing and blocking.
+CONTROL_PRIORITY = ("depth", "layout", "edges", "keypoints", "masks")
+
+
+class OpenWeightsConfig(BaseModel):
+    """Engine options (from drama.toml or the command line). Unset sampling knobs take the family's defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model_dir: Path | None = None  # a diffusers pipeline folder; else model_id in the Hugging Face cache
+    model_id: str | None = None
+    cache_dir: Path | None = None
+    allow_download: bool = False
+    device: str | None = None  # default: cuda when available, else cpu
+    dtype: Literal["bfloat16", "float16", "float32"] | None = None  # default: bfloat16 on GPU, float32 on CPU
+    offload: Literal["none", "model", "sequential"] = "none"
+    vae_tiling: bool = False
+    vae_slicing: bool = False
+    steps: int | None = Field(None, ge=1)
+    guidance: float | None = Field(None, ge=0.0)
+    flow_shift: float | None = Field(None, gt=0.0)
+    model_fps: float | None = Field(None, gt=0.0)
+    max_area: int | None = Field(None, ge=256)
+    negative_prompt: str | None = None
+    max_references: int = Field(3, ge=0)
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class FamilyDefaults:
+    """Per-model defaults, from the model cards."""
+
+    model_id: str
+    steps: int
+    guidance: float
+    model_fps: float
+    max_area: int
+    negative_prompt: str = ""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What one checkpoint's pipeline can take besides the prompt."""
+
+    first_frame: Literal["no", "optional", "required"] = "no"
+    references: bool = False
+    control: bool = False
+    image_pipeline: str | None = None  # the pipeline that reuses these weights for image-to-video
+
+
+@dataclass
+class Conditioning:
+    """The request's images, ready at the model's size: what the family hands to its pipeline."""
+
+    first_frame: Image.Image | None = None
+    references: list[Image.Image] = field(default_factory=list)
+    control: list[Image.Image] | None = None
+    control_kind: str | None = None
+    control_strength: float = 1.0
+    ignored: list[str] = field(default_factory=list)
+
+
+class OutOfMemoryError(RuntimeError):
+    """The model did not fit; the message names the option to try next."""
+
+
+class DiffusersEngine(Engine):
+    """An engine backed by one diffusers pipeline family. Subclasses set `family`, `defaults`, `variants`."""
+
+    family: ClassVar[str]
+    defaults: ClassVar[FamilyDefaults]
+    variants: ClassVar[dict[str, Variant]]
+    fp32_components: ClassVar[tuple[str, ...]] = ()  # kept in float32 whatever `dtype` says (e.g. a VAE)
+
+    def __init__(self, **options: Any):
+        self.config = OpenWeightsConfig(**options)
+        if self.config.offload != "none" and self.device == "cpu":
+            raise ValueError(f"offload={self.config.offload!r} needs a GPU; on CPU leave offload unset")
+        self.folder = resolve_weights(
+            family=self.family,
+            model_dir=self.config.model_dir,
+            model_id=self.config.model_id or self.defaults.model_id,
+            cache_dir=self.config.cache_dir,
+            allow_download=self.config.allow_download,
+        )
+        self.checkpoint = pipeline_class_name(self.folder)
+        if self.checkpoint not in self.variants:
+            raise ValueError(
+                f"{self.folder} holds a {self.checkpoint}; the {self.name} engine runs {', '.join(self.variants)}"
+            )
+        self._pipes: dict[str, Any] = {}
+
+    # -- what a family fills in -------------------------------------------------------------------
+
+    def geometry(self, pipe: Any) -> tuple[int, int]:
+        """(size multiple in pixels, frame step) the loaded pipeline accepts."""
+        raise NotImplementedError
+
+    def call_kwargs(self, pipe_class: str, cond: Conditioning, plan: GenerationPlan) -> dict[str, Any]:
+        """Pipeline arguments for the conditioning inputs and any family-specific settings."""
+        raise NotImplementedError
+
+    def default_flow_shift(self, plan: GenerationPlan) -> float | None:
+        """The model card's flow shift for this size, or None to keep the checkpoint's scheduler."""
+        return None
+
+    # -- rendering --------------------------------------------------------------------------------
+
+    @property
+    def device(self) -> str:
+        if self.config.device:
+            return self.config.device
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+
+    @property
+    def dtype_name(self) -> str:
+        return self.config.dtype or ("float32" if self.device == "cpu" else "bfloat16")
+
+    def render(self, request: RenderRequest, out_dir: Path) -> Clip:
+        import torch
+
+        variant = self.variants[self.checkpoint]
+        pipe_class = self.checkpoint
+        if request.first_frame is not None and variant.image_pipeline:
+            pipe_class, variant = variant.image_pipeline, self.variants[variant.image_pipeline]
+        pipe = self.pipeline(pipe_class)
+        multiple, frame_step = self.geometry(pipe)
+        plan = plan_generation(
+            request.width,
+            request.height,
+            request.num_frames,
+            request.fps,
+            multiple=multiple,
+            frame_step=frame_step,
+            max_area=_first(self.config.max_area, self.defaults.max_area),
+            model_fps=_first(self.config.model_fps, self.defaults.model_fps),
+        )
+        cond = gather_conditioning(request, variant, plan, max_references=self.config.max_references)
+        options = request.options
+        steps = int(_first(options.get("steps"), self.config.steps, self.defaults.steps))
+        guidance = float(_first(options.get("guidance"), self.config.guidance, self.defaults.guidance))
+        shift = _first(options.get("flow_shift"), self.config.flow_shift, self.default_flow_shift(plan))
+        if shift is not None:
+            set_flow_shift(pipe, float(shift))
+        negative = request.negative_prompt or _first(self.config.negative_prompt, self.defaults.negative_prompt)
+        kwargs = {
+            "prompt": request.prompt,
+            "negative_prompt": negative or None,
+            "width": plan.width,
+            "height": plan.height,
+            "num_frames": plan.num_frames,
+            "num_inference_steps": steps,
+            "guidance_scale": guidance,
+            "generator": torch.Generator("cpu").manual_seed(request.seed),
+            "output_type": "np",
+            **self.call_kwargs(pipe_class, cond, plan),
+        }
+        with memory_errors(self.config, self.dtype_name):
+            frames = np.asarray(pipe(**kwargs).frames[0], dtype=np.float32)
+        return self._write(frames, plan, out_dir, meta={
+            "pipeline": pipe_class,
+            "model": str(self.folder),
+            "diffusers": importlib.import_module("diffusers").__version__,
+            "dtype": self.dtype_name,
+            "steps": steps,
+            "guidance": guidance,
+            "flow_shift": float(shift) if shift is not None else "checkpoint",
+            "model_size": f"{plan.width}x{plan.height}",
+            "model_frames": plan.num_frames,
+            "model_fps": plan.fps,
+            "first_frame": cond.first_frame is not None,
+            "references": len(cond.references),
+            "control": cond.control_kind or "",
+            "ignored": ",".join(cond.ignored),
+        })
+
+    def pipeline(self, pipe_class: str) -> Any:
+        """The loaded pipeline of that class, sharing weights with any already loaded."""
+        if pipe_class in self._pipes:
+            return self._pipes[pipe_class]
+        diffusers = _diffusers()
+        cls = getattr(diffusers, pipe_class)
+        if self._pipes:
+            pipe = cls.from_pipe(next(iter(self._pipes.values())))
+        else:
+            import torch
+
+            default = getattr(torch, self.dtype_name)
+            dtype = {"default": default, **{name: torch.float32 for name in self.fp32_components}}
+            with memory_errors(self.config, self.dtype_name):
+                pipe = cls.from_pretrained(self.folder, dtype=dtype, local_files_only=True)
+                self._place(pipe)
+        pipe.set_progress_bar_config(disable=not self.config.progress)
+        self._pipes[pipe_class] = pipe
+        return pipe
+
+    def _place(self, pipe: Any) -> None:
+        if self.config.offload == "model":
+            pipe.enable_model_cpu_offload(device=self.device)
+        elif self.config.offload == "sequential":
+            pipe.enable_sequential_cpu_offload(device=self.device)
+        else:
+            pipe.to(self.device)
+        if self.config.vae_tiling:
+            pipe.vae.enable_tiling()
+        if self.config.vae_slicing:
+            pipe.vae.enable_slicing()
+
+    def _write(self, frames: np.ndarray, plan: GenerationPlan, out_dir: Path, meta: dict[str, Any]) -> Clip:
+        fitted = fit_frames(frames, plan)
+        video, poster = out_dir / "video.mp4", out_dir / "poster.png"
+        write_mp4(fitted, video, width=plan.out_width, height=plan.out_height, fps=plan.out_fps)
+        Image.fromarray(fitted[0]).save(poster)
+        return Clip(
+            video=video,
+            poster=poster,
+            width=plan.out_width,
+            height=plan.out_height,
+            fps=plan.out_fps,
+            num_frames=len(fitted),
+            meta=meta,
+        )
+
+
+def gather_conditioning(
+    request: RenderRequest, variant: Variant, plan: GenerationPlan, *, max_references: int
+) -> Conditioning:
+    """Load the request's first frame, character/location references and control video, at the model's
+    size and frame count, keeping only what this checkpoint can use and naming what it cannot."""
+    cond = Conditioning()
+    if request.first_frame is not None:
+        if variant.first_frame == "no":
+            cond.ignored.append("first_frame")
+        else:
+            cond.first_frame = cover(_image(request.first_frame), plan.width, plan.height)
+    elif variant.first_frame == "required":
+        raise ValueError(
+            "this checkpoint is image-to-video and the request has no first frame; "
+            "use a text-to-video (or Wan VACE) checkpoint for the first shot of a scene"
+        )
+    paths = [c.reference_images[0] for c in request.characters if c.reference_images]
+    if request.scene.location_image is not None:
+        paths.append(request.scene.location_image)
+    if paths and not variant.references:
+        cond.ignored.append("references")
+    elif paths:
+        cond.references = [_image(path) for path in paths[:max_references]]
+    videos = sorted(
+        (c for c in request.controls if c.kind in CONTROL_PRIORITY), key=lambda c: CONTROL_PRIORITY.index(c.kind)
+    )
+    cond.ignored += [f"control:{c.kind}" for c in request.controls if c.kind not in CONTROL_PRIORITY]
+    if videos and variant.control:
+        chosen, videos = videos[0], videos[1:]
+        cond.control = control_frames(chosen.path, plan)
+        cond.control_kind, cond.control_strength = chosen.kind, chosen.strength
+    cond.ignored += [f"control:{c.kind}" for c in videos]
+    return cond
+
+
+def control_frames(path: Path, plan: GenerationPlan) -> list[Image.Image]:
+    """A control video spread over the generated frames (same shot, so the same duration) at the model's size."""
+    if not path.is_file():
+        raise FileNotFoundError(f"control video {path} does not exist")
+    source = list(read_frames(path))
+    if not source:
+        raise ValueError(f"control video {path} has no frames")
+    last = plan.num_frames - 1
+    picks = [round(i * (len(source) - 1) / last) if last else 0 for i in range(plan.num_frames)]
+    return [cover(Image.fromarray(source[i]), plan.width, plan.height) for i in picks]
+
+
+def set_flow_shift(pipe: Any, shift: float) -> None:
+    """Rebuild the pipeline's flow-matching scheduler with another shift (the key differs by scheduler)."""
+    config = pipe.scheduler.config
+    key = "flow_shift" if "flow_shift" in config else "shift" if "shift" in config else None
+    if key is None:
+        raise ValueError(f"{type(pipe.scheduler).__name__} has no flow shift; leave flow_shift unset for this model")
+    if config[key] != shift:
+        pipe.scheduler = type(pipe.scheduler).from_config(config, **{key: shift})
+
+
+def memory_hint(config: OpenWeightsConfig, dtype: str) -> str:
+    """The next memory options to try, cheapest in speed first."""
+    steps = []
+    if config.offload == "none":
+        steps.append('offload = "model"')
+    if not config.vae_tiling:
+        steps.append("vae_tiling = true")
+    if dtype == "float32":
+        steps.append('dtype = "bfloat16"')
+    if config.offload != "sequential":
+        steps.append('offload = "sequential"')
+    steps.append("a smaller max_area (fewer pixels per frame) or a shorter shot")
+    return "try " + ", then ".join(steps[:3])
+
+
+@contextlib.contextmanager
+def memory_errors(config: OpenWeightsConfig, dtype: str) -> Iterator[None]:
+    """Turn an out-of-memory failure into an error that names the option to try next."""
+    import torch
+
+    try:
+        yield
+    except (torch.cuda.OutOfMemoryError, MemoryError) as error:
+        raise OutOfMemoryError(f"the model ran out of memory ({error}); {memory_hint(config, dtype)}") from error
+
+
+def _first(*values: Any) -> Any:
+    """The first value that is set (0 and "" count as set)."""
+    return next((value for value in values if value is not None), None)
+
+
+def _diffusers() -> Any:
+    try:
+        return importlib.import_module("diffusers")
+    except ImportError as error:
+        raise ImportError(f"the open-weight engines need diffusers: {INSTALL_HINT}") from error
+
+
+def _image(path: Path) -> Image.Image:
+    if not path.is_file():
+        raise FileNotFoundError(f"image {path} does not exist")
+    with Image.open(path) as image:
+        return image.convert("RGB")

@@ -1,0 +1,92 @@
+"""Tiny random-weight diffusers pipelines for the open-weight engine tests, built from configs and saved as
+full pipeline folders, so the engines load them through their real `from_pretrained` path. No hub ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+WORDS = "a the in of and on to with at man woman girl boy room city night day walks looks runs smiles red blue light dark".split()
+
+
+def tokenizer(max_length: int = 16):
+    """A word-level fast tokenizer over a small vocabulary (unknown words map to <unk>)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {token: i for i, token in enumerate(["<pad>", "</s>", "<unk>", *WORDS])}
+    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", model_max_length=max_length
+    )
+
+
+def umt5(d_model: int = 32):
+    import torch
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    torch.manual_seed(0)
+    config = UMT5Config(vocab_size=64, d_model=d_model, d_kv=8, d_ff=32, num_layers=1, num_heads=4,
+                        relative_attention_num_buckets=8, relative_attention_max_distance=16)
+    return UMT5EncoderModel(config).eval()
+
+
+def wan_vae():
+    import torch
+    from diffusers import AutoencoderKLWan
+
+    torch.manual_seed(0)
+    return AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                            temperal_downsample=[False, True, True])
+
+
+def wan_transformer(kind: str):
+    """kind: 't2v' (16 latent channels in), 'i2v' (16 noise + 4 mask + 16 image = 36), 'vace'."""
+    import torch
+    from diffusers import WanTransformer3DModel, WanVACETransformer3DModel
+
+    common = dict(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, out_channels=16,
+                  text_dim=32, freq_dim=32, ffn_dim=32, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+                  rope_max_seq_len=32)
+    torch.manual_seed(0)
+    if kind == "vace":
+        return WanVACETransformer3DModel(in_channels=16, num_layers=2, vace_layers=[0, 1], vace_in_channels=96,
+                                         **common)
+    return WanTransformer3DModel(in_channels=36 if kind == "i2v" else 16, num_layers=2, **common)
+
+
+def save_wan(folder: Path, kind: str = "vace") -> Path:
+    """A Wan pipeline folder: WanPipeline (t2v), WanImageToVideoPipeline (i2v, Wan 2.2 style: no CLIP
+    image encoder) or WanVACEPipeline (vace)."""
+    from diffusers import FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline, WanPipeline, WanVACEPipeline
+
+    cls = {"t2v": WanPipeline, "i2v": WanImageToVideoPipeline, "vace": WanVACEPipeline}[kind]
+    parts = dict(tokenizer=tokenizer(), text_encoder=umt5(), vae=wan_vae(),
+                 scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0), transformer=wan_transformer(kind))
+    cls(**parts).save_pretrained(folder)
+    return folder
+
+
+def picture(path: Path, seed: int, size: tuple[int, int] = (48, 80)) -> Path:
+    """A random-noise RGB picture: distinct seeds give clearly different images."""
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def gradient_video(path: Path, frames: int, invert: bool, size: tuple[int, int] = (48, 80)) -> Path:
+    """A grey depth-like video: a moving gradient (inverted for a second, different control)."""
+    from engine.video import write_mp4
+
+    width, height = size
+    ramp = np.linspace(0, 255, width, dtype=np.float32)
+    clips = []
+    for i in range(frames):
+        row = np.roll(ramp, i * 2)
+        frame = np.repeat(np.tile(row, (height, 1))[..., None], 3, axis=2)
+        clips.append((255 - frame if invert else frame).astype(np.uint8))
+    write_mp4(clips, path, width=width, height=height, fps=16)
+    return path
