@@ -13,6 +13,7 @@ from engine.api import Engine
 BUILTIN_ENGINES: dict[str, str] = {
     "previz": "engine.previz:PrevizEngine",
     "wan": "engine.open_weights.wan:WanEngine",
+    "dit": "engine.dit.engine:DiTEngine",
 }
 
 _registered: dict[str, type[Engine]] = {}

@@ -26,6 +26,7 @@ COMMAND_MODULES = {
     "review": "review",
     "make": "make",
     "export": "make",
+    "engine": "engine_cmd",
 }
 
 console = Console()
