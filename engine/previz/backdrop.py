@@ -502,12 +502,13 @@ def _foreground(interior: bool, stage: Stage) -> Layer:
     rng = stage.rng
     z = stage.subject * 0.45
     plate = stage.plate("foreground", z)
+    (x0, y0, x1, y1), _ = coverage(z, stage.view, stage.poses[:1], margin=0.0)
     side = float(rng.choice((-1, 1)))
-    x = plate.x0 + 0.04 * (plate.x1 - plate.x0) if side < 0 else plate.x1 - 0.04 * (plate.x1 - plate.x0)
-    size = (plate.top - plate.y0) * 0.35
+    x = x0 if side < 0 else x1
+    size = (y1 - y0) * 0.28
     green = (50, 90, 50) if not stage.look.night else (20, 34, 26)
     for _ in range(10):
-        plate.ellipse(x + rng.uniform(-0.6, 0.6) * size, plate.y0 + rng.uniform(0.1, 0.9) * size, 0.35 * size, 0.15 * size, shade(green, rng.uniform(0.7, 1.2)))
+        plate.ellipse(x + rng.uniform(-0.5, 0.3) * size * -side, y0 + rng.uniform(0.0, 0.8) * size, 0.35 * size, 0.15 * size, shade(green, rng.uniform(0.7, 1.2)))
     plate.light(stage.look)
     return plate.layer(min(40.0, stage.blur(plate) + 4))
 

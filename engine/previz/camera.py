@@ -20,10 +20,10 @@ FOV = 40.0  # vertical field of view at rest, degrees
 # shot size → (frame height at the subject in metres, frame top above the top of the head in metres)
 SHOT_FRAMES: dict[str, tuple[float, float]] = {
     "ECU": (0.30, -0.03),  # forehead to chin
-    "CU": (0.56, 0.05),  # head and shoulders
-    "MCU": (0.82, 0.07),  # chest up
-    "MS": (1.18, 0.09),  # waist up
-    "OTS": (0.95, 0.08),
+    "CU": (0.48, 0.05),  # head and shoulders
+    "MCU": (0.68, 0.06),  # chest up
+    "MS": (0.9, 0.08),  # waist up
+    "OTS": (0.8, 0.08),
     "FS": (2.25, 0.28),  # the whole body
     "WS": (5.0, 2.6),  # small in the place
     "EWS": (14.0, 10.3),

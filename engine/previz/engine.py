@@ -127,15 +127,15 @@ def _subject(characters: tuple[CharacterRef, ...], foreground: set[str]) -> Char
 
 def _castings(characters, portraits: dict[str, Portrait], foreground: set[str], distance: float, width_per_metre_at_1m: float) -> list[Casting]:
     """World positions from the placement hints: x across the frame at the subject's depth; the over-the-
-    shoulder person nearer the lens, pushed to the other side if the hints put both in one place."""
+    shoulder person nearer the lens at the frame's edge opposite the subject."""
     out = []
     subject_x = next((c.placement.x for c in characters if c.name not in foreground), 0.5)
     for c in characters:
         fg = c.name in foreground
         z = distance * (0.55 if fg else 1.0)
         x = c.placement.x
-        if fg and abs(x - subject_x) < 0.15:
-            x = 0.12 if subject_x >= 0.5 else 0.88
+        if fg:  # the shoulder fills the side of the frame away from the person it looks at
+            x = min(x, 0.12) if subject_x >= 0.5 else max(x, 0.88)
         out.append(Casting(c, portraits[c.name], z, (x - 0.5) * width_per_metre_at_1m * z, fg))
     return out
 

@@ -170,9 +170,10 @@ def base_frame(base: Layer, view: View, forward: Affine, frame: int) -> Image.Im
     return image.transform((view.width, view.height), Image.AFFINE, tuple(inverse[:2].ravel()), Image.NEAREST)
 
 
-def merge_rigid(layers: Sequence[Layer], view: View, poses: Sequence[CameraPose]) -> list[Layer]:
-    """Fold into the base every still layer that keeps a fixed relation to it through the whole path
-    (no parallax: static, pan, tilt, zoom, handheld), so a frame costs one resample for all of them."""
+def merge_rigid(layers: Sequence[Layer], view: View, poses: Sequence[CameraPose], tolerance: float = 2.0) -> list[Layer]:
+    """Fold into the base every still layer that stays within `tolerance` screen pixels of a fixed
+    relation to it through the whole path (no parallax: static, pan, tilt, zoom, handheld; or too
+    little to see), so a frame costs one resample for all of them."""
     base, rest = layers[0], list(layers[1:])
     kept: list[Layer] = []
     merged = base.images[0]
@@ -180,9 +181,15 @@ def merge_rigid(layers: Sequence[Layer], view: View, poses: Sequence[CameraPose]
         if layer.motion is not None or len(layer.images) > 1 or kept:
             kept.append(layer)  # stay in depth order: once a layer stays apart, all nearer ones do too
             continue
-        relations = [np.linalg.inv(base.affine(view, p, i)) @ layer.affine(view, p, i) for i, p in enumerate(poses)]
-        first = relations[0]
-        if all(np.abs(r[:2, :2] - first[:2, :2]).max() < 1e-5 and np.abs(r[:2, 2] - first[:2, 2]).max() < 0.25 for r in relations):
+        x0, y0, x1, y1 = layer.bbox
+        corners = np.array([[x0, x1, x0, x1], [y0, y0, y1, y1], [1, 1, 1, 1]], dtype=float)
+        first = np.linalg.inv(base.affine(view, poses[0], 0)) @ layer.affine(view, poses[0], 0)
+        drift = 0.0
+        for i, pose in enumerate(poses):
+            to_base = base.affine(view, pose, i)
+            exact = layer.affine(view, pose, i) @ corners
+            drift = max(drift, float(np.abs((to_base @ first @ corners) - exact)[:2].max()))
+        if drift <= tolerance:
             if merged is base.images[0]:
                 merged = merged.copy()
             place(merged, layer.images[0], first, layer.bbox)
