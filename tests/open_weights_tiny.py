@@ -3,10 +3,25 @@ full pipeline folders, so the engines load them through their real `from_pretrai
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models run ~10x faster on one thread than on two contended cores (thread hand-off dominates)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
 
 WORDS = "a the in of and on to with at man woman girl boy room city night day walks looks runs smiles red blue light dark".split()
 

@@ -26,6 +26,12 @@ from engine.video import read_frames  # noqa: E402
 BASE = dict(prompt="a woman walks in the room at night", width=18, height=32, fps=16.0, num_frames=5, seed=7)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    with tiny.one_torch_thread():
+        yield
+
+
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("wan")

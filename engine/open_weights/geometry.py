@@ -34,9 +34,17 @@ def round_frames(needed: int, step: int) -> int:
 
 
 def model_size(width: int, height: int, *, multiple: int, max_area: int) -> tuple[int, int]:
-    """Scale down to fit `max_area` pixels (never up), then round each side to the nearest `multiple`."""
+    """Scale down to fit `max_area` pixels (never up), then pick the multiples of `multiple` around each
+    side that stay within budget and keep the aspect best (ties: more pixels)."""
     scale = min(1.0, math.sqrt(max_area / (width * height)))
-    return tuple(max(multiple, round(side * scale / multiple) * multiple) for side in (width, height))  # type: ignore[return-value]
+    w, h = width * scale / multiple, height * scale / multiple
+    options = [
+        (max(1, a) * multiple, max(1, b) * multiple)
+        for a in {math.floor(w), math.ceil(w)}
+        for b in {math.floor(h), math.ceil(h)}
+    ]
+    fitting = [size for size in options if size[0] * size[1] <= max(max_area, multiple * multiple)]
+    return min(fitting or options, key=lambda s: (abs(s[0] / s[1] - width / height), -s[0] * s[1]))
 
 
 def plan_generation(
