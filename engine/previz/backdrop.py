@@ -76,7 +76,7 @@ class Stage:
         """A plate covering every frame; out-of-focus plates are drawn coarser (the blur hides it)."""
         extent, density = coverage(z, self.view, self.poses)
         screen_blur = APERTURE * self.focal * abs(1 / self.subject - 1 / z)
-        return Plate(name, z, extent, density / float(np.clip(screen_blur / 2.5, 1.0, 4.0)), opaque=opaque, fill=fill)
+        return Plate(name, z, extent, density, opaque=opaque, fill=fill, coarse=float(np.clip(screen_blur / 2.5, 1.0, 4.0)))
 
     def blur(self, plate: Plate) -> float:
         """Depth-of-field blur for a plate, in its own pixels (sharp at the subject's depth)."""
@@ -487,9 +487,10 @@ def _road(stage: Stage, theme: str, far_z: float) -> Layer:
         kerb = far_z - 3.5
         plate.poly([g(-wide, far_z), g(wide, far_z), g(wide, kerb), g(-wide, kerb)], (150, 146, 140))
         plate.line([g(-wide, kerb), g(wide, kerb)], (200, 196, 190), 0.04)
-        if theme != "gate":
-            for zz in np.arange(kerb - 3.5, near, -3.0):
-                plate.poly([g(-40, zz), g(40, zz), g(40, zz - 0.15), g(-40, zz - 0.15)], (220, 220, 210))
+        if theme != "gate":  # the centre line, dashed
+            centre = stage.framing.offset_x + stage.rng.uniform(-3, 3)
+            for zz in np.arange(kerb - 4.0, near + 2.0, -4.0):
+                plate.poly([g(centre - 0.08, zz), g(centre + 0.08, zz), g(centre + 0.08, zz - 2.0), g(centre - 0.08, zz - 2.0)], (226, 220, 200))
     plate.light(stage.look)
     return stage.finish(plate, depth=_ground_depth(plate, stage))
 

@@ -26,7 +26,8 @@ SIDE_SCALE = 0.25  # depth and masks are drawn at a quarter of the size
 
 class PrevizEngine(Engine):
     """Options (constructor, or per request in `RenderRequest.options`): `side_channels` (write depth and
-    per-character masks), `preset` and `crf` (x264; drafts default to ultrafast)."""
+    per-character masks; `side_scale` of the size, default 0.25), `preset` and `crf` (x264; drafts
+    default to ultrafast)."""
 
     name = "previz"
     version = "1"
@@ -91,7 +92,8 @@ class PrevizEngine(Engine):
         written = encoder.close()
         assert poster is not None
         poster.join()
-        depth, masks = (_side_channels(layers, view, poses, request, out_dir) if side else (None, {}))
+        scale = float(options.get("side_scale", SIDE_SCALE))
+        depth, masks = (_side_channels(layers, view, poses, request, out_dir, scale) if side else (None, {}))
         return Clip(
             video=video, poster=out_dir / "poster.png", width=width, height=height, fps=request.fps, num_frames=written,
             depth=depth, masks=masks, camera_path=list(poses),
@@ -140,9 +142,9 @@ def _castings(characters, portraits: dict[str, Portrait], foreground: set[str], 
     return out
 
 
-def _side_channels(layers: list[Layer], view: View, poses, request: RenderRequest, out_dir: Path):
-    """Depth (near = bright) and one mask per person, at a quarter size, from the same layers."""
-    small = view.scaled(SIDE_SCALE)
+def _side_channels(layers: list[Layer], view: View, poses, request: RenderRequest, out_dir: Path, scale: float):
+    """Depth (near = bright) and one mask per person, at `scale` of the size, from the same layers."""
+    small = view.scaled(scale)
     factor = small.width / view.width
     near = min(layer.z for layer in layers)
     far = layers[0].z

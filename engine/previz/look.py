@@ -24,6 +24,7 @@ class Look:
     night: bool
     lamps: bool  # practical lights on (lamps, lit windows, street lights)
     sun: RGB | None  # sun or moon disc colour
+    places: float = 1.0  # walls, streets and furniture take this much of the ambient (night sets are darker than faces)
 
 
 _BASE: dict[str, dict] = {
@@ -36,9 +37,9 @@ _BASE: dict[str, dict] = {
     "dusk": dict(sky_top=(58, 60, 120), sky_horizon=(250, 150, 90), haze=(190, 130, 120), ambient=(0.86, 0.7, 0.62),
                  key=(0.3, 0.16, 0.06), night=False, lamps=True, sun=(255, 170, 90)),
     "evening": dict(sky_top=(28, 30, 70), sky_horizon=(120, 80, 110), haze=(90, 70, 96), ambient=(0.62, 0.56, 0.62),
-                    key=(0.3, 0.2, 0.08), night=True, lamps=True, sun=None),
+                    key=(0.3, 0.2, 0.08), night=True, lamps=True, sun=None, places=0.8),
     "night": dict(sky_top=(6, 10, 26), sky_horizon=(30, 40, 70), haze=(34, 40, 62), ambient=(0.46, 0.5, 0.64),
-                  key=(0.34, 0.24, 0.1), night=True, lamps=True, sun=(226, 230, 240)),
+                  key=(0.34, 0.24, 0.1), night=True, lamps=True, sun=(226, 230, 240), places=0.6),
 }
 
 
@@ -60,6 +61,7 @@ def look_for(time_of_day: str, rng: np.random.Generator) -> Look:
         night=base["night"],
         lamps=base["lamps"],
         sun=base["sun"],
+        places=base.get("places", 1.0),
     )
 
 
@@ -73,5 +75,5 @@ def light_gain(width: int, look: Look, key_strength: float = 1.0) -> np.ndarray:
 
 def light_pixels(rgb: np.ndarray, look: Look, key_strength: float = 1.0) -> np.ndarray:
     """Light HxWx3 uint8 surface colours (integer maths: this runs on every plate of every draw)."""
-    gain = np.round(light_gain(rgb.shape[1], look, key_strength) * 256).astype(np.uint16)
-    return np.minimum((rgb.astype(np.uint16) * gain[None]) >> 8, 255).astype(np.uint8)
+    gain = np.round(np.minimum(light_gain(rgb.shape[1], look, key_strength), 1.99) * 128).astype(np.uint16)
+    return np.minimum((rgb.astype(np.uint16) * gain[None]) >> 7, 255).astype(np.uint8)  # 255 * 255 fits 16 bits

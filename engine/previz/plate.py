@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -15,9 +16,12 @@ MAX_SIDE = 4096  # pixels; wider plates are drawn coarser
 
 
 class Plate:
-    def __init__(self, name: str, z: float, extent: tuple[float, float, float, float], density: float, *, opaque: bool, fill: RGB = (0, 0, 0)):
+    def __init__(self, name: str, z: float, extent: tuple[float, float, float, float], density: float, *, opaque: bool, fill: RGB = (0, 0, 0),
+                 coarse: float = 1.0):
+        """`coarse` > 1 draws (and blurs) at 1/coarse of `density`, then scales up once: for out-of-focus plates."""
         x0, y0, x1, y1 = extent
-        ppu = density
+        self.coarse = coarse
+        ppu = density / coarse
         longest = max(x1 - x0, y1 - y0) * ppu
         if longest > MAX_SIDE:
             ppu *= MAX_SIDE / longest
@@ -90,7 +94,8 @@ class Plate:
         """Apply the scene light to everything drawn as a surface (sky, lamps and lit windows keep their colour)."""
         rgb = np.asarray(self.image)[..., :3]
         surface = np.asarray(self.lit)[..., None] > 127
-        out = Image.fromarray(np.where(surface, light_pixels(rgb, look, key_strength), rgb))
+        dim = replace(look, ambient=tuple(a * look.places for a in look.ambient))
+        out = Image.fromarray(np.where(surface, light_pixels(rgb, dim, key_strength), rgb))
         if self.image.mode == "RGBA":
             out.putalpha(self.image.getchannel("A"))
         self.image = out
@@ -98,13 +103,18 @@ class Plate:
 
     def layer(self, blur_px: float = 0.0, depth: np.ndarray | float | None = None, motion: Motion | None = None) -> Layer:
         """The finished layer; `blur_px` is the depth-of-field blur in plate pixels."""
-        image = self.image
+        image, ppu = self.image, self.ppu
         if blur_px >= 0.6:
             if image.mode == "RGBA":  # blur premultiplied so transparent edges do not turn dark
                 image = _blur_rgba(image, blur_px)
             else:
                 image = image.filter(ImageFilter.GaussianBlur(blur_px))
-        return Layer(self.name, self.z, [image], self.ppu, (self.x0, self.top), self.z if depth is None else depth, motion=motion)
+        if self.coarse > 1.01:  # smooth upscale now, so per-frame nearest sampling shows no blocks
+            image = image.resize((round(image.size[0] * self.coarse), round(image.size[1] * self.coarse)), Image.BILINEAR)
+            ppu = image.size[0] / (self.image.size[0] / self.ppu)
+            if isinstance(depth, np.ndarray):
+                depth = np.interp(np.linspace(0, len(depth) - 1, image.size[1]), np.arange(len(depth)), depth)
+        return Layer(self.name, self.z, [image], ppu, (self.x0, self.top), self.z if depth is None else depth, motion=motion)
 
 
 def _blur_rgba(image: Image.Image, radius: float) -> Image.Image:

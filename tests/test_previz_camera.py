@@ -1,0 +1,160 @@
+"""Each camera move does what it says, measured on the rendered pixels with a small global-motion
+estimate (phase correlation for shifts, a brute-force search for scale) and on the people's masks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.api import CameraMove, CharacterRef, Placement, RenderRequest, SceneContext
+from engine.previz import PrevizEngine
+from engine.previz.camera import ease
+from engine.video import read_frames
+
+STREET = SceneContext(location="street", interior=False, time_of_day="day")
+
+
+def render(tmp_path, kind: str, direction: int = 1, *, people: bool = False, shot: str = "WS", frames: int = 16, **extra):
+    cast = (CharacterRef(name="A", description="a man in a red coat", placement=Placement(x=0.5)),) if people else ()
+    request = RenderRequest(prompt="", width=160, height=288, num_frames=frames, seed=11, shot_size=shot, characters=cast,
+                            camera=CameraMove(kind=kind, direction=direction), scene=extra.pop("scene", STREET),
+                            options={"side_channels": people, "side_scale": 0.5}, **extra)
+    clip = PrevizEngine().render(request, tmp_path / f"{kind}{direction}")
+    video = np.stack([f.mean(axis=2) for f in read_frames(clip.video)])
+    masks = np.stack([f[..., 0] > 128 for f in read_frames(clip.masks["A"])]) if people else None
+    return video, masks, clip
+
+
+def shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(dx, dy) that content moved from frame a to frame b, by phase correlation."""
+    window = np.outer(np.hanning(a.shape[0]), np.hanning(a.shape[1]))
+    fa, fb = np.fft.fft2((a - a.mean()) * window), np.fft.fft2((b - b.mean()) * window)
+    cross = np.conj(fa) * fb
+    surface = np.fft.ifft2(cross / (np.abs(cross) + 1e-9)).real
+    dy, dx = np.unravel_index(np.argmax(surface), surface.shape)
+    h, w = a.shape
+    return float(dx - w if dx > w // 2 else dx), float(dy - h if dy > h // 2 else dy)
+
+
+def scale(a: np.ndarray, b: np.ndarray) -> float:
+    """How much bigger the content of b is than a, about the centre (best of a search)."""
+    from PIL import Image
+
+    h, w = a.shape
+    crop = (slice(h // 4, 3 * h // 4), slice(w // 4, 3 * w // 4))
+    best, found = np.inf, 1.0
+    for s in np.arange(0.6, 1.8, 0.02):
+        grown = np.asarray(Image.fromarray(a.astype(np.float32)).resize((round(w * s), round(h * s)), Image.BILINEAR))
+        y0, x0 = (grown.shape[0] - h) // 2, (grown.shape[1] - w) // 2
+        if y0 >= 0:
+            candidate = grown[y0 : y0 + h, x0 : x0 + w]
+        else:
+            candidate = np.full((h, w), np.nan)
+            candidate[-y0 : -y0 + grown.shape[0], -x0 : -x0 + grown.shape[1]] = grown
+        error = np.nanmean((candidate[crop] - b[crop]) ** 2)
+        if error < best:
+            best, found = error, s
+    return float(found)
+
+
+def centroid(mask: np.ndarray) -> tuple[float, float]:
+    rows, cols = np.nonzero(mask)
+    return float(cols.mean()), float(rows.mean())
+
+
+def travel(video: np.ndarray, rows: slice = slice(None)) -> tuple[float, float]:
+    """Total content motion over the clip, summed frame to frame (each step small, so no aliasing on
+    repeating windows)."""
+    steps = np.array([shift(video[i][rows], video[i + 1][rows]) for i in range(len(video) - 1)])
+    return float(steps[:, 0].sum()), float(steps[:, 1].sum())
+
+
+def above_head(masks: np.ndarray) -> slice:
+    """Rows above the person in every frame (full-size rows; masks are at half size): the place behind."""
+    top = min(np.nonzero(m.any(axis=1))[0].min() for m in masks) * 2
+    assert top >= 12, "the test needs some background above the head"
+    return slice(0, top - 2)
+
+
+def test_static_holds_still(tmp_path):
+    video, _, _ = render(tmp_path, "static")
+    assert np.abs(video[-1] - video[0]).mean() < 0.5
+
+
+@pytest.mark.parametrize("direction", [1, -1])
+def test_pan_moves_content_against_the_pan(tmp_path, direction):
+    video, _, _ = render(tmp_path, "pan", direction)
+    dx, dy = travel(video)
+    assert -direction * dx > 10 and abs(dy) < 3, (dx, dy)
+
+
+def test_tilt_up_moves_content_down(tmp_path):
+    video, _, _ = render(tmp_path, "tilt", 1)
+    dx, dy = travel(video)
+    assert dy > 8 and abs(dx) < 3, (dx, dy)
+
+
+def test_zoom_in_scales_everything_alike(tmp_path):
+    video, _, _ = render(tmp_path, "zoom", 1)
+    assert 1.25 < scale(video[0], video[-1]) < 1.55
+
+
+def test_dolly_in_grows_the_person_more_than_the_place(tmp_path):
+    video, masks, _ = render(tmp_path, "dolly_in", people=True, shot="WS")
+    height = lambda m: np.ptp(np.nonzero(m.any(axis=1))[0]) + 1  # noqa: E731
+    person = height(masks[-1]) / height(masks[0])
+    assert person > 1.25
+    assert scale(video[0], video[-1]) < person - 0.1, "the street behind grows less than the person"
+
+
+def test_dolly_out_shrinks(tmp_path):
+    _, masks, _ = render(tmp_path, "dolly_out", people=True, shot="MS", scene=SceneContext(location="living room"))
+    assert masks[-1].sum() < 0.8 * masks[0].sum()
+
+
+def test_truck_shows_parallax(tmp_path):
+    video, masks, _ = render(tmp_path, "truck", 1, people=True, shot="FS")
+    person_dx = (centroid(masks[-1])[0] - centroid(masks[0])[0]) * 2  # masks are at half size
+    far_dx, _ = travel(video, above_head(masks))
+    assert person_dx < -8, "trucking right moves the person left"
+    assert far_dx < 0 and abs(far_dx) < abs(person_dx) / 2, (far_dx, person_dx)
+
+
+def test_follow_keeps_the_person_while_the_place_slides(tmp_path):
+    video, masks, _ = render(tmp_path, "follow", 1, people=True, shot="FS")
+    person_dx = (centroid(masks[-1])[0] - centroid(masks[0])[0]) * 2
+    assert abs(person_dx) < 6
+    assert travel(video, above_head(masks))[0] < -8
+
+
+def test_orbit_keeps_the_subject_and_swings_the_background(tmp_path):
+    video, masks, _ = render(tmp_path, "orbit", 1, people=True, shot="FS")
+    person_dx = (centroid(masks[-1])[0] - centroid(masks[0])[0]) * 2
+    back_dx, _ = travel(video, above_head(masks))
+    assert abs(person_dx) < 6 and back_dx > 6, (person_dx, back_dx)
+
+
+def test_crane_up_lowers_the_person_in_frame(tmp_path):
+    _, masks, _ = render(tmp_path, "crane", 1, people=True, shot="FS")
+    assert centroid(masks[-1])[1] - centroid(masks[0])[1] > 3
+
+
+def test_handheld_jitters_a_little(tmp_path):
+    video, _, clip = render(tmp_path, "handheld", frames=30)
+    steps = [shift(video[i], video[i + 1]) for i in range(0, 29, 3)]
+    moves = [abs(dx) + abs(dy) for dx, dy in steps]
+    assert max(moves) > 0 and max(moves) < 0.05 * video.shape[2]
+    assert max(abs(p.roll) for p in clip.camera_path) > 0.05
+
+
+def test_moves_ease_in_and_out():
+    t = np.linspace(0, 1, 11)
+    e = ease(t)
+    assert e[0] == 0 and e[-1] == 1 and np.all(np.diff(e) >= 0)
+    assert e[1] < 0.1 * 1 and (e[6] - e[5]) > (e[1] - e[0])
+
+
+def test_high_angle_raises_the_horizon_and_low_lowers_it(tmp_path):
+    paths = {a: render(tmp_path / a, "static", angle=a)[2].camera_path[0] for a in ("high", "eye", "low")}
+    assert paths["high"].tilt < paths["eye"].tilt < paths["low"].tilt
+    assert paths["high"].y > paths["eye"].y > paths["low"].y
