@@ -23,6 +23,35 @@ def one_torch_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def render(engine, out: Path, request) -> tuple:
+    """Render into a fresh folder; return the clip and its decoded frames (int16, for differences)."""
+    from engine.video import read_frames
+
+    out.mkdir()
+    clip = engine.render(request, out)
+    return clip, np.stack(list(read_frames(clip.video))).astype(np.int16)
+
+
+def changed(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal inputs give bit-equal frames (the seed tests), so any clear difference is the input's doing.
+    A random-weight model reacts weakly to its conditioning, hence the low bar (in 0–255 levels)."""
+    return float(np.abs(a - b).mean()) > 0.1
+
+
+@contextlib.contextmanager
+def transformer_inputs(engine, pipe_class: str) -> Iterator[list[dict]]:
+    """Record the tensors the pipeline's transformer is called with: proof that an input reached the model."""
+    calls: list[dict] = []
+    hook = engine.pipeline(pipe_class).transformer.register_forward_pre_hook(
+        lambda module, args, kwargs: calls.append({k: v.clone() for k, v in kwargs.items() if hasattr(v, "clone")}),
+        with_kwargs=True,
+    )
+    try:
+        yield calls
+    finally:
+        hook.remove()
+
+
 WORDS = "a the in of and on to with at man woman girl boy room city night day walks looks runs smiles red blue light dark".split()
 
 
@@ -105,3 +134,58 @@ def gradient_video(path: Path, frames: int, invert: bool, size: tuple[int, int] 
         clips.append((255 - frame if invert else frame).astype(np.uint8))
     write_mp4(clips, path, width=width, height=height, fps=16)
     return path
+
+
+def t5(d_model: int = 32):
+    import torch
+    from transformers import T5Config, T5EncoderModel
+
+    torch.manual_seed(0)
+    config = T5Config(vocab_size=64, d_model=d_model, d_kv=8, d_ff=32, num_layers=1, num_heads=4,
+                      relative_attention_num_buckets=8, relative_attention_max_distance=16)
+    return T5EncoderModel(config).eval()
+
+
+def save_ltx(folder: Path) -> Path:
+    """An LTXPipeline folder (the image-to-video pipeline reuses the same weights)."""
+    import torch
+    from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXPipeline, LTXVideoTransformer3DModel
+
+    torch.manual_seed(0)
+    transformer = LTXVideoTransformer3DModel(in_channels=8, out_channels=8, patch_size=1, patch_size_t=1,
+                                             num_attention_heads=2, attention_head_dim=8, cross_attention_dim=16,
+                                             num_layers=1, caption_channels=32)
+    torch.manual_seed(0)
+    four, five = (8, 8, 8, 8), (1, 1, 1, 1, 1)
+    vae = AutoencoderKLLTXVideo(latent_channels=8, block_out_channels=four, decoder_block_out_channels=four,
+                                layers_per_block=five, decoder_layers_per_block=five,
+                                spatio_temporal_scaling=(True, True, False, False),
+                                decoder_spatio_temporal_scaling=(True, True, False, False),
+                                decoder_inject_noise=(False,) * 5, upsample_residual=(False,) * 4,
+                                upsample_factor=(1,) * 4, timestep_conditioning=False, patch_size=1, patch_size_t=1,
+                                encoder_causal=True, decoder_causal=False)
+    LTXPipeline(tokenizer=tokenizer(), text_encoder=t5(), vae=vae, scheduler=FlowMatchEulerDiscreteScheduler(),
+                transformer=transformer).save_pretrained(folder)
+    return folder
+
+
+def save_cogvideox(folder: Path, kind: str = "t2v") -> Path:
+    """kind: 't2v' (CogVideoXPipeline), 'i2v' (CogVideoXImageToVideoPipeline), 'control' (CogVideoX-Fun)."""
+    import torch
+    from diffusers import (AutoencoderKLCogVideoX, CogVideoXFunControlPipeline, CogVideoXImageToVideoPipeline,
+                           CogVideoXPipeline, CogVideoXTransformer3DModel, DDIMScheduler)
+
+    torch.manual_seed(0)
+    transformer = CogVideoXTransformer3DModel(
+        num_attention_heads=2, attention_head_dim=16, in_channels=4 if kind == "t2v" else 8, out_channels=4,
+        time_embed_dim=2, text_embed_dim=32, num_layers=1, sample_width=2, sample_height=4, sample_frames=9,
+        patch_size=2, temporal_compression_ratio=4, max_text_seq_length=16,
+        use_rotary_positional_embeddings=kind == "i2v",
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKLCogVideoX(down_block_types=("CogVideoXDownBlock3D",) * 4, up_block_types=("CogVideoXUpBlock3D",) * 4,
+                                 block_out_channels=(8, 8, 8, 8), latent_channels=4, layers_per_block=1,
+                                 norm_num_groups=2, temporal_compression_ratio=4)
+    cls = {"t2v": CogVideoXPipeline, "i2v": CogVideoXImageToVideoPipeline, "control": CogVideoXFunControlPipeline}[kind]
+    cls(tokenizer=tokenizer(), text_encoder=t5(), vae=vae, scheduler=DDIMScheduler(), transformer=transformer).save_pretrained(folder)
+    return folder

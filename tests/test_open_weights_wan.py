@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +18,6 @@ from engine import CharacterRef, Control, RenderRequest, SceneContext, get_engin
 from engine.open_weights.base import OutOfMemoryError  # noqa: E402
 from engine.open_weights.wan import WanEngine  # noqa: E402
 from engine.open_weights.weights import ModelNotFoundError  # noqa: E402
-from engine.video import read_frames  # noqa: E402
 
 # 18×32 (9:16) asks the model for 16×32; 5 frames at Wan's 16 fps is 4·1 + 1 already.
 BASE = dict(prompt="a woman walks in the room at night", width=18, height=32, fps=16.0, num_frames=5, seed=7)
@@ -54,19 +51,6 @@ def media(tmp_path_factory) -> dict[str, Path]:
     }
 
 
-def render(engine: WanEngine, tmp_path: Path, label: str, **changes):
-    out = tmp_path / label
-    out.mkdir()
-    clip = engine.render(RenderRequest(**(BASE | changes)), out)
-    return clip, np.stack(list(read_frames(clip.video))).astype(np.int16)
-
-
-def changed(a: np.ndarray, b: np.ndarray) -> bool:
-    """Equal inputs give bit-equal frames (see the seed test), so any clear difference is the input's doing.
-    A random-weight model reacts weakly to its conditioning, hence the low bar (in 0–255 levels)."""
-    return float(np.abs(a - b).mean()) > 0.1
-
-
 def test_output_matches_the_request_after_rounding(folders, tmp_path):
     engine = get_engine("wan", model_dir=str(folders["t2v"]), steps=2, progress=False)
     # 12 frames at 30 fps = 0.37 s → 7 frames at 16 fps → rounded up to 4k+1 = 9; 18×32 → 16×32 for the model.
@@ -84,26 +68,16 @@ def test_same_seed_same_frames_other_seed_other_frames(vace, tmp_path):
     _, again = render(vace, tmp_path, "b")
     _, other = render(vace, tmp_path, "c", seed=8)
     assert np.array_equal(first, again)
-    assert changed(first, other)
+    assert tiny.changed(first, other)
 
 
-@contextlib.contextmanager
-def transformer_inputs(engine: WanEngine, pipe_class: str) -> Iterator[list[dict]]:
-    """Record what the pipeline's transformer is called with: proof that an input reached the model."""
-    calls: list[dict] = []
-    hook = engine.pipeline(pipe_class).transformer.register_forward_pre_hook(
-        lambda module, args, kwargs: calls.append({k: v.clone() for k, v in kwargs.items() if hasattr(v, "clone")}),
-        with_kwargs=True,
-    )
-    try:
-        yield calls
-    finally:
-        hook.remove()
+def render(engine: WanEngine, tmp_path: Path, label: str, **changes):
+    return tiny.render(engine, tmp_path / label, RenderRequest(**(BASE | changes)))
 
 
 def conditioning(engine: WanEngine, pipe_class: str, key: str, tmp_path: Path, label: str, **changes):
     """Render and return the clip, its frames and the first transformer call's `key` tensor."""
-    with transformer_inputs(engine, pipe_class) as calls:
+    with tiny.transformer_inputs(engine, pipe_class) as calls:
         clip, frames = render(engine, tmp_path, label, **changes)
     return clip, frames, calls[0][key]
 
@@ -116,7 +90,7 @@ def test_image_to_video_checkpoint_takes_the_first_frame(folders, media, tmp_pat
     assert clip.meta["pipeline"] == pipe and clip.meta["first_frame"] is True
     # channels 0–15: noise (same seed); 16–19: first-frame mask; 20–35: the encoded first frame.
     assert torch.equal(seen_a[:, :20], seen_b[:, :20]) and not torch.equal(seen_a[:, 20:], seen_b[:, 20:])
-    assert changed(a, b)
+    assert tiny.changed(a, b)
     with pytest.raises(ValueError, match="no first frame"):
         render(engine, tmp_path, "c")
 
@@ -143,7 +117,7 @@ def test_vace_first_frame_references_and_control_reach_the_model(vace, media, tm
     def depth(video: Path) -> tuple[Control, ...]:
         return (Control(kind="depth", path=video, strength=0.8), Control(kind="camera", path=video))
 
-    with transformer_inputs(vace, pipe) as calls:
+    with tiny.transformer_inputs(vace, pipe) as calls:
         clip, ctl_a = render(vace, tmp_path, "ctl_a", controls=depth(media["depth_a"]))
     _, _, ctl_b = conditioning(vace, pipe, key, tmp_path, "ctl_b", controls=depth(media["depth_b"]))
     assert clip.meta["control"] == "depth" and clip.meta["ignored"] == "control:camera"

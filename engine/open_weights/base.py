@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,6 +183,8 @@ class DiffusersEngine(Engine):
             "output_type": "np",
             **self.call_kwargs(pipe_class, cond, plan),
         }
+        if "num_frames" not in inspect.signature(type(pipe).__call__).parameters:
+            del kwargs["num_frames"]  # control pipelines take the count from the control video
         with memory_errors(self.config, self.dtype_name):
             frames = np.asarray(pipe(**kwargs).frames[0], dtype=np.float32)
         return self._write(frames, plan, out_dir, meta={
@@ -300,8 +303,9 @@ def set_flow_shift(pipe: Any, shift: float) -> None:
     """Rebuild the pipeline's flow-matching scheduler with another shift (the key differs by scheduler)."""
     config = pipe.scheduler.config
     key = "flow_shift" if "flow_shift" in config else "shift" if "shift" in config else None
-    if key is None:
-        raise ValueError(f"{type(pipe.scheduler).__name__} has no flow shift; leave flow_shift unset for this model")
+    if key is None or config.get("use_dynamic_shifting"):
+        how = "shifts by resolution itself" if key else "has no flow shift"
+        raise ValueError(f"{type(pipe.scheduler).__name__} {how}; leave flow_shift unset for this model")
     if config[key] != shift:
         pipe.scheduler = type(pipe.scheduler).from_config(config, **{key: shift})
 
