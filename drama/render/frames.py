@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from PIL import Image
 
 from engine.video import read_frames
 
@@ -46,6 +47,9 @@ def load_video(path: Path, *, max_side: int = 160) -> VideoSample:
     return VideoSample(rgb @ _LUMA, rgb)
 
 
-def load_mask(path: Path, *, max_side: int = 160) -> np.ndarray:
-    """A mask video as TxHxW floats in [0, 1], downscaled like `load_video`."""
-    return np.stack([downscale(frame[..., 0], max_side) for frame in read_frames(path)]) / 255.0
+def load_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
+    """A mask video as TxHxW floats in [0, 1], resized to `shape` (H, W) so it lines up with `load_video`'s
+    frames whatever size the engine drew it at."""
+    size = (shape[1], shape[0])
+    return np.stack([np.asarray(Image.fromarray(frame[..., 0]).resize(size, Image.BILINEAR), dtype=np.float32)
+                     for frame in read_frames(path)]) / 255.0

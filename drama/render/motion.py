@@ -1,7 +1,7 @@
 """Global camera motion of a clip, estimated from its pixels alone (numpy only, engine-agnostic).
 
-Between pairs of frames, tiles are matched by phase correlation and a similarity transform
-(translation, scale, rotation) is fitted to the tile displacements; summed over the clip this says
+Between pairs of frames, tiles are matched by phase correlation and an affine map (translation, scale,
+rotation, parallax stretch) is fitted to the tile displacements; summed over the clip this says
 where the content went: left/right, up/down, bigger/smaller, and how much it shook. `expected_signature`
 says what each requested camera move should produce, so scoring can compare the two.
 """
@@ -72,21 +72,26 @@ def _tiles(h: int, w: int) -> tuple[int, list[tuple[int, int]]]:
     return size, [(int(y), int(x)) for y in ys for x in xs]
 
 
-def fit_similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float, float]:
-    """(tx, ty, log_scale, angle_rad, residual) of the similarity transform taking frame `a` to `b`,
-    fitted by weighted least squares to phase-correlated tile displacements; tiles that disagree with the
-    first fit (a character walking across a still background) are dropped before the second."""
+def fit_motion(a: np.ndarray, b: np.ndarray, ignore: np.ndarray | None = None) -> tuple[float, float, float, float, float]:
+    """(tx, ty, log_scale, angle_rad, residual) of the camera motion taking frame `a` to `b`: an affine map
+    fitted by weighted least squares to phase-correlated tile displacements, of which the scale is the part
+    both axes agree on (a crane's ground plane stretches only vertically: that is parallax, not a zoom); tiles that disagree with the
+    first fit (a character walking across a still background) are dropped before the second. Tiles mostly
+    covered by `ignore` (HxW bool: the characters, when the engine wrote masks) do not take part: the
+    camera is seen in the world around the people, not in the people it follows."""
     h, w = a.shape
     size, corners = _tiles(h, w)
     window = _window(size, size)
     rows, targets, weights = [], [], []
     for y0, x0 in corners:
+        if ignore is not None and ignore[y0:y0 + size, x0:x0 + size].mean() > 0.3:
+            continue
         ta, tb = a[y0:y0 + size, x0:x0 + size], b[y0:y0 + size, x0:x0 + size]
         if ta.std() < 2.0 or tb.std() < 2.0:  # flat tile: its correlation peak means nothing
             continue
         dx, dy, peak = phase_correlate(ta, tb, window)
         cx, cy = x0 + size / 2 - w / 2, y0 + size / 2 - h / 2
-        rows += [[cx, -cy, 1.0, 0.0], [cy, cx, 0.0, 1.0]]
+        rows += [[cx, cy, 1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, cx, cy, 1.0]]
         targets += [dx, dy]
         weights += [peak, peak]
     if len(rows) < 8:  # fewer than four textured tiles: fall back to one global translation
@@ -94,22 +99,27 @@ def fit_similarity(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, f
         return dx, dy, 0.0, 0.0, 0.0
     design, target, weight = np.array(rows), np.array(targets), np.array(weights)
     params = residual = None
+    # A soft pull towards a similarity (a11 = a22, a12 = -a21): with tiles on only a strip of the frame (a
+    # close-up with the person masked out) the affine terms are not determined and the pull decides them.
+    prior = np.array([[1.0, 0.0, 0.0, 0.0, -1.0, 0.0], [0.0, 1.0, 0.0, 1.0, 0.0, 0.0]])
     for _ in range(2):
         sw = np.sqrt(weight)
-        params, *_ = np.linalg.lstsq(design * sw[:, None], target * sw, rcond=None)
+        pull = math.sqrt(0.05 * float(np.sum(weight * (design[:, :2] ** 2).sum(axis=1))) + 1e-9)
+        params, *_ = np.linalg.lstsq(np.vstack([design * sw[:, None], pull * prior]),
+                                     np.concatenate([target * sw, np.zeros(2)]), rcond=None)
         error = np.hypot(*(design @ params - target).reshape(-1, 2).T)
         residual = float(np.average(error, weights=weight[::2] + 1e-9))
         keep = np.repeat(error <= 2.5 * np.median(error) + 0.5, 2)
         if keep.sum() < 8 or keep.all():
             break
         weight = weight * keep
-    a_, b_, tx, ty = params
-    scale = math.hypot(1 + a_, b_)
-    return float(tx), float(ty), math.log(max(scale, 1e-6)), math.atan2(b_, 1 + a_), float(residual)
+    a11, a12, tx, a21, a22, ty = params
+    stretch = math.copysign(min(abs(a11), abs(a22)), a11) if a11 * a22 > 0 else 0.0
+    return float(tx), float(ty), math.log1p(max(stretch, -0.9)), math.atan2(a21 - a12, 2 + a11 + a22), float(residual)
 
 
-def estimate_motion(frames: np.ndarray, *, pairs: int = 6) -> MotionEstimate:
-    """Camera motion over a TxHxW grayscale clip.
+def estimate_motion(frames: np.ndarray, *, pairs: int = 6, ignore: np.ndarray | None = None) -> MotionEstimate:
+    """Camera motion over a TxHxW grayscale clip; `ignore` (TxHxW bool, optional) marks the characters.
 
     The smooth path comes from `pairs` frame pairs a stride apart (big enough displacements to measure
     precisely, small enough for tiles to still overlap); the wobble comes from consecutive frames.
@@ -119,7 +129,8 @@ def estimate_motion(frames: np.ndarray, *, pairs: int = 6) -> MotionEstimate:
         return MotionEstimate(x=0, y=0, zoom=0, rotation=0, jitter=0, parallax=0)
     stride = max(1, (count - 1) // pairs)
     starts = range(0, count - stride, stride)
-    fits = [fit_similarity(frames[i], frames[i + stride]) for i in starts]
+    fits = [fit_motion(frames[i], frames[i + stride], None if ignore is None else ignore[min(i, len(ignore) - 1)])
+            for i in starts]
     covered = stride * len(fits)
     extrapolate = (count - 1) / covered
     tx = sum(f[0] for f in fits) * extrapolate

@@ -138,7 +138,7 @@ def likeness(sample: VideoSample, clip: Clip, characters: tuple[CharacterRef, ..
         mask_path = clip.masks.get(character.name)
         if mask_path is None or not character.reference_images:
             continue
-        mask = load_mask(mask_path, max_side=MAX_SIDE)
+        mask = load_mask(mask_path, sample.gray.shape[1:])
         frames = min(len(mask), sample.num_frames)
         picks = np.linspace(0, frames - 1, min(8, frames)).round().astype(int)
         inside = np.concatenate([sample.rgb[i][mask[i] > 0.5] for i in picks])
@@ -156,6 +156,15 @@ def likeness(sample: VideoSample, clip: Clip, characters: tuple[CharacterRef, ..
     return _part("likeness", float(np.mean(scores)), "colour match to reference: " + ", ".join(names))
 
 
+def characters_mask(sample: VideoSample, clip: Clip) -> np.ndarray | None:
+    """Where any character is, per frame (TxHxW bool), from the engine's masks; None when it wrote none."""
+    if not clip.masks:
+        return None
+    masks = [load_mask(path, sample.gray.shape[1:]) for path in clip.masks.values()]
+    frames = min(len(m) for m in masks)
+    return np.max([m[:frames] for m in masks], axis=0) > 0.5
+
+
 def duration_match(sample: VideoSample, request: RenderRequest) -> ScorePart:
     """Frames delivered against frames asked; one frame either way is exact enough."""
     error = abs(sample.num_frames - request.num_frames)
@@ -166,7 +175,7 @@ def duration_match(sample: VideoSample, request: RenderRequest) -> ScorePart:
 def score_clip(request: RenderRequest, clip: Clip) -> Score:
     """Every part that applies to this draw, combined."""
     sample = load_video(clip.video, max_side=MAX_SIDE)
-    estimate = estimate_motion(sample.gray)
+    estimate = estimate_motion(sample.gray, ignore=characters_mask(sample, clip))
     parts = [
         flicker(sample.gray),
         sharpness(sample.gray),
