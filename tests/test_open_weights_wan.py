@@ -171,3 +171,13 @@ def test_missing_or_wrong_weights_say_where_to_put_them(tmp_path):
         WanEngine(model_dir=other)
     with pytest.raises(ValueError, match="extra"):
         WanEngine(model_dir=other, stepz=2)
+
+
+def test_options_can_travel_in_the_request_as_drama_sends_them(folders, tmp_path):
+    engine = get_engine("wan")  # drama's executor builds engines bare; [render] engine_options ride in the request
+    options = {"model_dir": str(folders["t2v"]), "steps": 2, "progress": False, "plate_blur": 3}
+    clip, frames = render(engine, tmp_path, "a", options=options)
+    assert frames.shape == (5, 32, 18, 3)
+    assert clip.meta["steps"] == 2 and clip.meta["ignored"] == "option:plate_blur"
+    with pytest.raises(ModelNotFoundError, match="nowhere"):
+        render(engine, tmp_path, "b", options={"model_dir": str(tmp_path / "nowhere")})

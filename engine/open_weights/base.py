@@ -90,8 +90,17 @@ class OutOfMemoryError(RuntimeError):
     """The model did not fit; the message names the option to try next."""
 
 
+# Options that decide what is loaded and where; changing one means another loaded pipeline.
+LOAD_OPTIONS = ("model_dir", "model_id", "cache_dir", "allow_download", "device", "dtype", "offload", "vae_tiling",
+                "vae_slicing")
+
+
 class DiffusersEngine(Engine):
-    """An engine backed by one diffusers pipeline family. Subclasses set `family`, `defaults`, `variants`."""
+    """An engine backed by one diffusers pipeline family. Subclasses set `family`, `defaults`, `variants`.
+
+    Options come from the constructor and, per request, from `request.options` (drama's
+    `[render] engine_options`), so they are part of every render's cache key.
+    """
 
     family: ClassVar[str]
     defaults: ClassVar[FamilyDefaults]
@@ -99,22 +108,11 @@ class DiffusersEngine(Engine):
     fp32_components: ClassVar[tuple[str, ...]] = ()  # kept in float32 whatever `dtype` says (e.g. a VAE)
 
     def __init__(self, **options: Any):
+        self.options = options
         self.config = OpenWeightsConfig(**options)
-        if self.config.offload != "none" and self.device == "cpu":
-            raise ValueError(f"offload={self.config.offload!r} needs a GPU; on CPU leave offload unset")
-        self.folder = resolve_weights(
-            family=self.family,
-            model_dir=self.config.model_dir,
-            model_id=self.config.model_id or self.defaults.model_id,
-            cache_dir=self.config.cache_dir,
-            allow_download=self.config.allow_download,
-        )
-        self.checkpoint = pipeline_class_name(self.folder)
-        if self.checkpoint not in self.variants:
-            raise ValueError(
-                f"{self.folder} holds a {self.checkpoint}; the {self.name} engine runs {', '.join(self.variants)}"
-            )
-        self._pipes: dict[str, Any] = {}
+        self._models: dict[tuple, LoadedModel] = {}
+        if self.config.model_dir is not None or self.config.model_id is not None:
+            self.model(self.config)  # a missing or wrong model fails here, before any render
 
     # -- what a family fills in -------------------------------------------------------------------
 
@@ -122,7 +120,7 @@ class DiffusersEngine(Engine):
         """(size multiple in pixels, frame step) the loaded pipeline accepts."""
         raise NotImplementedError
 
-    def call_kwargs(self, pipe_class: str, cond: Conditioning, plan: GenerationPlan) -> dict[str, Any]:
+    def call_kwargs(self, pipe: Any, cond: Conditioning, plan: GenerationPlan) -> dict[str, Any]:
         """Pipeline arguments for the conditioning inputs and any family-specific settings."""
         raise NotImplementedError
 
@@ -132,26 +130,35 @@ class DiffusersEngine(Engine):
 
     # -- rendering --------------------------------------------------------------------------------
 
-    @property
-    def device(self) -> str:
-        if self.config.device:
-            return self.config.device
-        import torch
+    def model(self, config: OpenWeightsConfig) -> LoadedModel:
+        key = tuple(getattr(config, name) for name in LOAD_OPTIONS)
+        if key not in self._models:
+            self._models[key] = LoadedModel(self, config)
+        return self._models[key]
 
-        return "cuda" if torch.cuda.is_available() else "cpu"
+    def pipeline(self, pipe_class: str) -> Any:
+        """The pipeline of that class for the constructor's options (loaded on first use)."""
+        return self.model(self.config).pipeline(pipe_class)
 
-    @property
-    def dtype_name(self) -> str:
-        return self.config.dtype or ("float32" if self.device == "cpu" else "bfloat16")
+    def request_config(self, request: RenderRequest) -> tuple[OpenWeightsConfig, list[str]]:
+        """The constructor's options overlaid with the request's; request keys this engine does not know
+        (another engine's options) are returned so the clip can name them."""
+        fields = OpenWeightsConfig.model_fields
+        known = {k: v for k, v in request.options.items() if k in fields}
+        config = OpenWeightsConfig(**(self.options | known)) if known else self.config
+        return config, sorted(f"option:{k}" for k in request.options if k not in fields)
 
     def render(self, request: RenderRequest, out_dir: Path) -> Clip:
         import torch
 
-        variant = self.variants[self.checkpoint]
-        pipe_class = self.checkpoint
+        config, unknown = self.request_config(request)
+        model = self.model(config)
+        variant = self.variants[model.checkpoint]
+        pipe_class = model.checkpoint
         if request.first_frame is not None and variant.image_pipeline:
             pipe_class, variant = variant.image_pipeline, self.variants[variant.image_pipeline]
-        pipe = self.pipeline(pipe_class)
+        pipe = model.pipeline(pipe_class)
+        pipe.set_progress_bar_config(disable=not config.progress)
         multiple, frame_step = self.geometry(pipe)
         plan = plan_generation(
             request.width,
@@ -160,17 +167,16 @@ class DiffusersEngine(Engine):
             request.fps,
             multiple=multiple,
             frame_step=frame_step,
-            max_area=_first(self.config.max_area, self.defaults.max_area),
-            model_fps=_first(self.config.model_fps, self.defaults.model_fps),
+            max_area=_first(config.max_area, self.defaults.max_area),
+            model_fps=_first(config.model_fps, self.defaults.model_fps),
         )
-        cond = gather_conditioning(request, variant, plan, max_references=self.config.max_references)
-        options = request.options
-        steps = int(_first(options.get("steps"), self.config.steps, self.defaults.steps))
-        guidance = float(_first(options.get("guidance"), self.config.guidance, self.defaults.guidance))
-        shift = _first(options.get("flow_shift"), self.config.flow_shift, self.default_flow_shift(plan))
+        cond = gather_conditioning(request, variant, plan, max_references=config.max_references)
+        steps = _first(config.steps, self.defaults.steps)
+        guidance = _first(config.guidance, self.defaults.guidance)
+        shift = _first(config.flow_shift, self.default_flow_shift(plan))
         if shift is not None:
-            set_flow_shift(pipe, float(shift))
-        negative = request.negative_prompt or _first(self.config.negative_prompt, self.defaults.negative_prompt)
+            set_flow_shift(pipe, shift)
+        negative = request.negative_prompt or _first(config.negative_prompt, self.defaults.negative_prompt)
         kwargs = {
             "prompt": request.prompt,
             "negative_prompt": negative or None,
@@ -181,46 +187,74 @@ class DiffusersEngine(Engine):
             "guidance_scale": guidance,
             "generator": torch.Generator("cpu").manual_seed(request.seed),
             "output_type": "np",
-            **self.call_kwargs(pipe_class, cond, plan),
+            **self.call_kwargs(pipe, cond, plan),
         }
         if "num_frames" not in inspect.signature(type(pipe).__call__).parameters:
             del kwargs["num_frames"]  # control pipelines take the count from the control video
-        with memory_errors(self.config, self.dtype_name):
+        with memory_errors(config, model.dtype_name):
             frames = np.asarray(pipe(**kwargs).frames[0], dtype=np.float32)
-        return self._write(frames, plan, out_dir, meta={
+        return write_clip(frames, plan, out_dir, meta={
             "pipeline": pipe_class,
-            "model": str(self.folder),
+            "model": str(model.folder),
             "diffusers": importlib.import_module("diffusers").__version__,
-            "dtype": self.dtype_name,
+            "dtype": model.dtype_name,
             "steps": steps,
             "guidance": guidance,
-            "flow_shift": float(shift) if shift is not None else "checkpoint",
+            "flow_shift": shift if shift is not None else "checkpoint",
             "model_size": f"{plan.width}x{plan.height}",
             "model_frames": plan.num_frames,
             "model_fps": plan.fps,
             "first_frame": cond.first_frame is not None,
             "references": len(cond.references),
             "control": cond.control_kind or "",
-            "ignored": ",".join(cond.ignored),
+            "ignored": ",".join(cond.ignored + unknown),
         })
 
+
+class LoadedModel:
+    """One checkpoint on one device: where its weights are, which pipeline it was saved as, and the
+    pipelines built on it (image-to-video can reuse text-to-video weights without loading them twice)."""
+
+    def __init__(self, engine: DiffusersEngine, config: OpenWeightsConfig):
+        self.engine, self.config = engine, config
+        if config.device:
+            self.device = config.device
+        else:
+            import torch
+
+            self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.dtype_name = config.dtype or ("float32" if self.device == "cpu" else "bfloat16")
+        if config.offload != "none" and self.device == "cpu":
+            raise ValueError(f"offload={config.offload!r} needs a GPU; on CPU leave offload unset")
+        self.folder = resolve_weights(
+            family=engine.family,
+            model_dir=config.model_dir,
+            model_id=config.model_id or engine.defaults.model_id,
+            cache_dir=config.cache_dir,
+            allow_download=config.allow_download,
+        )
+        self.checkpoint = pipeline_class_name(self.folder)
+        if self.checkpoint not in engine.variants:
+            raise ValueError(
+                f"{self.folder} holds a {self.checkpoint}; the {engine.name} engine runs {', '.join(engine.variants)}"
+            )
+        self._pipes: dict[str, Any] = {}
+
     def pipeline(self, pipe_class: str) -> Any:
-        """The loaded pipeline of that class, sharing weights with any already loaded."""
+        """The pipeline of that class, sharing weights with any already loaded."""
         if pipe_class in self._pipes:
             return self._pipes[pipe_class]
-        diffusers = _diffusers()
-        cls = getattr(diffusers, pipe_class)
+        cls = getattr(_diffusers(), pipe_class)
         if self._pipes:
             pipe = cls.from_pipe(next(iter(self._pipes.values())))
         else:
             import torch
 
             default = getattr(torch, self.dtype_name)
-            dtype = {"default": default, **{name: torch.float32 for name in self.fp32_components}}
+            dtype = {"default": default, **{name: torch.float32 for name in self.engine.fp32_components}}
             with memory_errors(self.config, self.dtype_name):
                 pipe = cls.from_pretrained(self.folder, dtype=dtype, local_files_only=True)
                 self._place(pipe)
-        pipe.set_progress_bar_config(disable=not self.config.progress)
         self._pipes[pipe_class] = pipe
         return pipe
 
@@ -236,20 +270,22 @@ class DiffusersEngine(Engine):
         if self.config.vae_slicing:
             pipe.vae.enable_slicing()
 
-    def _write(self, frames: np.ndarray, plan: GenerationPlan, out_dir: Path, meta: dict[str, Any]) -> Clip:
-        fitted = fit_frames(frames, plan)
-        video, poster = out_dir / "video.mp4", out_dir / "poster.png"
-        write_mp4(fitted, video, width=plan.out_width, height=plan.out_height, fps=plan.out_fps)
-        Image.fromarray(fitted[0]).save(poster)
-        return Clip(
-            video=video,
-            poster=poster,
-            width=plan.out_width,
-            height=plan.out_height,
-            fps=plan.out_fps,
-            num_frames=len(fitted),
-            meta=meta,
-        )
+
+def write_clip(frames: np.ndarray, plan: GenerationPlan, out_dir: Path, meta: dict[str, Any]) -> Clip:
+    """The request's frames as video.mp4 and poster.png in `out_dir`, described as a Clip."""
+    fitted = fit_frames(frames, plan)
+    video, poster = out_dir / "video.mp4", out_dir / "poster.png"
+    write_mp4(fitted, video, width=plan.out_width, height=plan.out_height, fps=plan.out_fps)
+    Image.fromarray(fitted[0]).save(poster)
+    return Clip(
+        video=video,
+        poster=poster,
+        width=plan.out_width,
+        height=plan.out_height,
+        fps=plan.out_fps,
+        num_frames=len(fitted),
+        meta=meta,
+    )
 
 
 def gather_conditioning(

@@ -29,10 +29,11 @@ class CogVideoXEngine(DiffusersEngine):
     def geometry(self, pipe: Any) -> tuple[int, int]:
         return pipe.vae_scale_factor_spatial * pipe.transformer.config.patch_size, pipe.vae_scale_factor_temporal
 
-    def call_kwargs(self, pipe_class: str, cond: Conditioning, plan: GenerationPlan) -> dict[str, Any]:
+    def call_kwargs(self, pipe: Any, cond: Conditioning, plan: GenerationPlan) -> dict[str, Any]:
+        pipe_class = type(pipe).__name__
         kwargs: dict[str, Any] = {
             "use_dynamic_cfg": True,  # the card's sampling setting
-            "max_sequence_length": self.pipeline(pipe_class).transformer.config.max_text_seq_length,
+            "max_sequence_length": pipe.transformer.config.max_text_seq_length,
         }
         if pipe_class == "CogVideoXImageToVideoPipeline":
             kwargs["image"] = cond.first_frame

@@ -33,12 +33,12 @@ class LTXEngine(DiffusersEngine):
         temporal = pipe.vae_temporal_compression_ratio * pipe.transformer_temporal_patch_size
         return max(32, spatial), temporal  # the pipeline insists on multiples of 32
 
-    def call_kwargs(self, pipe_class: str, cond: Conditioning, plan: GenerationPlan) -> dict[str, Any]:
+    def call_kwargs(self, pipe: Any, cond: Conditioning, plan: GenerationPlan) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "frame_rate": plan.fps,
             "decode_timestep": self.decode_timestep,
             "decode_noise_scale": self.decode_noise_scale,
         }
-        if pipe_class == "LTXImageToVideoPipeline":
+        if type(pipe).__name__ == "LTXImageToVideoPipeline":
             kwargs["image"] = cond.first_frame
         return kwargs

@@ -47,7 +47,8 @@ class WanEngine(DiffusersEngine):
         """The card: shift 3.0 at 480p, 5.0 at 720p."""
         return 3.0 if plan.width * plan.height <= AREA_480P else 5.0
 
-    def call_kwargs(self, pipe_class: str, cond: Conditioning, plan: GenerationPlan) -> dict[str, Any]:
+    def call_kwargs(self, pipe: Any, cond: Conditioning, plan: GenerationPlan) -> dict[str, Any]:
+        pipe_class = type(pipe).__name__
         if pipe_class == "WanImageToVideoPipeline":
             return {"image": cond.first_frame}
         if pipe_class == "WanVACEPipeline":
