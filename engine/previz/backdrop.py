@@ -23,6 +23,7 @@ from engine.previz.layers import Layer, Motion, View, coverage
 from engine.previz.look import Look
 from engine.previz.plate import Plate
 
+CLOSE = ("ECU", "CU", "MCU", "OTS")  # shots whose floor is drawn on the back plate
 APERTURE = 0.012  # metres: how strongly out-of-focus planes blur (a fast lens on a small set)
 
 WALLS = [(226, 214, 196), (206, 208, 200), (188, 200, 186), (180, 192, 206), (222, 200, 180), (214, 206, 214)]
@@ -137,6 +138,9 @@ def _interior(theme: str, stage: Stage) -> list[Layer]:
     cx, h = stage.eye
 
     far = stage.plate("room", back, opaque=True, fill=shade(floor, 0.8))
+    close = stage.framing.shot in CLOSE
+    if close:  # the floor is out of focus and mostly hidden: painted on the back plate, one layer less per frame
+        _draw_floor(far, stage, floor, back, half, theme)
     big = 60.0  # far along the receding edges
 
     def out(x: float, y: float) -> tuple[float, float]:
@@ -168,7 +172,8 @@ def _interior(theme: str, stage: Stage) -> list[Layer]:
         mid.glow(x, y, r, color)
     layers.append(stage.finish(mid))
 
-    layers.append(_floor(stage, floor, back, half, theme))
+    if not close:
+        layers.append(_floor(stage, floor, back, half, theme))
     return layers
 
 
@@ -296,8 +301,15 @@ def _chandelier(plate: Plate, x: float, ceiling: float, look: Look) -> None:
 
 
 def _floor(stage: Stage, color: RGB, back: float, half: float, theme: str) -> Layer:
+    plate = stage.plate("floor", stage.subject)
+    _draw_floor(plate, stage, color, back, half, theme)
+    plate.light(stage.look)
+    return stage.finish(plate, depth=_ground_depth(plate, stage))
+
+
+def _draw_floor(plate: Plate, stage: Stage, color: RGB, back: float, half: float, theme: str) -> None:
+    """Boards (or hall tiles) and a rug, in perspective as seen on `plate`'s plane."""
     z = stage.subject
-    plate = stage.plate("floor", z)
     near = max(0.3, z * 0.3)
     g = lambda x, zz: stage.ground(plate, x, zz)  # noqa: E731
     plate.poly([g(-half, back), g(half, back), g(half, near), g(-half, near)], color)
@@ -313,8 +325,6 @@ def _floor(stage: Stage, color: RGB, back: float, half: float, theme: str) -> La
     rug = FABRICS[stage.rng.integers(len(FABRICS))]
     x0 = stage.framing.offset_x
     plate.poly([g(x0 - 1.3, z + 1.4), g(x0 + 1.3, z + 1.4), g(x0 + 1.3, z - 0.7), g(x0 - 1.3, z - 0.7)], shade(rug, 1.05))
-    plate.light(stage.look)
-    return stage.finish(plate, depth=_ground_depth(plate, stage))
 
 
 def _ground_depth(plate: Plate, stage: Stage) -> np.ndarray:

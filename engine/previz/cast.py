@@ -215,7 +215,7 @@ def cast_layers(
         if box[2] <= box[0] or box[3] <= box[1]:
             continue  # never in frame
         crop = src.crop(box)
-        scale = min(1.0 / m, density) * m  # never upscale beyond need; screen px per source px
+        scale = density * m  # screen px per source px at the sharpest frame (smooth resize once, nearest per frame)
         size = (max(1, round(crop.size[0] * scale)), max(1, round(crop.size[1] * scale)))
         sprite = crop.resize(size, Image.BILINEAR, reducing_gap=2.0)
         ppu = size[0] / (crop.size[0] * m)

@@ -206,16 +206,20 @@ class Compositor:
         self.view = view
         self.poses = poses
         self.layers = merge_rigid(layers, view, poses)
+        base = self.layers[0]
+        self._base = [snap(base.affine(view, pose, i), base.bbox) for i, pose in enumerate(poses)]
         self._background: tuple[tuple[int, ...], Image.Image] | None = None
         self._patches: list[dict[tuple, Patch | None]] = [{} for _ in self.layers]
 
     def frame(self, index: int) -> Image.Image:
         pose = self.poses[index]
-        base = self.layers[0]
-        key, forward = snap(base.affine(self.view, pose, index), base.bbox)
-        if self._background is None or self._background[0] != key:
-            self._background = (key, base_frame(base, self.view, forward, index))
-        canvas = self._background[1].copy()
+        key, forward = self._base[index]
+        if self._background is not None and self._background[0] == key:
+            canvas = self._background[1].copy()
+        else:
+            canvas = base_frame(self.layers[0], self.view, forward, index)
+            if index + 1 < len(self._base) and self._base[index + 1][0] == key:  # keep a clean copy only if reused
+                self._background = (key, canvas.copy())
         size = canvas.size
         for layer, cache in zip(self.layers[1:], self._patches[1:]):
             state = int(layer.motion.state[index]) if layer.motion is not None and len(layer.images) > 1 else 0
