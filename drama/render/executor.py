@@ -15,8 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-from PIL import Image
 from pydantic import BaseModel
 from rich.progress import Progress, TaskID
 
@@ -25,12 +23,10 @@ from drama.errors import DramaError, did_you_mean
 from drama.project import Project
 from drama.render.jobs import Job, shot_jobs
 from drama.render.request import renderable
-from drama.render.scoring import Score, score_clip
 from drama.render.state import Candidate, StateStore
 from drama.storyboard.model import Storyboard
 from engine.api import Clip, Engine
 from engine.registry import UnknownEngineError, engine_class, get_engine
-from engine.video import read_frames
 
 CANDIDATE_FILE = "candidate.json"
 
@@ -132,12 +128,19 @@ def _inside(path: Path | None, folder: Path) -> str | None:
 
 def _write_poster(video: Path, poster: Path) -> None:
     """The middle frame as a PNG, for engines that write no poster of their own."""
+    import numpy as np
+    from PIL import Image
+
+    from engine.video import read_frames
+
     frames = list(read_frames(video))
     Image.fromarray(np.asarray(frames[len(frames) // 2])).save(poster)
 
 
 def run_job(project: Project, engine: Engine, job: Job) -> Candidate:
     """Render, score and publish one draw; the folder appears complete or not at all."""
+    from drama.render.scoring import score_clip  # numpy work: imported only when something is rendered
+
     with atomic_dir(candidate_dir(project, job.key)) as tmp:
         started = time.perf_counter()
         clip: Clip = engine.render(job.request, tmp)
@@ -153,7 +156,7 @@ def run_job(project: Project, engine: Engine, job: Job) -> Candidate:
             if actual != standard:
                 os.replace(tmp / actual, tmp / standard)
         clip = clip.model_copy(update={"video": tmp / "video.mp4", "poster": tmp / "poster.png"})
-        score: Score = score_clip(job.request, clip)
+        score = score_clip(job.request, clip)
         scored = time.perf_counter()
         created = time.time()
         write_json(tmp / CANDIDATE_FILE, {

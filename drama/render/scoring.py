@@ -11,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from pydantic import BaseModel, Field
-
 from drama.render.frames import VideoSample, downscale, load_mask, load_video
 from drama.render.motion import (MIN_JITTER, MIN_SHIFT, MIN_ZOOM, MotionEstimate, adherence, estimate_motion,
                                  expected_signature)
+from drama.render.parts import Score, ScorePart
 from engine.api import CharacterRef, Clip, RenderRequest
 
 WEIGHTS = {
@@ -30,25 +29,6 @@ WEIGHTS = {
 MAX_SIDE = 160  # pixels on the longer side of the copy every score is computed on
 SHARPNESS_HALF = 60.0  # Laplacian variance (0-255 luma, at MAX_SIDE) that scores 0.5
 NIGHT_TIMES = ("night", "evening", "dusk")
-
-
-class ScorePart(BaseModel):
-    name: str
-    value: float | None = Field(ge=0.0, le=1.0)  # None: not measurable for this draw, left out of the total
-    weight: float = Field(ge=0.0)
-    explanation: str
-
-
-class Score(BaseModel):
-    total: float = Field(ge=0.0, le=1.0)
-    parts: list[ScorePart]
-
-    @classmethod
-    def combine(cls, parts: list[ScorePart]) -> "Score":
-        measured = [part for part in parts if part.value is not None]
-        weight = sum(part.weight for part in measured)
-        total = sum(part.value * part.weight for part in measured) / weight if weight else 0.0
-        return cls(total=round(min(1.0, max(0.0, total)), 4), parts=parts)
 
 
 def _part(name: str, value: float | None, explanation: str) -> ScorePart:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from drama.errors import DramaError, did_you_mean
 from drama.project import Project
-from drama.render.scoring import ScorePart
+from drama.render.parts import ScorePart
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
 
 SCHEMA_VERSION = 1
