@@ -14,6 +14,8 @@ from drama.render import StateStore, render_shots
 from drama.pipeline import prepare_episode
 from drama.review.server import create_app
 from drama.review.session import ReviewSession
+from engine.api import Engine
+from engine.registry import register_engine
 
 HOST = {"host": "127.0.0.1:8765"}
 
@@ -63,7 +65,7 @@ def test_page_and_episode_view(client, session):
     assert len(drawn["candidates"]) == 2 and drawn["pick_by"] == "auto"
     ranked = [c["score"] for c in drawn["candidates"]]
     assert ranked == sorted(ranked, reverse=True), "draws are shown best first"
-    assert all(part["explain"] for part in drawn["candidates"][0]["parts"]), "every score part is explained"
+    assert all(part["explanation"] for part in drawn["candidates"][0]["parts"]), "every score part is explained"
     assert drawn["source"], "the card shows the script lines the shot came from"
     video = client.get(drawn["candidates"][0]["video"])
     assert video.status_code == 200 and video.content[4:8] == b"ftyp"
@@ -162,10 +164,26 @@ def test_edit_stores_an_override_and_redraws(client, session):
         assert store.override(shot["id"]).move.value == new_move
 
 
+@register_engine
+class BrokenEngine(Engine):
+    name = "broken-for-review-test"
+    version = "1"
+
+    def render(self, request, out_dir):
+        raise RuntimeError("the engine ran out of memory")
+
+
 def test_a_failing_render_shows_its_error_on_the_card(client, session):
     shot = first_drawn(client)
-    session.project.config.render.engine = "no-such-engine"
+    session.project.config.render.engine = BrokenEngine.name
     client.post(f"/api/shots/{shot['id']}/draw", json={"count": 1}, headers=auth(session))
     done = wait_for_jobs(client, shot["id"])
     failed = [job for job in done["jobs"] if job["status"] == "failed"]
-    assert failed and "unknown engine" in failed[0]["error"]
+    assert failed and "ran out of memory" in failed[0]["error"]
+    assert client.get("/api/episode").status_code == 200, "the page keeps working"
+
+
+def test_a_broken_project_answers_with_a_message_not_a_500(client, session):
+    session.project.config.render.engine = "no-such-engine"
+    response = client.get("/api/episode")
+    assert response.status_code == 400 and "unknown engine" in response.json()["error"]

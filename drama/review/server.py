@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 from drama.errors import DramaError
+from drama.fonts import cjk_font_path
 from drama.review.security import allowed_hosts, resolve_inside, token_ok
 from drama.review.session import ReviewSession
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
@@ -50,6 +52,8 @@ def create_app(session: ReviewSession, *, host: str = "127.0.0.1") -> Starlette:
 
     async def static(request: Request) -> Response:
         name = request.path_params["name"]
+        if name == "cjk-font":  # the bundled Noto Sans CJK, so Chinese reads on machines without CJK fonts
+            return FileResponse(cjk_font_path(), media_type="font/collection", headers={"Cache-Control": "max-age=86400"})
         if name not in STATIC_FILES:
             return _error("not found", 404)
         return FileResponse(template_dir() / "review" / name, media_type=STATIC_FILES[name])
@@ -61,7 +65,10 @@ def create_app(session: ReviewSession, *, host: str = "127.0.0.1") -> Starlette:
         return FileResponse(path)
 
     async def episode(request: Request) -> Response:
-        return JSONResponse(session.view())
+        try:
+            return JSONResponse(await run_in_threadpool(session.view))
+        except DramaError as error:  # a project file broken meanwhile: say what, keep serving
+            return _error(str(error))
 
     async def body_of(request: Request) -> dict[str, Any]:
         raw = await request.body()
@@ -83,7 +90,7 @@ def create_app(session: ReviewSession, *, host: str = "127.0.0.1") -> Starlette:
                 return _error("missing or wrong token: reload the page", 403)
             try:
                 data = await body_of(request)
-                return JSONResponse({"ok": True, **(handler(request, data) or {})})
+                return JSONResponse({"ok": True, **(await run_in_threadpool(handler, request, data) or {})})
             except DramaError as error:
                 return _error(error.message + (f" ({error.hint})" if error.hint else ""))
 

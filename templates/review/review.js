@@ -88,7 +88,8 @@ function render() {
       lastScene = shot.scene;
       const headId = `scene-${shot.scene}`;
       let head = document.getElementById(headId);
-      if (!head) head = el("h2", { class: "scene-head", id: headId }, `${shot.scene}  ${shot.scene_heading}`);
+      const heading = shot.scene_heading.startsWith(shot.scene) ? shot.scene_heading : `${shot.scene}  ${shot.scene_heading}`;
+      if (!head) head = el("h2", { class: "scene-head", id: headId }, heading);
       placeAfter(head, previous);
       previous = head;
     }
@@ -172,8 +173,8 @@ function drawTile(shot, candidate, number) {
   el("span", { class: "badge" }, `${number + 1}${candidate.stale ? " · stale" : ""}`),
   picked ? el("span", { class: "pickmark" }, shot.pick_by === "creator" ? "picked" : "best") : null,
   el("div", { class: "score" }, el("strong", {}, candidate.score.toFixed(3)), el("span", { class: "muted" }, `seed ${candidate.seed}`)),
-  el("ul", { class: "parts" }, candidate.parts.map((part) => el("li", { title: part.explain },
-    el("span", {}, part.name), el("span", {}, part.value.toFixed(2))))));
+  el("ul", { class: "parts" }, candidate.parts.map((part) => el("li", { title: `${part.explanation} (weight ${part.weight})` },
+    el("span", {}, part.name), el("span", {}, part.value === null ? "n/a" : part.value.toFixed(2))))));
   tile.querySelector("video").muted = true;
   return tile;
 }
