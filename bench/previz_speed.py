@@ -6,11 +6,16 @@ For each shot: render+encode time (engine.render: layers, frames, x264, poster),
 the pure encode of the very same frames (decoded into memory first) with the same preset and crf,
 measured in the same run so a busy machine slows both alike. Targets: at 540x960 a 150-frame
 candidate in <= 1 s; at 1080x1920 render+encode no slower than encoding alone (ratio ~1).
+
+On a shared machine wall times swing with the load, so the CPU seconds are printed too: the drawing
+thread (preparation + every frame) against ffmpeg's own CPU for the same clip. Drawing costs less
+than encoding when "draw/enc CPU" < 1: then the encoder, not the drawing, sets the pace.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import sys
@@ -47,15 +52,22 @@ SHOTS = {
 }
 
 
-def measure(engine: PrevizEngine, request: RenderRequest, repeat: int, work: Path) -> tuple[float, float, float]:
-    """(cold render s, median warm render s, median pure-encode s) for one request."""
-    times = []
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(engine: PrevizEngine, request: RenderRequest, repeat: int, work: Path) -> tuple[float, float, float, float, float]:
+    """(cold render s, median warm render s, median pure-encode s, draw-thread CPU s, ffmpeg CPU s)."""
+    times, draw_cpu, encode_cpu = [], [], []
     for i in range(repeat + 1):
         out = work / f"r{i}"
         shutil.rmtree(out, ignore_errors=True)
-        start = time.perf_counter()
+        start, thread, children = time.perf_counter(), time.thread_time(), _children_cpu()
         clip = engine.render(request, out)
         times.append(time.perf_counter() - start)
+        draw_cpu.append(time.thread_time() - thread)
+        encode_cpu.append(_children_cpu() - children)
     frames = list(read_frames(clip.video))
     meta = clip.meta
     encodes = []
@@ -64,7 +76,7 @@ def measure(engine: PrevizEngine, request: RenderRequest, repeat: int, work: Pat
         write_mp4(iter(frames), work / f"e{i}.mp4", width=request.width, height=request.height, fps=request.fps,
                   preset=str(meta["preset"]), crf=int(meta["crf"]))
         encodes.append(time.perf_counter() - start)
-    return times[0], statistics.median(times[1:]), statistics.median(encodes)
+    return times[0], statistics.median(times[1:]), statistics.median(encodes), statistics.median(draw_cpu[1:]), statistics.median(encode_cpu[1:])
 
 
 def main() -> None:
@@ -78,7 +90,7 @@ def main() -> None:
     engine = PrevizEngine(side_channels=args.side_channels)
     sizes = [(540, 960)] + ([(1080, 1920)] if args.full else [])
     table = Table(title=f"previz: {args.frames} frames at 30 fps (median of {args.repeat}; cold = first draw, caches empty)")
-    for column in ("size", "shot", "cold s", "render+encode s", "encode only s", "ratio", "fps"):
+    for column in ("size", "shot", "cold s", "render+encode s", "encode only s", "ratio", "fps", "draw CPU s", "ffmpeg CPU s", "draw/enc CPU"):
         table.add_column(column, justify="right" if column not in ("shot", "size") else "left")
     with tempfile.TemporaryDirectory() as tmp:
         for width, height in sizes:
@@ -86,11 +98,12 @@ def main() -> None:
                 request = RenderRequest(prompt=label, width=width, height=height, num_frames=args.frames, seed=7,
                                         characters=_cast(), **fields)
                 with console.status(f"{width}x{height} {label}"):
-                    cold, warm, encode = measure(engine, request, args.repeat, Path(tmp))
+                    cold, warm, encode, draw_cpu, encode_cpu = measure(engine, request, args.repeat, Path(tmp))
                 table.add_row(f"{width}x{height}", label, f"{cold:.2f}", f"{warm:.2f}", f"{encode:.2f}", f"{warm / encode:.2f}",
-                              f"{args.frames / warm:.0f}")
+                              f"{args.frames / warm:.0f}", f"{draw_cpu:.2f}", f"{encode_cpu:.2f}", f"{draw_cpu / encode_cpu:.2f}")
     console.print(table)
-    console.print("ratio = render+encode / encode only (same frames, preset and crf); 1.0 means drawing costs nothing extra.")
+    console.print("ratio = render+encode / encode only (same frames, preset and crf), wall clock; 1.0 means drawing costs nothing extra.")
+    console.print("draw/enc CPU = CPU of the drawing thread / CPU of ffmpeg on the same render; < 1 means the encoder sets the pace.")
 
 
 if __name__ == "__main__":

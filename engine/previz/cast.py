@@ -132,7 +132,7 @@ def _facing(portrait: Portrait, facing: str) -> Portrait:
 
 def _keystone(image: Image.Image, angle: str) -> Image.Image:
     """Perspective of a person seen from above (head big, feet small) or below."""
-    squeeze = {"high": 0.86, "overhead": 0.6, "low": 1.12}.get(angle)
+    squeeze = {"high": 0.8, "overhead": 0.6, "low": 1.18}.get(angle)
     if squeeze is None:
         return image
     w, h = image.size
