@@ -66,11 +66,20 @@ def render_command(args: argparse.Namespace) -> int:
         raise DramaError("--draws must be at least 1")
     project = Project.load(args.project)
     shot_ids = [s.strip() for s in args.shots.split(",") if s.strip()] if args.shots else None
+    episodes = {episode: prepare_episode(project, episode).storyboard for episode in _episodes(project, args.episode)}
+    if shot_ids and len(episodes) > 1:  # --shots across episodes: each episode renders the ids it has
+        known = {shot.id for storyboard in episodes.values() for shot in storyboard.shots}
+        unknown = [shot_id for shot_id in shot_ids if shot_id not in known]
+        if unknown:
+            raise DramaError(f"no shot {unknown[0]!r} in any episode",
+                             hint=did_you_mean(unknown[0], known) or "`drama status PROJECT` lists the shot ids")
     failed = 0
-    for episode in _episodes(project, args.episode):
-        storyboard = prepare_episode(project, episode).storyboard
+    for episode, storyboard in episodes.items():
+        wanted = [s for s in shot_ids if any(shot.id == s for shot in storyboard.shots)] if shot_ids else None
+        if shot_ids and not wanted:
+            continue
         with _progress() as progress:
-            report = render_shots(project, storyboard, draws=args.draws, shot_ids=shot_ids, engine=args.engine,
+            report = render_shots(project, storyboard, draws=args.draws, shot_ids=wanted, engine=args.engine,
                                   progress=progress)
         table = Table(title=f"{episode}: {report.count('rendered')} rendered, {report.count('cached')} cached, "
                             f"{len(report.failed)} failed in {report.seconds:.1f}s ({report.engine})")
