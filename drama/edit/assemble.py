@@ -67,12 +67,12 @@ def fit(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
         return image.reshape(-1)
     flat = image.reshape(-1)
     x0, y0 = (scaled_w - width) // 4 * 2, (scaled_h - height) // 4 * 2
-    y = flat[: scaled_w * scaled_h].reshape(scaled_h, scaled_w)[y0:y0 + height, x0:x0 + width]
-    quarter = scaled_w * scaled_h // 4
-    u = flat[scaled_w * scaled_h: scaled_w * scaled_h + quarter].reshape(scaled_h // 2, scaled_w // 2)
-    v = flat[scaled_w * scaled_h + quarter:].reshape(scaled_h // 2, scaled_w // 2)
-    crop = lambda plane: plane[y0 // 2:(y0 + height) // 2, x0 // 2:(x0 + width) // 2].reshape(-1)  # noqa: E731
-    return np.concatenate([y.reshape(-1), crop(u), crop(v)])
+    luma = scaled_w * scaled_h
+    planes = [(flat[:luma].reshape(scaled_h, scaled_w), 1),
+              (flat[luma: luma * 5 // 4].reshape(scaled_h // 2, scaled_w // 2), 2),
+              (flat[luma * 5 // 4:].reshape(scaled_h // 2, scaled_w // 2), 2)]
+    return np.concatenate([plane[y0 // step:(y0 + height) // step, x0 // step:(x0 + width) // step].reshape(-1)
+                           for plane, step in planes])
 
 
 def clip_frames(segment: VideoSegment, width: int, height: int) -> Iterator[np.ndarray]:

@@ -35,10 +35,9 @@ def parse_loudnorm_json(stderr: str) -> Loudness:
     blocks = re.findall(r"\{[^{}]*\"input_i\"[^{}]*\}", stderr)
     if not blocks:
         raise DramaError("ffmpeg loudnorm printed no measurement", hint=stderr.strip().splitlines()[-1] if stderr else None)
-    data = json.loads(blocks[-1])
-    value = lambda key: float(data[key]) if data[key] not in ("-inf", "inf") else -math.inf  # noqa: E731
-    return Loudness(integrated=value("input_i"), true_peak=value("input_tp"), lra=value("input_lra"),
-                    threshold=value("input_thresh"), offset=value("target_offset"))
+    data = {key: float(value) for key, value in json.loads(blocks[-1]).items() if key != "normalization_type"}
+    return Loudness(integrated=data["input_i"], true_peak=data["input_tp"], lra=data["input_lra"],
+                    threshold=data["input_thresh"], offset=data["target_offset"])
 
 
 def analysis_filter(target_lufs: float, true_peak_db: float) -> str:
@@ -60,8 +59,9 @@ def measure_file(path: Path) -> Loudness:
     result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-vn",
                              "-af", "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True)
     summary = result.stderr[result.stderr.rfind("Summary:"):]
-    if result.returncode or "Summary:" not in result.stderr:
+    found = [re.search(pattern, summary) for pattern in
+             (r"I:\s+(-?[\d.]+|-inf) LUFS", r"Peak:\s+(-?[\d.]+|-inf) dBFS", r"LRA:\s+(-?[\d.]+) LU")]
+    if result.returncode or not all(found):
         raise DramaError("could not measure loudness", path=path, hint=result.stderr.strip()[-300:])
-    number = lambda pattern: float(re.search(pattern, summary).group(1))  # noqa: E731
-    return Loudness(integrated=number(r"I:\s+(-?[\d.]+|-inf) LUFS"), true_peak=number(r"Peak:\s+(-?[\d.]+|-inf) dBFS"),
-                    lra=number(r"LRA:\s+(-?[\d.]+) LU"))
+    integrated, true_peak, lra = (float(match.group(1)) for match in found)
+    return Loudness(integrated=integrated, true_peak=true_peak, lra=lra)
