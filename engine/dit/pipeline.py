@@ -108,6 +108,7 @@ class DiTPipeline:
         first_frame: torch.Tensor | None = None,  # [3, H, W] in [-1, 1]
         references: list[torch.Tensor] = (),  # images [3, H, W]
         controls: dict[str, torch.Tensor] | None = None,  # kind → [3, T, H, W] control video
+        control_strengths: dict[str, float] | None = None,  # kind → scale of its latents (default 1)
         camera: torch.Tensor | None = None,  # [6, T, H, W] Plücker rays
         **sampling,
     ) -> torch.Tensor:
@@ -115,7 +116,7 @@ class DiTPipeline:
         m = self.config.latent_multiple
         gh, gw = -(-height // m) * m, -(-width // m) * m  # generate at the next multiple, crop at the end
         total, lh, lw = self.vae.latent_shape(num_frames, gh, gw)
-        control_latents = self._control_latents(controls, num_frames, gh, gw)
+        control_latents = self._control_latents(controls, control_strengths or {}, num_frames, gh, gw)
         camera_latents = self._camera_latents(camera, num_frames, gh, gw)
         refs = torch.cat([self.encode_image(r, gh, gw) for r in references], dim=1)[None] if references else None
         context = self.encode_image(first_frame, gh, gw)[None] if first_frame is not None else None
@@ -136,7 +137,9 @@ class DiTPipeline:
         video = self.vae.decode(latents, chunk_latents=window).clamp(-1, 1)
         return video[0, :, :num_frames, :height, :width]
 
-    def _control_latents(self, controls: dict[str, torch.Tensor] | None, frames: int, height: int, width: int) -> torch.Tensor | None:
+    def _control_latents(
+        self, controls: dict[str, torch.Tensor] | None, strengths: dict[str, float], frames: int, height: int, width: int
+    ) -> torch.Tensor | None:
         """Each control video encoded by the VAE, stacked on channels in the config's order; zeros where absent."""
         if not controls:
             return None
@@ -152,7 +155,8 @@ class DiTPipeline:
                 parts.append(torch.zeros(1, self.config.vae.latent_channels, lt, lh, lw, device=self.device))
                 continue
             video = _fit(video, frames, height, width).to(self.device)
-            parts.append(self.vae.encode(video[None], chunk_latents=self.config.dit.max_latent_frames))
+            latents = self.vae.encode(video[None], chunk_latents=self.config.dit.max_latent_frames)
+            parts.append(latents * strengths.get(kind, 1.0))
         return torch.cat(parts, dim=1)
 
     def _camera_latents(self, rays: torch.Tensor | None, frames: int, height: int, width: int) -> torch.Tensor | None:

@@ -1,0 +1,77 @@
+"""The `dit` engine: a trained checkpoint behind the common engine interface, so `drama render
+--engine dit --checkpoint PATH` draws shots with it like with any other engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from engine.api import Clip, Engine, RenderRequest
+from engine.dit.camera import camera_path_from_move, load_camera_path, plucker_rays, resample_path
+from engine.dit.controls import load_image, load_video
+from engine.dit.pipeline import DiTPipeline
+from engine.video import write_mp4
+
+
+class DiTEngine(Engine):
+    name = "dit"
+    version = "1"
+
+    def __init__(self, checkpoint: str | Path, device: str = "cpu", steps: int | None = None, guidance: float | None = None, solver: str | None = None):
+        path = Path(checkpoint)
+        if not (path / "config.json").exists():
+            raise FileNotFoundError(f"no DiT checkpoint at {path} (expected config.json and *.safetensors); train one with `drama engine train`")
+        self.checkpoint = path
+        self.pipeline = DiTPipeline.from_checkpoint(path, device)
+        self.sampling = {k: v for k, v in {"steps": steps, "guidance": guidance, "solver": solver}.items() if v is not None}
+
+    def render(self, request: RenderRequest, out_dir: Path) -> Clip:
+        if request.width % 2 or request.height % 2:
+            raise ValueError(f"the dit engine writes H.264 and needs even sizes, got {request.width}x{request.height}")
+        out_dir = Path(out_dir)
+        poses = None
+        controls: dict[str, torch.Tensor] = {}
+        strengths: dict[str, float] = {}
+        for control in request.controls:
+            if control.kind == "camera":
+                poses = resample_path(load_camera_path(control.path), request.num_frames)
+            else:
+                controls[control.kind] = load_video(control.path)
+                strengths[control.kind] = control.strength
+        if poses is None and request.camera.kind != "static":
+            poses = camera_path_from_move(request.camera, request.num_frames)
+        references = [load_image(c.reference_images[0]) for c in request.characters if c.reference_images]
+        options = request.options
+        sampling = {**self.sampling, **{k: options[k] for k in ("steps", "guidance", "solver", "motion") if k in options}}
+        with torch.inference_mode():
+            video = self.pipeline.generate(
+                request.prompt,
+                request.num_frames,
+                request.height,
+                request.width,
+                request.fps,
+                request.seed,
+                negative_prompt=request.negative_prompt,
+                first_frame=load_image(request.first_frame) if request.first_frame else None,
+                references=references,
+                controls=controls or None,
+                control_strengths=strengths,
+                camera=plucker_rays(poses, request.height, request.width) if poses else None,
+                **sampling,
+            )
+        frames = ((video.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 3, 0).cpu().numpy()
+        write_mp4(frames, out_dir / "video.mp4", width=request.width, height=request.height, fps=request.fps)
+        Image.fromarray(np.ascontiguousarray(frames[len(frames) // 2])).save(out_dir / "poster.png")
+        return Clip(
+            video=out_dir / "video.mp4",
+            poster=out_dir / "poster.png",
+            width=request.width,
+            height=request.height,
+            fps=request.fps,
+            num_frames=len(frames),
+            camera_path=poses,
+            meta={"checkpoint": str(self.checkpoint), "config": self.pipeline.config.name},
+        )
