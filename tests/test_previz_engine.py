@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from engine.api import CameraMove, CharacterRef, Placement, RenderRequest, SceneContext
+from engine.api import CharacterRef, Placement, RenderRequest, SceneContext
 from engine.previz import PrevizEngine
 from engine.registry import get_engine
 from engine.video import read_frames

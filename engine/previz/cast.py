@@ -66,7 +66,10 @@ def _read_portrait(name: str, path: str, mtime_ns: int, size: int) -> Portrait:
         raise ValueError(f"reference image for {name!r} is not a readable image: {path} ({error})") from None
     if not has_alpha or image.getchannel("A").getextrema()[0] == 255:
         image = _oval_matte(image)
-    anatomy = Anatomy.from_json(text) if text else _estimate_anatomy(image)
+    try:
+        anatomy = Anatomy.from_json(text) if text else _estimate_anatomy(image)
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"reference image for {name!r} cannot be used: {path} ({error})") from None
     return Portrait(image, anatomy)
 
 
@@ -85,8 +88,7 @@ def _estimate_anatomy(image: Image.Image) -> Anatomy:
     alpha = np.asarray(image.getchannel("A")) > 32
     rows, cols = np.nonzero(alpha)
     if len(rows) == 0:
-        w, h = image.size
-        return Anatomy((w * 0.3, 0, w * 0.7, h * 0.35), (w * 0.5, h * 0.28), h / 0.35 * HEADS_TALL * 0.35 / 1)
+        raise ValueError("the reference image is fully transparent")
     top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
     tall = (bottom - top) / max(1, right - left) > 2.0
     head = (bottom - top) / HEADS_TALL if tall else (bottom - top) * 0.34
@@ -178,7 +180,7 @@ class Casting:
 
 def cast_layers(
     castings: Sequence[Casting], view: View, poses: Sequence[CameraPose], look: Look, angle: str, walk: np.ndarray,
-    rng: np.random.Generator, fps: float, focus: float,
+    rng: np.random.Generator, fps: float,
 ) -> list[Layer]:
     """One layer per person, far to near, each prepared at the largest size it reaches on screen."""
     n = len(poses)

@@ -76,7 +76,7 @@ class PrevizEngine(Engine):
             portraits = {c.name: loaded.get(c.name) or load_portrait(c, stand_in_height=needed) for c in request.characters}
             castings = _castings(request.characters, portraits, foreground, framing.distance, width / stage.focal)
             walk = np.array([p.x - poses[0].x for p in poses]) if request.camera.kind == "follow" else np.zeros(n)
-            people = cast_layers(castings, view, poses, look, angle, walk, dice("cast"), request.fps, framing.distance)
+            people = cast_layers(castings, view, poses, look, angle, walk, dice("cast"), request.fps)
             layers = [behind[0], *sorted([*behind[1:], *people, *front], key=lambda layer: -layer.z)]
             compositor = Compositor(layers, view, poses)
             poster = None

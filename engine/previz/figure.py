@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from engine.previz.color import RGB, hex_rgb, mix, shade, stable_hash
+from engine.previz.text import draw_tag
 
 HEADS_TALL = 7.4  # top of head to soles, in head heights
 ANATOMY_KEY = "drama.anatomy"  # PNG text chunk carrying the Anatomy as JSON
@@ -279,7 +280,6 @@ def draw_figure(spec: FigureSpec, height: int, *, width: int | None = None, supe
 
 def _draw_body(pen: _Pen, s: FigureSpec) -> None:
     f = s.sex == "f"
-    line = (40, 30, 34)
     sw = (0.68 if f else 0.8) * s.build  # half shoulder width
     waist = 0.4 if f else 0.56
     hips = 0.6 if f else 0.6
@@ -433,8 +433,6 @@ def _draw_hair_front(pen: _Pen, s: FigureSpec, hw: float, line: RGB) -> None:
 
 def _draw_label(canvas: Image.Image, pen: _Pen, spec: FigureSpec) -> None:
     """The character's name on a tag in their colour under the feet: generated stand-ins say who they are."""
-    from engine.previz.text import draw_tag
-
     draw_tag(canvas, spec.label, centre=pen.p(0, HEADS_TALL + 0.4), height=0.32 * pen.u, fill=spec.top)
 
 

@@ -62,10 +62,6 @@ class Layer:
             image = self.images[0]
             self.bbox = (image.getbbox() if image.mode == "RGBA" else None) or (0, 0, *image.size)
 
-    @property
-    def opaque(self) -> bool:
-        return self.images[0].mode == "RGB"
-
     def affine(self, view: View, pose: CameraPose, frame: int) -> Affine:
         """Forward matrix mapping this layer's pixels to the screen for `pose` at `frame`."""
         f = view.focal(pose)
