@@ -15,6 +15,7 @@ BUILTIN_ENGINES: dict[str, str] = {
     "wan": "engine.open_weights.wan:WanEngine",
     "ltx": "engine.open_weights.ltx:LTXEngine",
     "cogvideox": "engine.open_weights.cogvideox:CogVideoXEngine",
+    "hunyuan": "engine.open_weights.hunyuan:HunyuanVideoEngine",
     "dit": "engine.dit.engine:DiTEngine",
 }
 
