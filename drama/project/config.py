@@ -33,6 +33,9 @@ class RenderConfig(_Strict):
     engine: str = "previz"
     draws: int = Field(3, ge=1, le=100)
     engine_options: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    # "previz": a generative engine follows the shot's previz draw (its depth and layout as control videos).
+    control: Literal["none", "previz"] = "none"
+    control_strength: float = Field(1.0, ge=0.0, le=2.0)
 
 
 class VoiceConfig(_Strict):

@@ -92,12 +92,12 @@ class Job(BaseModel):
 
 
 def current_shot_key(project: Project, shot: Shot, engine: str, engine_version: str) -> str:
-    return shot_key(engine, engine_version, build_request(project, shot, seed=0))
+    return shot_key(engine, engine_version, build_request(project, shot, seed=0, engine=engine))
 
 
 def shot_jobs(project: Project, episode: str, shot: Shot, draws: range, engine: str, engine_version: str) -> list[Job]:
     """The jobs for the given draws of one shot; the shot key is computed once, each draw adds only its seed."""
-    base = build_request(project, shot, seed=0)
+    base = build_request(project, shot, seed=0, engine=engine)
     key = shot_key(engine, engine_version, base)
     jobs = []
     for draw in draws:

@@ -8,7 +8,7 @@ from pathlib import Path
 from drama.errors import DramaError
 from drama.project import Project
 from drama.storyboard.model import Shot
-from engine.api import CameraMove, CharacterRef, Placement, RenderRequest, SceneContext
+from engine.api import CameraMove, CharacterRef, Control, Placement, RenderRequest, SceneContext
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 _ENGINE_TIMES = ("day", "night", "dawn", "dusk", "morning", "evening")
@@ -57,12 +57,20 @@ def _character(project: Project, shot: Shot, index: int) -> CharacterRef:
     )
 
 
-def build_request(project: Project, shot: Shot, seed: int) -> RenderRequest:
-    """The request for one draw of a shot. Title cards have no request: the edit draws them."""
+def build_request(project: Project, shot: Shot, seed: int, engine: str | None = None) -> RenderRequest:
+    """The request for one draw of a shot on `engine` (default: drama.toml's). Title cards have no request:
+    the edit draws them. With `[render] control = "previz"` a generative engine gets the shot's previz
+    controls, rendering them first if they are not in the cache (their bytes are part of the cache key)."""
     if shot.kind == "title_card":
         raise ValueError(f"shot {shot.id} is a title card; title cards are drawn by the edit, not rendered")
     width, height = draft_size(project)
     fps = project.config.video.fps
+    render = project.config.render
+    controls: tuple[Control, ...] = ()
+    if render.control == "previz" and (engine or render.engine) != "previz":
+        from drama.render.controls import previz_controls  # it renders through the executor, which imports us
+
+        controls = previz_controls(project, shot, render.control_strength)
     return RenderRequest(
         prompt=shot.prompt,
         negative_prompt=shot.negative_prompt,
@@ -81,7 +89,8 @@ def build_request(project: Project, shot: Shot, seed: int) -> RenderRequest:
             time_of_day=shot.time_of_day if shot.time_of_day in _ENGINE_TIMES else "day",
             location_image=location_image(project, shot.location),
         ),
-        options=dict(project.config.render.engine_options),
+        controls=controls,
+        options=dict(render.engine_options),
     )
 
 
