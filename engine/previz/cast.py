@@ -180,7 +180,7 @@ class Casting:
 
 def cast_layers(
     castings: Sequence[Casting], view: View, poses: Sequence[CameraPose], look: Look, angle: str, walk: np.ndarray,
-    rng: np.random.Generator, fps: float,
+    rng: np.random.Generator, fps: float, breathe: bool = True,
 ) -> list[Layer]:
     """One layer per person, far to near, each prepared at the largest size it reaches on screen."""
     n = len(poses)
@@ -194,7 +194,8 @@ def cast_layers(
         # the sprite plane: soles at Y = 0, head centre at x
         head_cx = (a.head[0] + a.head[2]) / 2
         origin = (c.x - head_cx * m, a.feet_y * m)
-        breathing = 1 + 0.0025 * np.sin(2 * math.pi * seconds / rng.uniform(3.2, 4.2) + rng.uniform(0, 2 * math.pi))
+        # Breathing shows only to a still camera; on a move it would cost a resample per frame for nothing.
+        breathing = 1 + 0.0025 * breathe * np.sin(2 * math.pi * seconds / rng.uniform(3.2, 4.2) + rng.uniform(0, 2 * math.pi))
         dy = 0.012 * np.abs(np.sin(2 * math.pi * 0.9 * seconds)) * (walk != 0)
         dx = walk.copy()
         state = np.zeros(n, int)
@@ -236,5 +237,6 @@ def cast_layers(
             lips = hex_rgb("#b4646e")
             images = _mouths(sprite, to_sprite(*a.mouth), a.head_height * scale, lips)
         origin_px = (origin[0] + box[0] * m, origin[1] - box[1] * m)
-        layers.append(Layer(c.ref.name, c.z, images, ppu, origin_px, c.z, character=c.ref.name, motion=motion))
+        layer = Layer(c.ref.name, c.z, images, ppu, origin_px, c.z, character=c.ref.name, motion=motion)
+        layers.append(layer if c.foreground else layer.hardened())  # the blurred shoulder keeps its soft edge
     return layers

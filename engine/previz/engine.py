@@ -76,7 +76,8 @@ class PrevizEngine(Engine):
             portraits = {c.name: loaded.get(c.name) or load_portrait(c, stand_in_height=needed) for c in request.characters}
             castings = _castings(request.characters, portraits, foreground, framing.distance, width / stage.focal)
             walk = np.array([p.x - poses[0].x for p in poses]) if request.camera.kind == "follow" else np.zeros(n)
-            people = cast_layers(castings, view, poses, look, angle, walk, dice("cast"), request.fps)
+            people = cast_layers(castings, view, poses, look, angle, walk, dice("cast"), request.fps,
+                                 breathe=request.camera.kind in ("static", "handheld"))
             layers = [behind[0], *sorted([*behind[1:], *people, *front], key=lambda layer: -layer.z)]
             compositor = Compositor(layers, view, poses)
             poster = None
@@ -154,15 +155,15 @@ def _side_channels(layers: list[Layer], view: View, poses, request: RenderReques
 
     def reduced(layer: Layer, value) -> Layer:
         image = layer.images[0]
+        alpha = layer.masks[0].convert("L") if layer.masks else image.getchannel("A") if image.mode == "RGBA" else None
         size = (max(1, round(image.size[0] * factor)), max(1, round(image.size[1] * factor)))
-        shrunk = image.resize(size, Image.BILINEAR)
         if isinstance(value, np.ndarray) and value.ndim == 1:
             rows = np.interp(np.linspace(0, len(value) - 1, size[1]), np.arange(len(value)), value)
             tone = Image.fromarray(np.repeat(depth_byte(rows)[:, None], size[0], axis=1))
         else:
             tone = Image.new("L", size, int(value))
-        if shrunk.mode == "RGBA":
-            tone = Image.merge("LA", (tone, shrunk.getchannel("A")))
+        if alpha is not None:
+            tone = Image.merge("LA", (tone, alpha.resize(size, Image.BILINEAR)))
         return layer.reduced(factor, [tone])
 
     depth_layers = [reduced(layer, layer.depth if isinstance(layer.depth, np.ndarray) else depth_byte(layer.z)) for layer in layers]

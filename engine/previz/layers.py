@@ -56,6 +56,7 @@ class Layer:
     character: str | None = None  # whose mask this layer is
     motion: Motion | None = None
     bbox: tuple[int, int, int, int] = field(default=(0, 0, 0, 0))
+    masks: list[Image.Image] | None = None  # 1-bit masks per state when the images are RGB (see `hardened`)
 
     def __post_init__(self) -> None:
         if self.bbox == (0, 0, 0, 0):
@@ -96,6 +97,12 @@ class Layer:
             return self.images[0]
         return self.images[int(self.motion.state[frame])]
 
+    def hardened(self) -> "Layer":
+        """This layer with RGB images and 1-bit masks (alpha cut at half): pasting through a 1-bit mask
+        is ~5x cheaper than blending through an 8-bit one, and sharp cut-outs lose little by it."""
+        masks = [image.getchannel("A").point(lambda a: 255 if a >= 128 else 0).convert("1") for image in self.images]
+        return replace(self, images=[image.convert("RGB") for image in self.images], masks=masks)
+
     def reduced(self, factor: float, images: list[Image.Image]) -> "Layer":
         """This layer with other images (side channels) at `factor` of its resolution."""
         depth = self.depth
@@ -104,7 +111,7 @@ class Layer:
             depth = np.interp(np.linspace(0, len(depth) - 1, rows), np.arange(len(depth)), depth)
         x0, y0, x1, y1 = self.bbox
         bbox = (int(x0 * factor), int(y0 * factor), max(int(x0 * factor) + 1, math.ceil(x1 * factor)), max(int(y0 * factor) + 1, math.ceil(y1 * factor)))
-        return replace(self, images=images, ppu=self.ppu * factor, depth=depth, bbox=bbox)
+        return replace(self, images=images, ppu=self.ppu * factor, depth=depth, bbox=bbox, masks=None)
 
 
 def _is_translation(m: Affine) -> bool:
@@ -114,13 +121,19 @@ def _is_translation(m: Affine) -> bool:
 Patch = tuple[Image.Image, Image.Image | None, tuple[int, int]]  # image, alpha, top-left on the canvas
 
 
-def warp(image: Image.Image, forward: Affine, bbox: tuple[int, int, int, int], size: tuple[int, int]) -> Patch | None:
-    """The `bbox` part of `image` resampled through `forward`, cut to a canvas of `size` (None if off it)."""
+def warp(image: Image.Image, forward: Affine, bbox: tuple[int, int, int, int], size: tuple[int, int], mask: Image.Image | None = None) -> Patch | None:
+    """The `bbox` part of `image` resampled through `forward`, cut to a canvas of `size` (None if off it).
+    Alpha comes from `mask` when given, else from the image."""
     x0, y0, x1, y1 = bbox
     if _is_translation(forward):
         ox, oy = int(round(forward[0, 2])), int(round(forward[1, 2]))
-        patch = image.crop(bbox) if bbox != (0, 0, *image.size) else image
-        return patch, _alpha(patch), (ox + x0, oy + y0)
+        box = (max(x0, -ox), max(y0, -oy), min(x1, size[0] - ox), min(y1, size[1] - oy))  # only what lands on the canvas
+        if box[2] <= box[0] or box[3] <= box[1]:
+            return None
+        whole = box == (0, 0, *image.size)
+        patch = image if whole else image.crop(box)
+        alpha = _alpha(patch) if mask is None else mask if whole else mask.crop(box)
+        return patch, alpha, (ox + box[0], oy + box[1])
     corners = forward @ np.array([[x0, x1, x0, x1], [y0, y0, y1, y1], [1, 1, 1, 1]], dtype=float)
     bx0 = max(0, int(math.floor(corners[0].min())))
     by0 = max(0, int(math.floor(corners[1].min())))
@@ -129,13 +142,15 @@ def warp(image: Image.Image, forward: Affine, bbox: tuple[int, int, int, int], s
     if bx1 <= bx0 or by1 <= by0:
         return None
     inverse = np.linalg.inv(forward) @ np.array([[1.0, 0, bx0], [0, 1.0, by0], [0, 0, 1]])
-    patch = image.transform((bx1 - bx0, by1 - by0), Image.AFFINE, tuple(inverse[:2].ravel()), Image.NEAREST)
-    return patch, _alpha(patch), (bx0, by0)
+    coeffs = tuple(inverse[:2].ravel())
+    patch = image.transform((bx1 - bx0, by1 - by0), Image.AFFINE, coeffs, Image.NEAREST)
+    alpha = _alpha(patch) if mask is None else mask.transform(patch.size, Image.AFFINE, coeffs, Image.NEAREST)
+    return patch, alpha, (bx0, by0)
 
 
-def place(canvas: Image.Image, image: Image.Image, forward: Affine, bbox: tuple[int, int, int, int]) -> None:
+def place(canvas: Image.Image, image: Image.Image, forward: Affine, bbox: tuple[int, int, int, int], mask: Image.Image | None = None) -> None:
     """Draw `image` (its `bbox` part) onto `canvas` through `forward`, over what is there."""
-    patch = warp(image, forward, bbox, canvas.size)
+    patch = warp(image, forward, bbox, canvas.size, mask)
     if patch is not None:
         canvas.paste(patch[0], patch[2], patch[1])
 
@@ -188,7 +203,7 @@ def merge_rigid(layers: Sequence[Layer], view: View, poses: Sequence[CameraPose]
         if drift <= tolerance:
             if merged is base.images[0]:
                 merged = merged.copy()
-            place(merged, layer.images[0], first, layer.bbox)
+            place(merged, layer.images[0], first, layer.bbox, layer.masks[0] if layer.masks else None)
         else:
             kept.append(layer)
     return [replace(base, images=[merged]), *kept]
@@ -224,7 +239,7 @@ class Compositor:
             if key not in cache:
                 if len(cache) > 24:
                     cache.pop(next(iter(cache)))
-                cache[key] = warp(layer.images[state], forward, layer.bbox, size)
+                cache[key] = warp(layer.images[state], forward, layer.bbox, size, layer.masks[state] if layer.masks else None)
             patch = cache[key]
             if patch is not None:
                 canvas.paste(patch[0], patch[2], patch[1])

@@ -114,7 +114,8 @@ class Plate:
             ppu = image.size[0] / (self.image.size[0] / self.ppu)
             if isinstance(depth, np.ndarray):
                 depth = np.interp(np.linspace(0, len(depth) - 1, image.size[1]), np.arange(len(depth)), depth)
-        return Layer(self.name, self.z, [image], ppu, (self.x0, self.top), self.z if depth is None else depth, motion=motion)
+        layer = Layer(self.name, self.z, [image], ppu, (self.x0, self.top), self.z if depth is None else depth, motion=motion)
+        return layer.hardened() if image.mode == "RGBA" and blur_px < 0.6 and self.coarse <= 1.01 else layer
 
 
 def _blur_rgba(image: Image.Image, radius: float) -> Image.Image:
