@@ -176,6 +176,7 @@ class Casting:
     z: float
     x: float
     foreground: bool
+    subject: bool = False  # drawn in front of others at the same depth
 
 
 def cast_layers(
@@ -186,7 +187,7 @@ def cast_layers(
     n = len(poses)
     seconds = np.arange(n) / fps
     layers = []
-    for c in sorted(castings, key=lambda c: (-c.z, c.ref.placement.speaking)):
+    for c in sorted(castings, key=lambda c: (-c.z, c.subject)):
         p = c.ref.placement
         portrait = _facing(c.portrait, "away" if c.foreground else p.facing)
         m = portrait.metres_per_px

@@ -22,6 +22,8 @@ from engine.previz.look import look_for
 
 DRAFT_PIXELS = 540 * 960
 SIDE_SCALE = 0.25  # depth and masks are drawn at a quarter of the size
+PERSONAL_SPACE = 0.25  # metres between two people side by side (the one not framed stands a step behind)
+STEP_BEHIND = 0.3  # metres
 
 
 class PrevizEngine(Engine):
@@ -74,11 +76,12 @@ class PrevizEngine(Engine):
             behind, front = build_backdrop(request.scene, request.prompt, stage)
             needed = int(min(2400, max(400, HEADS_TALL * HEAD_M * focal / framing.distance)) // 100 * 100)
             portraits = {c.name: loaded.get(c.name) or load_portrait(c, stand_in_height=needed) for c in request.characters}
-            castings = _castings(request.characters, portraits, foreground, framing.distance, width / stage.focal)
+            castings = _castings(request.characters, portraits, foreground, subject, framing.distance, width / stage.focal)
             walk = np.array([p.x - poses[0].x for p in poses]) if request.camera.kind == "follow" else np.zeros(n)
             people = cast_layers(castings, view, poses, look, angle, walk, dice("cast"), request.fps,
                                  breathe=request.camera.kind in ("static", "handheld"))
-            layers = [behind[0], *sorted([*behind[1:], *people, *front], key=lambda layer: -layer.z)]
+            # the place (floor included) behind everyone, then people and what is in front, far to near
+            layers = [*behind, *sorted([*people, *front], key=lambda layer: -layer.z)]
             compositor = Compositor(layers, view, poses)
             poster = None
             for i in range(n):
@@ -128,19 +131,34 @@ def _subject(characters: tuple[CharacterRef, ...], foreground: set[str]) -> Char
     return next((c for c in candidates if c.placement.speaking), candidates[0] if candidates else None)
 
 
-def _castings(characters, portraits: dict[str, Portrait], foreground: set[str], distance: float, width_per_metre_at_1m: float) -> list[Casting]:
-    """World positions from the placement hints: x across the frame at the subject's depth; the over-the-
-    shoulder person nearer the lens at the frame's edge opposite the subject."""
-    out = []
-    subject_x = next((c.placement.x for c in characters if c.name not in foreground), 0.5)
+def _castings(characters, portraits: dict[str, Portrait], foreground: set[str], subject: CharacterRef | None, distance: float,
+              width_per_metre_at_1m: float) -> list[Casting]:
+    """World positions from the placement hints: x across the frame at the subject's depth; the others a
+    step behind the subject and at least `PERSONAL_SPACE` to the side (so a close-up does not put a
+    stranger's head across the face); the over-the-shoulder person nearer the lens at the frame's edge
+    opposite the subject."""
+    subject_x = subject.placement.x if subject is not None else 0.5
+    xs: dict[str, float] = {}
     for c in characters:
-        fg = c.name in foreground
-        z = distance * (0.55 if fg else 1.0)
+        z = distance * (0.55 if c.name in foreground else 1.0)
         x = c.placement.x
-        if fg:  # the shoulder fills the side of the frame away from the person it looks at
+        if c.name in foreground:  # the shoulder fills the side of the frame away from the person it looks at
             x = min(x, 0.12) if subject_x >= 0.5 else max(x, 0.88)
-        out.append(Casting(c, portraits[c.name], z, (x - 0.5) * width_per_metre_at_1m * z, fg))
-    return out
+        xs[c.name] = (x - 0.5) * width_per_metre_at_1m * z
+    standing = sorted((c for c in characters if c.name not in foreground), key=lambda c: xs[c.name])
+    if subject is not None and subject in standing:
+        anchor = standing.index(subject)
+        for i in range(anchor + 1, len(standing)):
+            xs[standing[i].name] = max(xs[standing[i].name], xs[standing[i - 1].name] + PERSONAL_SPACE)
+        for i in range(anchor - 1, -1, -1):
+            xs[standing[i].name] = min(xs[standing[i].name], xs[standing[i + 1].name] - PERSONAL_SPACE)
+    def depth(c: CharacterRef) -> float:
+        if c.name in foreground:
+            return distance * 0.55
+        return distance if subject is None or c.name == subject.name else distance + STEP_BEHIND
+
+    return [Casting(c, portraits[c.name], depth(c), xs[c.name], c.name in foreground, subject is not None and c.name == subject.name)
+            for c in characters]
 
 
 def _side_channels(layers: list[Layer], view: View, poses, request: RenderRequest, out_dir: Path, scale: float):
