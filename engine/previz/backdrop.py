@@ -9,6 +9,7 @@ point perspective (floors and side walls recede to the vanishing point at camera
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,9 +50,12 @@ def theme_of(scene: SceneContext, prompt: str) -> str:
     return "living" if scene.interior else "street"
 
 
+RAIN_WORDS = re.compile(r"\b(rain|rains|raining|rainy|storm|stormy|downpour)\b|雨")
+
+
 def is_raining(scene: SceneContext, prompt: str) -> bool:
-    text = f"{scene.location} {prompt}".lower()
-    return any(w in text for w in ("rain", "storm", "雨"))
+    """Weather is for exteriors only, and matched as whole words ("film grain" is not rain)."""
+    return not scene.interior and RAIN_WORDS.search(f"{scene.location} {prompt}".lower()) is not None
 
 
 @dataclass
