@@ -86,7 +86,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also 1080x1920")
     parser.add_argument("--side-channels", action="store_true", help="also write depth and masks")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=150)
     engine = PrevizEngine(side_channels=args.side_channels)
     sizes = [(540, 960)] + ([(1080, 1920)] if args.full else [])
     table = Table(title=f"previz: {args.frames} frames at 30 fps (median of {args.repeat}; cold = first draw, caches empty)")
