@@ -189,3 +189,22 @@ def save_cogvideox(folder: Path, kind: str = "t2v") -> Path:
     cls = {"t2v": CogVideoXPipeline, "i2v": CogVideoXImageToVideoPipeline, "control": CogVideoXFunControlPipeline}[kind]
     cls(tokenizer=tokenizer(), text_encoder=t5(), vae=vae, scheduler=DDIMScheduler(), transformer=transformer).save_pretrained(folder)
     return folder
+
+
+SCREENPLAY = "第1集\n\n1-1 日 内 客厅\n人物：林晚\n△ 林晚站在窗前，回头微笑。\n"
+CAST = '[[character]]\nname = "林晚"\ndescription = "young woman, short black hair, red coat"\nreferences = ["refs/linwan.png"]\noffline_voice = "cmn"\n'
+
+
+def one_shot_project(root: Path, model_dir: Path, render: str = 'engine = "previz"') -> Path:
+    """A one-shot project at 72×128, 8 fps, one draw, offline voice; `render` adds lines to its [render] table."""
+    (root / "episodes").mkdir(parents=True)
+    (root / "refs").mkdir()
+    picture(root / "refs" / "linwan.png", 1)
+    (root / "episodes" / "ep01.txt").write_text(SCREENPLAY, encoding="utf-8")
+    (root / "cast.toml").write_text(CAST, encoding="utf-8")
+    (root / "drama.toml").write_text(
+        f'title = "一镜"\n\n[video]\nwidth = 72\nheight = 128\nfps = 8\n\n[render]\n{render}\ndraws = 1\n\n'
+        f'[render.engine_options]\nmodel_dir = "{model_dir}"\nsteps = 2\nprogress = false\n\n[voice]\nbackend = "offline"\n',
+        encoding="utf-8",
+    )
+    return root

@@ -15,26 +15,8 @@ import open_weights_tiny as tiny  # noqa: E402
 from drama.cli import main  # noqa: E402
 from engine.video import read_frames  # noqa: E402
 
-SCREENPLAY = "第1集\n\n1-1 日 内 客厅\n人物：林晚\n△ 林晚站在窗前，回头微笑。\n"
-CAST = '[[character]]\nname = "林晚"\ndescription = "young woman, short black hair, red coat"\nreferences = ["refs/linwan.png"]\noffline_voice = "cmn"\n'
-
-
-def project(root: Path, model_dir: Path) -> Path:
-    (root / "episodes").mkdir(parents=True)
-    (root / "refs").mkdir()
-    tiny.picture(root / "refs" / "linwan.png", 1)
-    (root / "episodes" / "ep01.txt").write_text(SCREENPLAY, encoding="utf-8")
-    (root / "cast.toml").write_text(CAST, encoding="utf-8")
-    (root / "drama.toml").write_text(
-        'title = "一镜"\n\n[video]\nwidth = 72\nheight = 128\nfps = 8\n\n[render]\nengine = "previz"\ndraws = 1\n\n'
-        f'[render.engine_options]\nmodel_dir = "{model_dir}"\nsteps = 2\nprogress = false\n\n[voice]\nbackend = "offline"\n',
-        encoding="utf-8",
-    )
-    return root
-
-
 def test_drama_render_with_the_wan_engine(tmp_path, capsys):
-    root = project(tmp_path / "series", tiny.save_wan(tmp_path / "wan", "vace"))
+    root = tiny.one_shot_project(tmp_path / "series", tiny.save_wan(tmp_path / "wan", "vace"))
     with tiny.one_torch_thread():
         assert main(["render", str(root), "--engine", "wan"]) == 0
     assert "1 rendered" in capsys.readouterr().out
@@ -52,7 +34,7 @@ def test_drama_render_with_the_wan_engine(tmp_path, capsys):
 
 
 def test_a_missing_model_folder_fails_the_draw_with_where_to_put_it(tmp_path, capsys):
-    root = project(tmp_path / "series", tmp_path / "models" / "Wan2.1-VACE-1.3B")
+    root = tiny.one_shot_project(tmp_path / "series", tmp_path / "models" / "Wan2.1-VACE-1.3B")
     assert main(["render", str(root), "--engine", "wan"]) == 1
     err = "".join(capsys.readouterr().err.split())  # rich wraps long lines
     assert "ModelNotFoundError" in err and "/models/Wan2.1-VACE-1.3Bdoesnotexist" in err

@@ -21,23 +21,8 @@ from drama.render import StateStore  # noqa: E402
 from drama.render.jobs import current_shot_key  # noqa: E402
 from engine.open_weights.wan import WanEngine  # noqa: E402
 
-SCREENPLAY = "第1集\n\n1-1 日 内 客厅\n人物：林晚\n△ 林晚站在窗前，回头微笑。\n"
-CAST = '[[character]]\nname = "林晚"\nreferences = ["refs/linwan.png"]\noffline_voice = "cmn"\n'
-
-
 def project(root: Path, model_dir: Path, control: str) -> Path:
-    (root / "episodes").mkdir(parents=True)
-    (root / "refs").mkdir()
-    tiny.picture(root / "refs" / "linwan.png", 1)
-    (root / "episodes" / "ep01.txt").write_text(SCREENPLAY, encoding="utf-8")
-    (root / "cast.toml").write_text(CAST, encoding="utf-8")
-    (root / "drama.toml").write_text(
-        'title = "一镜"\n\n[video]\nwidth = 72\nheight = 128\nfps = 8\n\n'
-        f'[render]\nengine = "wan"\ndraws = 1\ncontrol = "{control}"\ncontrol_strength = 0.7\n\n'
-        f'[render.engine_options]\nmodel_dir = "{model_dir}"\nsteps = 2\nprogress = false\n\n[voice]\nbackend = "offline"\n',
-        encoding="utf-8",
-    )
-    return root
+    return tiny.one_shot_project(root, model_dir, f'engine = "wan"\ncontrol = "{control}"\ncontrol_strength = 0.7')
 
 
 def candidates(root: Path) -> dict[str, dict]:
