@@ -180,3 +180,14 @@ def test_location_image_is_the_backdrop(tmp_path):
 def test_dutch_angle_rolls_the_horizon(tmp_path):
     clip = PrevizEngine().render(request(angle="dutch", characters=()), tmp_path)
     assert all(abs(p.roll) > 5 for p in clip.camera_path)
+
+
+def test_the_set_follows_the_location_not_stray_words_in_the_prompt():
+    from engine.previz.backdrop import theme_of
+
+    style = "cinematic film still, shallow depth of field, fine film grain"  # "shallow" holds "hall"
+    assert theme_of(SceneContext(location="跨江大桥", interior=False), style) == "bridge"
+    assert theme_of(SceneContext(location="顾家别墅门口", interior=False), style) == "gate"
+    assert theme_of(SceneContext(location="顾家别墅宴会厅", interior=True), style) == "hall"
+    assert theme_of(SceneContext(location="INT. KITCHEN", interior=True), style) == "living"
+    assert theme_of(SceneContext(location="", interior=False), f"{style}, a quiet park at dawn") == "park"

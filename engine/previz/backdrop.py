@@ -23,6 +23,7 @@ from engine.previz.color import RGB, mix, shade
 from engine.previz.layers import Layer, Motion, View, coverage
 from engine.previz.look import Look
 from engine.previz.plate import Plate
+from engine.previz.words import mentions
 
 CLOSE = ("ECU", "CU", "MCU", "OTS")  # shots whose floor is drawn on the back plate
 APERTURE = 0.012  # metres: how strongly out-of-focus planes blur (a fast lens on a small set)
@@ -42,11 +43,16 @@ THEMES = {
 }
 
 
+INTERIOR_THEMES = ("hall", "office", "bedroom", "cafe")
+
+
 def theme_of(scene: SceneContext, prompt: str) -> str:
-    text = f"{scene.location} {prompt}".lower()
-    for theme, words in THEMES.items():
-        if any(w in text for w in words):
-            return theme
+    """The set to build: named by the location, else by the prompt (whole words: "shallow" is no hall),
+    and only sets of the right kind (a villa gate outside, a banquet hall inside)."""
+    for text in (scene.location.lower(), prompt.lower()):
+        for theme, words in THEMES.items():
+            if (theme in INTERIOR_THEMES) == scene.interior and mentions(text, words):
+                return theme
     return "living" if scene.interior else "street"
 
 

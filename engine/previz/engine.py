@@ -32,7 +32,7 @@ class PrevizEngine(Engine):
     default to ultrafast)."""
 
     name = "previz"
-    version = "2"
+    version = "3"
 
     def __init__(self, side_channels: bool = False, preset: str | None = None, crf: int | None = None):
         self.side_channels = side_channels

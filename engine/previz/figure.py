@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from engine.previz.color import RGB, hex_rgb, mix, shade, stable_hash
 from engine.previz.text import draw_tag
+from engine.previz.words import find, mentions
 
 HEADS_TALL = 7.4  # top of head to soles, in head heights
 ANATOMY_KEY = "drama.anatomy"  # PNG text chunk carrying the Anatomy as JSON
@@ -126,21 +127,9 @@ _MALE = ("man", "boy", "male", "husband", "father", "butler", "他", "男", "夫
 _OLD = ("elderly", "old ", "aged", "老", "奶奶", "爷爷", "伯")
 
 
-def _at(word: str, text: str) -> int:
-    """Where `word` occurs in `text` (whole words for Latin script, so "tailored" is not "red"), or -1."""
-    if word.isascii():
-        found = re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text)
-        return found.start() if found else -1
-    return text.find(word)
-
-
-def _has(text: str, words) -> bool:
-    return any(_at(w, text) >= 0 for w in words)
-
-
 def _find(text: str, table):
     for words, value in table:
-        if _has(text, words):
+        if mentions(text, words):
             return value
     return None
 
@@ -159,7 +148,7 @@ def _phrases(text: str) -> list[str]:
 
 
 def _colours_in(phrase: str) -> list[RGB]:
-    found = sorted((_at(w, phrase), c) for words, c in _COLOURS for w in words if _at(w, phrase) >= 0)
+    found = sorted((find(w, phrase), c) for words, c in _COLOURS for w in words if find(w, phrase) >= 0)
     return [c for _, c in found]
 
 
