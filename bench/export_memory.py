@@ -54,7 +54,7 @@ def main() -> None:
         synthetic_timeline(root, seconds, width=args.width, height=args.height)  # writes the clips and voices
         output = subprocess.run([sys.executable, __file__, "--minutes", str(args.minutes), "--width", str(args.width),
                                  "--height", str(args.height), "--export-only", str(root)],
-                                check=True, capture_output=True, text=True).stdout
+                                check=True, stdout=subprocess.PIPE, text=True).stdout
         figures = json.loads(output.strip().splitlines()[-1])
     print(f"episode: {figures['duration']:.0f}s, {figures['frames']} frames at {args.width}x{args.height}, "
           f"exported in {figures['seconds']:.0f}s; {figures['loudness']:.1f} LUFS, {figures['true_peak']:.1f} dBTP")

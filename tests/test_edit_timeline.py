@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from drama.edit.assemble import write_dialogue_stem
-from drama.edit.music import duck_expression, music_file
+from drama.edit.music import duck_expressions, music_chain, music_file
 from drama.edit.timeline import DialogueClip, build_timeline
 from drama.errors import DramaError
+from engine.video import ffmpeg_exe
 from tests.edit_inputs import DEFAULT_SHOTS, make_inputs, make_project, write_tone
 
 MUSIC = Path(__file__).resolve().parents[1] / "projects" / "demo" / "music" / "tension_bed.ogg"
@@ -89,20 +91,34 @@ def test_music_file_choice(tmp_path):
     assert MUSIC.name in error.value.hint
 
 
-def _evaluate(expression: str, t: float) -> float:
-    return eval(expression, {"clip": lambda x, lo, hi: min(max(x, lo), hi), "min": min, "t": t})  # noqa: S307
+def _gain(expressions: list[str], t: float) -> float:
+    functions = {"clip": lambda x, lo, hi: min(max(x, lo), hi), "min": min, "t": t}
+    return math.prod(eval(expression, functions) for expression in expressions)  # noqa: S307
 
 
 def test_music_ducks_under_speech_and_recovers():
-    expression = duck_expression([(2.0, 3.0), (3.5, 4.0), (10.0, 11.0)], -10.0)
+    expressions = duck_expressions([(2.0, 3.0), (3.5, 4.0), (10.0, 11.0)], -10.0)
     ducked = 10 ** (-10 / 20)
-    assert _evaluate(expression, 0.5) == pytest.approx(1.0)
-    assert _evaluate(expression, 2.5) == pytest.approx(ducked, abs=1e-3)
-    assert _evaluate(expression, 3.25) == pytest.approx(ducked, abs=1e-3)  # short gaps stay down
-    assert ducked < _evaluate(expression, 4.3) < 1.0  # release ramp
-    assert _evaluate(expression, 6.0) == pytest.approx(1.0)
-    assert _evaluate(expression, 9.9) < 1.0  # goes down just before the line
-    assert duck_expression([], -10) == "1"
+    assert _gain(expressions, 0.5) == pytest.approx(1.0)
+    assert _gain(expressions, 2.5) == pytest.approx(ducked, abs=1e-3)
+    assert _gain(expressions, 3.25) == pytest.approx(ducked, abs=1e-3)  # short gaps stay down
+    assert ducked < _gain(expressions, 4.3) < 1.0  # release ramp
+    assert _gain(expressions, 6.0) == pytest.approx(1.0)
+    assert _gain(expressions, 9.9) < 1.0  # goes down just before the line
+    assert duck_expressions([], -10) == []
+
+
+def test_ducking_a_long_episode_stays_within_ffmpegs_expression_limits():
+    """300 lines (a long episode): the automation is split over several volume filters, and the product is right."""
+    spans = [(i * 3.0, i * 3.0 + 1.5) for i in range(300)]
+    expressions = duck_expressions(spans, -10.0)
+    assert len(expressions) > 1
+    assert _gain(expressions, 600.75) == pytest.approx(10 ** (-0.5), abs=1e-3)
+    assert _gain(expressions, 602.7) == pytest.approx(1.0)
+    chain = music_chain(900.0, -16.0, -10.0, 1.5, 2.5, spans)
+    result = subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=d=1", "-af", chain,
+                             "-f", "null", "-"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
 
 
 def test_dialogue_stem_places_every_sample(tmp_path):

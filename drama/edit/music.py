@@ -15,7 +15,8 @@ from drama.project import Project
 AUDIO_SUFFIXES = {".ogg", ".opus", ".m4a", ".mp3", ".wav", ".flac", ".aac"}
 DUCK_ATTACK = 0.25  # seconds the music takes to go down before a line
 DUCK_RELEASE = 0.6  # … and to come back after it
-MERGE_GAP = 1.0  # lines closer than this keep the music down in between (no pumping)
+MERGE_GAP = 1.0  # lines closer than this keep the music down in between (no pumping); > attack + release
+TERMS_PER_EXPRESSION = 40
 
 
 def music_file(project: Project) -> Path | None:
@@ -46,15 +47,19 @@ def duck_intervals(spans: Sequence[tuple[float, float]]) -> list[tuple[float, fl
     return merged
 
 
-def duck_expression(spans: Sequence[tuple[float, float]], duck_db: float) -> str:
-    """An ffmpeg `volume` expression of t: 1 outside speech, 10^(duck_db/20) during it, with linear ramps."""
+def duck_expressions(spans: Sequence[tuple[float, float]], duck_db: float) -> list[str]:
+    """ffmpeg `volume` expressions of t whose product is 1 outside speech and 10^(duck_db/20) during it, with
+    linear ramps. Merged intervals' ramps never overlap, so each can be its own factor; they are split into
+    chunks because ffmpeg's expression parser gives up at about 100 terms."""
     intervals = duck_intervals(spans)
-    if not intervals:
-        return "1"
     depth = 1.0 - 10 ** (duck_db / 20)
-    terms = "+".join(f"clip((t-{start - DUCK_ATTACK:.3f})/{DUCK_ATTACK},0,1)*clip(({end + DUCK_RELEASE:.3f}-t)/{DUCK_RELEASE},0,1)"
-                     for start, end in intervals)
-    return f"1-{depth:.4f}*min(1,{terms})"
+    expressions = []
+    for first in range(0, len(intervals), TERMS_PER_EXPRESSION):
+        terms = "+".join(f"clip((t-{start - DUCK_ATTACK:.3f})/{DUCK_ATTACK},0,1)*"
+                         f"clip(({end + DUCK_RELEASE:.3f}-t)/{DUCK_RELEASE},0,1)"
+                         for start, end in intervals[first:first + TERMS_PER_EXPRESSION])
+        expressions.append(f"1-{depth:.4f}*min(1,{terms})")
+    return expressions
 
 
 def music_chain(duration: float, gain_db: float, duck_db: float, fade_in: float, fade_out: float,
@@ -62,6 +67,7 @@ def music_chain(duration: float, gain_db: float, duck_db: float, fade_in: float,
     """Filters for a looped music input (`-stream_loop -1`): stereo 48 kHz, cut to the episode, level, ducking, fades."""
     fade_in = min(fade_in, duration / 4)
     fade_out = min(fade_out, duration / 4)
+    ducking = "".join(f"volume='{expression}':eval=frame," for expression in duck_expressions(spans, duck_db))
     return (f"aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo,atrim=duration={duration:.6f},"
-            f"volume={gain_db:.2f}dB,volume='{duck_expression(spans, duck_db)}':eval=frame,"
+            f"volume={gain_db:.2f}dB,{ducking}"
             f"afade=t=in:d={fade_in:.3f},afade=t=out:st={duration - fade_out:.6f}:d={fade_out:.3f}")
