@@ -26,7 +26,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.dit import synthetic as S  # noqa: E402
-from engine.dit.config import load_config  # noqa: E402
+from engine.dit.config import ModelConfig, load_config  # noqa: E402
 from engine.dit.data import latent_batch  # noqa: E402
 from engine.dit.pipeline import DiTPipeline  # noqa: E402
 from engine.dit.training import Trainer  # noqa: E402
@@ -150,12 +150,22 @@ def evaluate(trainer: Trainer, seeds: int, out: Path | None = None) -> dict:
     return result
 
 
+def with_overrides(config: ModelConfig, overrides: list[str]) -> ModelConfig:
+    data = config.model_dump()
+    for item in overrides:
+        key, _, value = item.partition("=")
+        section, _, name = key.partition(".")
+        data[section][name] = json.loads(value)
+    return ModelConfig.model_validate(data)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=60.0, help="total training wall time (VAE + DiT), evaluation excluded")
     parser.add_argument("--vae-minutes", type=float, default=8.0)
     parser.add_argument("--eval-minutes", type=float, default=5.0, help="evaluate every this many training minutes")
     parser.add_argument("--config", default="cpu")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a config value, e.g. dit.depth=4")
     parser.add_argument("--bank", type=int, default=3000, help="training clips encoded once")
     parser.add_argument("--threads", type=int, default=1, help="1 is fastest on a contended CPU (OpenMP barriers)")
     parser.add_argument("--seed", type=int, default=0)
@@ -166,7 +176,8 @@ def main() -> None:
     torch.manual_seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "curve.jsonl").unlink(missing_ok=True)
-    config = load_config(args.config)
+    config = with_overrides(load_config(args.config), args.set)
+    log(args.out, {"phase": "config", "config": config.name, "overrides": args.set, "threads": args.threads})
     trainer = Trainer(config)
     rng = np.random.default_rng(args.seed)
     t0 = time.time()
@@ -188,10 +199,12 @@ def main() -> None:
         losses.append(trainer.dit_train_step(bank.batch(trainer, config.train.batch_size, batch_rng))["loss"])
         train_seconds += time.time() - tick
         done = train_seconds >= args.minutes * 60
+        if trainer.dit_step % 50 == 0:
+            log(args.out, {"phase": "dit_loss", "step": trainer.dit_step, "train_min": round(train_seconds / 60, 2), "cpu_min": round(time.process_time() / 60, 2), "loss": round(float(np.mean(losses[-50:])), 4)})
         if train_seconds >= next_eval or done:
             with torch.no_grad():
                 metrics = evaluate(trainer, seeds=2 if not done else 6, out=args.out)
-            log(args.out, {"phase": "dit", "step": trainer.dit_step, "train_min": round(train_seconds / 60, 1), "loss": round(float(np.mean(losses[-100:])), 4), **metrics})
+            log(args.out, {"phase": "dit", "step": trainer.dit_step, "train_min": round(train_seconds / 60, 1), "cpu_min": round(time.process_time() / 60, 1), "loss": round(float(np.mean(losses[-100:])), 4), **metrics})
             next_eval += args.eval_minutes * 60
         if done:
             break

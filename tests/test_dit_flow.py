@@ -77,3 +77,12 @@ def test_shift_moves_time_towards_noise_and_grows_with_tokens():
     assert shifted > plain and abs(plain - 0.5) < 0.05
     sched = flow.schedule(10, 3.0)
     assert sched[0] == 1 and sched[-1] == 0 and (sched[:-1] > sched[1:]).all()
+
+
+def test_frame_correlated_noise_keeps_unit_variance():
+    noise = flow.noise_like((4000, 1, 3, 2, 2), 0.6, torch.Generator().manual_seed(0))
+    assert abs(noise.std().item() - 1.0) < 0.02
+    a, b = noise[:, 0, 0].flatten(), noise[:, 0, 2].flatten()
+    assert abs(torch.corrcoef(torch.stack([a, b]))[0, 1].item() - 0.6) < 0.03
+    independent = flow.noise_like((4000, 1, 3, 2, 2), 0.0, torch.Generator().manual_seed(0))
+    assert abs(torch.corrcoef(torch.stack([independent[:, 0, 0].flatten(), independent[:, 0, 2].flatten()]))[0, 1].item()) < 0.03

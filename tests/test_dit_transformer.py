@@ -105,3 +105,23 @@ def test_byte_tokenizer_reads_chinese_and_masks_padding():
     encoder = ByteTextEncoder(load_config("tiny").text)
     tokens, mask = encoder.encode(["红色方块向左移动", "a"])
     assert tokens.shape == (2, ids.shape[1], 32) and mask.dtype == torch.bool
+
+
+def test_a_pretrained_encoder_from_a_local_folder_fills_the_text_slot(tmp_path):
+    pytest.importorskip("transformers")
+    from open_weights_tiny import tokenizer, umt5
+
+    from engine.dit.checkpoint import build_models
+    from engine.dit.config import TextConfig
+
+    tokenizer().save_pretrained(tmp_path / "umt5")
+    umt5(d_model=32).save_pretrained(tmp_path / "umt5")
+    base = load_config("tiny")
+    config = base.model_copy(update={"text": TextConfig(kind="pretrained", pretrained_path=str(tmp_path / "umt5"), pretrained_dim=32, max_length=16)})
+    _, dit, text = build_models(config)
+    tokens, mask = text.encode(["a red square", "blue"])
+    assert tokens.shape[0] == 2 and tokens.shape[2] == 32 and mask[1].sum() < mask[0].sum()
+    assert not any(p.requires_grad for p in text.parameters())  # frozen
+    inputs = _inputs(2, 2, 4, 4)
+    inputs.update(text=tokens, text_mask=mask)
+    assert dit(**inputs).shape == inputs["x"].shape

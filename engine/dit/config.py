@@ -84,6 +84,7 @@ class FlowConfig(_Config):
     base_tokens: int = 0  # >0: shift × sqrt(tokens / base_tokens) (resolution-dependent shift)
     t_min: float = 0.05  # x-prediction: velocity = (x_t − x̂₀) / max(t, t_min)
     cond_dropout: float = 0.1
+    frame_noise_corr: float = 0.0  # share of the noise common to all latent frames (a mixed-noise prior)
     sample_steps: int = 30
     guidance: float = 4.0
     solver: Literal["euler", "heun"] = "euler"

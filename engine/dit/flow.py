@@ -34,6 +34,16 @@ def sample_time(batch: int, cfg: FlowConfig, shift: float, generator: torch.Gene
     return shift_time(u, shift)
 
 
+def noise_like(shape: tuple[int, ...], corr: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Unit Gaussian noise [B, C, T, H, W] whose frames share a fraction `corr` of their variance,
+    so the coarse layout drawn from noise is common to all frames and motion is what differs."""
+    noise = torch.randn(shape, generator=generator)
+    if corr <= 0:
+        return noise
+    shared = torch.randn((*shape[:2], 1, *shape[3:]), generator=generator)
+    return corr**0.5 * shared + (1 - corr) ** 0.5 * noise
+
+
 def _frames(t: torch.Tensor) -> torch.Tensor:
     """[B, T] → [B, 1, T, 1, 1] for broadcasting over latents."""
     return t[:, None, :, None, None]

@@ -58,7 +58,7 @@ class DiTPipeline:
         steps, guidance, solver = steps or fc.sample_steps, fc.guidance if guidance is None else guidance, solver or fc.solver
         b, (frames, h, w) = len(prompts), latent_shape
         c = self.config.vae.latent_channels
-        noise = torch.stack([torch.randn((c, frames, h, w), generator=torch.Generator().manual_seed(s)) for s in seeds]).to(dev)
+        noise = torch.cat([flow.noise_like((1, c, frames, h, w), fc.frame_noise_corr, torch.Generator().manual_seed(s)) for s in seeds]).to(dev)
         clean, keep = None, None
         if context is not None:
             k = context.shape[2]

@@ -101,7 +101,7 @@ class Trainer:
         t = flow.sample_time(b, cfg.flow, shift, self.generator)[:, None].repeat(1, frames)
         t[torch.arange(frames)[None] < batch.context[:, None]] = 0.0
         t = t.to(self.device)
-        noise = torch.randn(x0.shape, generator=self.generator).to(self.device)
+        noise = flow.noise_like(tuple(x0.shape), cfg.flow.frame_noise_corr, self.generator).to(self.device)
         x_t = flow.interpolate(x0, noise, t)
         with _autocast(self.device):
             text, mask = self.text.encode(prompts)

@@ -69,13 +69,16 @@ class PretrainedTextEncoder(nn.Module):
         if not cfg.pretrained_path or not path.is_dir():
             raise FileNotFoundError(f"pretrained text encoder folder not found: {path}; set text.pretrained_path to a local model folder")
         try:
-            from transformers import AutoModel, AutoTokenizer
+            import transformers
         except ImportError as error:
             raise ImportError("a pretrained text encoder needs the `transformers` package: pip install transformers") from error
         self.cfg = cfg
-        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        model = AutoModel.from_pretrained(path, local_files_only=True)
-        self.model = model.get_encoder() if hasattr(model, "get_encoder") else model
+        self.tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model_type = transformers.AutoConfig.from_pretrained(path, local_files_only=True).model_type
+        encoder_only = {"t5": "T5EncoderModel", "mt5": "MT5EncoderModel", "umt5": "UMT5EncoderModel"}.get(model_type)
+        loader = getattr(transformers, encoder_only) if encoder_only else transformers.AutoModel
+        model = loader.from_pretrained(path, local_files_only=True)
+        self.model = model.get_encoder() if hasattr(model, "get_encoder") and not encoder_only else model
         self.model.requires_grad_(False).eval()
         self.width = cfg.pretrained_dim or self.model.config.hidden_size
 
