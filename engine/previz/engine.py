@@ -96,6 +96,8 @@ class PrevizEngine(Engine):
         written = encoder.close()
         assert poster is not None
         poster.join()
+        if not (out_dir / "poster.png").is_file():
+            raise RuntimeError(f"could not write the poster frame into {out_dir}")
         scale = float(options.get("side_scale", SIDE_SCALE))
         depth, masks = (_side_channels(layers, view, poses, request, out_dir, scale) if side else (None, {}))
         return Clip(
