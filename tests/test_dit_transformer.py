@@ -125,3 +125,21 @@ def test_a_pretrained_encoder_from_a_local_folder_fills_the_text_slot(tmp_path):
     inputs = _inputs(2, 2, 4, 4)
     inputs.update(text=tokens, text_mask=mask)
     assert dit(**inputs).shape == inputs["x"].shape
+
+
+@torch.no_grad()
+def test_pooled_text_ignores_padding_tokens():
+    torch.manual_seed(0)
+    cfg = load_config("tiny").dit.model_copy(update={"pooled_text": True})
+    dit = DiT(cfg, latent_channels=4, text_width=32).eval()
+    with torch.no_grad():
+        for param in dit.parameters():
+            param.add_(torch.randn_like(param) * 0.05)
+    inputs = _inputs(1, 2, 4, 4)
+    inputs["text_mask"] = torch.tensor([[True, True, True, False, False]])
+    out = dit(**inputs)
+    inputs["text"] = inputs["text"].clone()
+    inputs["text"][0, 3:] += 10.0  # padding changes nothing
+    assert torch.allclose(out, dit(**inputs), atol=1e-5)
+    inputs["text"][0, 0] += 1.0
+    assert not torch.allclose(out, dit(**inputs), atol=1e-4)

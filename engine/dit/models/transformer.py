@@ -158,6 +158,7 @@ class DiT(nn.Module):
         nn.init.zeros_(self.motion_embed.weight)
         nn.init.zeros_(self.aspect_embed.weight)
         self.text_proj = nn.Linear(text_width, d)
+        self.text_pool = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d)) if cfg.pooled_text else None
         self.blocks = nn.ModuleList(Block(cfg, d) for _ in range(cfg.depth))
         self.norm_out = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.ada_out = nn.Sequential(nn.SiLU(), nn.Linear(d, 2 * d))
@@ -190,7 +191,11 @@ class DiT(nn.Module):
             h = h + self.control_embed(patchify(controls, cfg.patch))
         if camera is not None and self.camera_embed is not None:
             h = h + self.camera_embed(patchify(camera, cfg.patch))
+        text_h = self.text_proj(text)
         global_cond = self.fps_embed(fps) + self.motion_embed(motion) + self.aspect_embed(aspect)
+        if self.text_pool is not None:
+            weights = text_mask.float()[..., None] if text_mask is not None else torch.ones_like(text_h[..., :1])
+            global_cond = global_cond + self.text_pool((text_h * weights).sum(1) / weights.sum(1).clamp_min(1.0))
         cond = self.t_embed(t[:, ::pt]) + global_cond[:, None]  # [B, gt, D]: modulation per latent frame
         positions = grid_positions(gt, gh, gw, t_offset).to(x.device)
         n_video = h.shape[1]
@@ -203,7 +208,6 @@ class DiT(nn.Module):
             ref_pos = grid_positions(r, gh, gw, t_offset - r).to(x.device)
             positions = torch.cat([positions, ref_pos])
         angles = rope_angles(positions, cfg.width // cfg.heads, cfg.rope_theta)
-        text_h = self.text_proj(text)
 
         for block in self.blocks:
             if cfg.gradient_checkpointing and self.training:
