@@ -75,8 +75,9 @@ def fit(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
                            for plane, step in planes])
 
 
-def clip_frames(segment: VideoSegment, width: int, height: int) -> Iterator[np.ndarray]:
-    """Exactly `segment.frames` frames of the picked take from its start; a short take holds its last frame."""
+def clip_frames(segment: VideoSegment, width: int, height: int, fps: float) -> Iterator[np.ndarray]:
+    """Exactly `segment.frames` frames of the picked take from its start, sampled at the timeline's rate by
+    timestamp (a 24 fps take keeps its speed in a 30 fps cut); a short take holds its last frame."""
     take = segment.take
     assert take is not None
     try:
@@ -84,22 +85,23 @@ def clip_frames(segment: VideoSegment, width: int, height: int) -> Iterator[np.n
     except (OSError, av.error.FFmpegError) as error:
         raise DramaError(f"cannot read take {take.id} of shot {segment.shot_id}: {error}", path=take.video,
                          hint="re-render the shot (drama render) or pick another take (drama pick)") from None
-    last = None
-    count = 0
     with container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        for frame in container.decode(stream):
-            if count == segment.frames:
-                break
-            last = fit(frame, width, height)
-            count += 1
-            yield last
-    if last is None:
-        raise DramaError(f"take {take.id} of shot {segment.shot_id} has no frames", path=take.video,
-                         hint="re-render the shot (drama render) or pick another take (drama pick)")
-    for _ in range(segment.frames - count):
-        yield last
+        decoded = container.decode(stream)
+        upcoming = next(decoded, None)
+        if upcoming is None:
+            raise DramaError(f"take {take.id} of shot {segment.shot_id} has no frames", path=take.video,
+                             hint="re-render the shot (drama render) or pick another take (drama pick)")
+        origin = upcoming.time or 0.0
+        current, fitted = None, None
+        for k in range(segment.frames):
+            due = origin + (k + 0.5) / fps  # the source frame showing in the middle of output frame k
+            while upcoming is not None and (current is None or (upcoming.time or 0.0) <= due + 1e-6):
+                current, upcoming, fitted = upcoming, next(decoded, None), None
+            if fitted is None:
+                fitted = fit(current, width, height)
+            yield fitted
 
 
 def card_frames(segment: VideoSegment, width: int, height: int, fps: float,
@@ -118,7 +120,7 @@ def segment_frames(segment: VideoSegment, width: int, height: int, fps: float,
                    previous: np.ndarray | None) -> Iterator[np.ndarray]:
     """A segment's frames with its fades from / to black applied."""
     source = (card_frames(segment, width, height, fps, previous) if segment.kind == "title_card"
-              else clip_frames(segment, width, height))
+              else clip_frames(segment, width, height, fps))
     fade_in = segment.transition_in.frames if segment.transition_in.kind == "fade" else 0
     for k, frame in enumerate(source):
         visible = 1.0
