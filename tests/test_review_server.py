@@ -187,3 +187,23 @@ def test_a_broken_project_answers_with_a_message_not_a_500(client, session):
     session.project.config.render.engine = "no-such-engine"
     response = client.get("/api/episode")
     assert response.status_code == 400 and "unknown engine" in response.json()["error"]
+
+
+def test_export_from_the_page(tiny_demo):
+    project = Project.load(tiny_demo)
+    render_shots(project, prepare_episode(project, "ep01").storyboard, draws=1)
+    session = ReviewSession.start(project, "ep01")
+    client = TestClient(create_app(session), base_url="http://127.0.0.1:8765")
+    try:
+        assert client.post("/api/export", json={}, headers=auth(session)).json()["ok"]
+        again = client.post("/api/export", json={}, headers=auth(session))
+        assert again.status_code == 400 and "already running" in again.json()["error"]
+        deadline = time.monotonic() + 240
+        while (export := client.get("/api/episode").json()["export"])["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline, "export did not finish"
+            time.sleep(0.5)
+        assert export["status"] == "done", export["error"]
+        assert export["url"] == "/media/exports/ep01.mp4" and (tiny_demo / "exports" / "ep01.mp4").is_file()
+        assert client.get(export["url"]).content[4:8] == b"ftyp"
+    finally:
+        session.close()

@@ -53,32 +53,11 @@ class StageClock:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
 
-def _takes(project: Project, storyboard):
-    """Per shot: the pick (creator's, else best score) and every current candidate, for the timeline."""
-    from drama.render import StateStore
+def _export(project: Project, prepared, clock: StageClock, force: bool):
+    from drama.edit.export import export_current_cut
 
-    picks, alternates = {}, {}
-    with StateStore(project) as store:
-        for shot in storyboard.shots:
-            if shot.kind == "title_card":
-                continue
-            pick = store.pick_for(shot.id)
-            if pick is None:
-                continue
-            picks[shot.id] = pick
-            alternates[shot.id] = [c for c in store.candidates(shot.id) if not c.stale or c.id == pick.id]
-    return picks, alternates
-
-
-def _export(project: Project, episode: str, prepared, clock: StageClock, force: bool):
-    from drama.edit.export import export_episode
-    from drama.edit.timeline import build_timeline
-
-    with clock.stage("pick"):
-        picks, alternates = _takes(project, prepared.storyboard)
-        timeline = build_timeline(project, prepared.storyboard, prepared.lines, picks, alternates)
     with clock.stage("export"), _progress() as progress:
-        return export_episode(project, timeline, progress, force=force)
+        return export_current_cut(project, prepared, progress, force=force)
 
 
 def _summary(results, clock: StageClock) -> None:
@@ -127,7 +106,7 @@ def make_command(args: argparse.Namespace) -> int:
             err_console.print(f"[red]failed[/] shot {result.shot_id} draw {result.draw} (seed {result.seed}): "
                               f"{escape(result.error or '')}", highlight=False)
         failures += len(report.failed)
-        results.append(_export(project, episode, prepared, clock, args.force_export))
+        results.append(_export(project, prepared, clock, args.force_export))
     _summary(results, clock)
     if failures:
         err_console.print(f"[yellow]{failures} draw(s) failed[/]; the episode used the draws that succeeded. "
@@ -145,6 +124,6 @@ def export_command(args: argparse.Namespace) -> int:
     for episode in _episodes(project, args.episode):
         with clock.stage("plan + voice"):
             prepared = prepare_episode(project, episode, voice=True)
-        results.append(_export(project, episode, prepared, clock, args.force))
+        results.append(_export(project, prepared, clock, args.force))
     _summary(results, clock)
     return 0

@@ -23,9 +23,13 @@ from drama.edit.assemble import analyse_audio, encode, write_dialogue_stem
 from drama.edit.loudness import Loudness, analysis_filter, measure_file, normalise_filter, parse_loudnorm_json
 from drama.edit.otio import write_otio
 from drama.edit.subtitles import write_ass, write_srt
-from drama.edit.timeline import Timeline
+from drama.edit.timeline import Timeline, build_timeline
 from drama.fonts import fontconfig_env
+from drama.pipeline import PreparedEpisode
 from drama.project import Project
+from drama.render import Candidate, StateStore
+from drama.render.request import renderable
+from drama.storyboard.model import Storyboard
 from engine.video import ffmpeg_exe
 
 EXPORT_VERSION = 1  # bump when the export's output changes for the same inputs
@@ -128,3 +132,23 @@ def export_episode(project: Project, timeline: Timeline, progress: Progress | No
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def current_takes(project: Project, storyboard: Storyboard) -> tuple[dict[str, Candidate], dict[str, list[Candidate]]]:
+    """Per shot: the pick (creator's, else best score) and every current candidate, for the timeline."""
+    picks, alternates = {}, {}
+    with StateStore(project) as store:
+        for shot in storyboard.shots:
+            if not renderable(shot) or (pick := store.pick_for(shot.id)) is None:
+                continue
+            picks[shot.id] = pick
+            alternates[shot.id] = [c for c in store.candidates(shot.id) if not c.stale or c.id == pick.id]
+    return picks, alternates
+
+
+def export_current_cut(project: Project, prepared: PreparedEpisode, progress: Progress | None = None, *,
+                       force: bool = False) -> ExportResult:
+    """Export the episode as the state store has it now; `drama make`, `drama export` and the review page share this."""
+    picks, alternates = current_takes(project, prepared.storyboard)
+    timeline = build_timeline(project, prepared.storyboard, prepared.lines, picks, alternates)
+    return export_episode(project, timeline, progress, force=force)

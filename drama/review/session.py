@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
+from rich.progress import Progress
 
+from drama.edit.export import export_current_cut
 from drama.errors import DramaError, did_you_mean
 from drama.pipeline import PreparedEpisode, prepare_episode
 from drama.project import Project
@@ -65,6 +67,7 @@ class ReviewSession:
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-job")
         self._prepared: tuple[tuple, PreparedEpisode] | None = None
+        self._export_progress: Progress | None = None
 
     @classmethod
     def start(cls, project: Project, episode_id: str | None) -> "ReviewSession":
@@ -154,6 +157,8 @@ class ReviewSession:
                     "subtitle": shot.text or "",
                 })
         export = next((job for job in reversed(jobs) if job.kind == "export"), None)
+        if export is not None and export.status == "running":
+            export = export.model_copy(update={"progress": self._export_fraction()})
         video = self.project.config.video
         return {
             "project": self.project.config.title, "episode": self.episode_id, "width": video.width,
@@ -275,8 +280,13 @@ class ReviewSession:
         self._update(job, status="done")
 
     def _run_export(self, job: Job) -> None:
-        from drama.edit.export import export_prepared
-
-        result = export_prepared(self.project, self.prepared(), on_progress=lambda fraction: self._update(job, progress=fraction))
+        progress = Progress(disable=True)  # tracks the export's tasks; view() reads the fraction done
+        self._export_progress = progress
+        result = export_current_cut(self.project, self.prepared(), progress)
         self._update(job, status="done", progress=1.0, url=self.url(result.mp4), name=result.mp4.name,
-                     error=None, done=1, total=1)
+                     done=1, total=1)
+
+    def _export_fraction(self) -> float:
+        tasks = self._export_progress.tasks if self._export_progress else []
+        total = sum(task.total or 0 for task in tasks)
+        return sum(task.completed for task in tasks) / total if total else 0.0
