@@ -51,10 +51,10 @@ def test_real_lines_start_within_a_frame_of_their_shots(made):
     root, _ = made
     project = Project.load(root)
     prepared = prepare_episode(project, "ep01")
-    from drama.cli.make import _takes
+    from drama.edit.export import current_takes
     from drama.edit.timeline import build_timeline
 
-    timeline = build_timeline(project, prepared.storyboard, prepared.lines, *_takes(project, prepared.storyboard))
+    timeline = build_timeline(project, prepared.storyboard, prepared.lines, *current_takes(project, prepared.storyboard))
     mix = decode_audio(root / "exports" / "ep01.mp4")
     from drama.edit.assemble import read_audio
 
@@ -85,7 +85,7 @@ def test_second_make_does_almost_nothing(made, capsys):
     out = capsys.readouterr().out
     assert "0 rendered" in out and "unchanged" in out
     assert mp4.stat().st_mtime_ns == before
-    for stage in ("plan", "voice", "render", "pick", "export", "total"):
+    for stage in ("plan", "voice", "render", "export", "total"):
         assert re.search(rf"{stage}\s+│\s+[\d.]+", out), stage
 
 
