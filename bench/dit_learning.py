@@ -83,11 +83,15 @@ class LatentBank:
         )
 
 
-def evaluate(trainer: Trainer, seeds: int, out: Path | None = None) -> dict:
-    """Sample the held-out colour × direction prompts with the EMA weights and measure them."""
+def ema_pipeline(trainer: Trainer) -> DiTPipeline:
     ema_dit, *ema_text = trainer.ema.shadows
-    pipe = DiTPipeline(trainer.config, trainer.vae.eval(), ema_dit, ema_text[0] if ema_text else trainer.text)
-    lat = trainer.vae.latent_shape(VAE_FRAMES, SIZE, SIZE)
+    return DiTPipeline(trainer.config, trainer.vae.eval(), ema_dit, ema_text[0] if ema_text else trainer.text)
+
+
+def evaluate(pipe: DiTPipeline, seeds: int, out: Path | None = None, guidance: float | None = None) -> dict:
+    """Sample the held-out colour × direction prompts and measure them."""
+    vae = pipe.vae
+    lat = vae.latent_shape(VAE_FRAMES, SIZE, SIZE)
     cases = [(c, d, fps, s) for (c, d) in sorted(S.HELD_OUT) for fps in (8.0, 16.0) for s in range(seeds)]
     result: dict = {}
 
@@ -96,8 +100,8 @@ def evaluate(trainer: Trainer, seeds: int, out: Path | None = None) -> dict:
     for fps in (8.0, 16.0):
         group = [case for case in cases if case[2] == fps]
         prompts = [S.prompt_for(c, d, s % (len(S.TEMPLATES_EN) + 1)) for c, d, _, s in group]
-        z = pipe.sample_latents(prompts, lat, [1000 + i for i in range(len(group))], fps, S.motion_bucket_for(fps))
-        videos = [to_uint8(v) for v in trainer.vae.decode(z)]
+        z = pipe.sample_latents(prompts, lat, [1000 + i for i in range(len(group))], fps, S.motion_bucket_for(fps), guidance=guidance)
+        videos = [to_uint8(v) for v in vae.decode(z)]
         for (c, d, _, _), video in zip(group, videos):
             hits_dir.append(S.direction_of(video) == d)
             hits_col.append(S.colour_of(video) == c)
@@ -117,9 +121,9 @@ def evaluate(trainer: Trainer, seeds: int, out: Path | None = None) -> dict:
     fps = 8.0
     real = [(c, d, S.render_square(c, d, fps, VAE_FRAMES, SIZE, rng)) for c, d in sorted(S.HELD_OUT) for _ in range(seeds)]
     real_t = S.to_tensor([v for _, _, v in real])
-    context = trainer.vae.encode(real_t[:, :, :1])
-    z = pipe.sample_latents([S.prompt_for(c, d) for c, d, _ in real], lat, list(range(len(real))), fps, S.motion_bucket_for(fps), context=context)
-    gen = [to_uint8(v) for v in trainer.vae.decode(z)]
+    context = vae.encode(real_t[:, :, :1])
+    z = pipe.sample_latents([S.prompt_for(c, d) for c, d, _ in real], lat, list(range(len(real))), fps, S.motion_bucket_for(fps), context=context, guidance=guidance)
+    gen = [to_uint8(v) for v in vae.decode(z)]
     result["i2v_first_frame_mae"] = round(float(np.mean([np.abs(g[0].astype(float) - r[0].astype(float)).mean() for g, (_, _, r) in zip(gen, real)])), 2)
     result["i2v_direction_acc"] = round(float(np.mean([S.direction_of(g) == d for g, (_, d, _) in zip(gen, real)])), 3)
 
@@ -127,9 +131,11 @@ def evaluate(trainer: Trainer, seeds: int, out: Path | None = None) -> dict:
     z0, group = t2v_latents[1], [case for case in t2v_cases if case[2] == 16.0]
     prompts = [S.prompt_for(c, d) for c, d, _, _ in group]
     k = 1
-    new = pipe.sample_latents(prompts, lat, [2000 + i for i in range(len(group))], 16.0, S.motion_bucket_for(16.0), context=z0[:, :, -k:], t_offset=float(lat[0] - k))
+    new = pipe.sample_latents(
+        prompts, lat, [2000 + i for i in range(len(group))], 16.0, S.motion_bucket_for(16.0), context=z0[:, :, -k:], t_offset=float(lat[0] - k), guidance=guidance
+    )
     full = torch.cat([z0, new[:, :, k:]], dim=2)
-    videos = [to_uint8(v) for v in trainer.vae.decode(full, chunk_latents=lat[0])]
+    videos = [to_uint8(v) for v in vae.decode(full, chunk_latents=lat[0])]
     boundary = VAE_FRAMES - 1  # last frame of the first chunk
     jumps, ratios, agree = [], [], []
     for (c, d, _, _), video in zip(group, videos):
@@ -170,7 +176,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="1 is fastest on a contended CPU (OpenMP barriers)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/dit-proof"))
+    parser.add_argument("--guidance", type=float, help="classifier-free guidance for the evaluations (default: the config's)")
+    parser.add_argument("--evaluate", type=Path, metavar="CHECKPOINT", help="only evaluate a saved checkpoint")
+    parser.add_argument("--seeds", type=int, default=6, help="samples per held-out pair and fps in the final evaluation")
     args = parser.parse_args()
+    if args.evaluate:
+        torch.set_num_threads(args.threads)
+        args.out.mkdir(parents=True, exist_ok=True)
+        with torch.no_grad():
+            metrics = evaluate(DiTPipeline.from_checkpoint(args.evaluate), args.seeds, args.out, args.guidance)
+        log(args.out, {"phase": "evaluate", "checkpoint": str(args.evaluate), "guidance": args.guidance, "seeds": args.seeds, **metrics})
+        return
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -203,7 +219,7 @@ def main() -> None:
             log(args.out, {"phase": "dit_loss", "step": trainer.dit_step, "train_min": round(train_seconds / 60, 2), "cpu_min": round(time.process_time() / 60, 2), "loss": round(float(np.mean(losses[-50:])), 4)})
         if train_seconds >= next_eval or done:
             with torch.no_grad():
-                metrics = evaluate(trainer, seeds=2 if not done else 6, out=args.out)
+                metrics = evaluate(ema_pipeline(trainer), 2 if not done else args.seeds, args.out, args.guidance)
             log(args.out, {"phase": "dit", "step": trainer.dit_step, "train_min": round(train_seconds / 60, 1), "cpu_min": round(time.process_time() / 60, 1), "loss": round(float(np.mean(losses[-100:])), 4), **metrics})
             next_eval += args.eval_minutes * 60
         if done:
