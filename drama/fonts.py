@@ -46,6 +46,12 @@ def pil_font(size: int, weight: str = "Bold") -> ImageFont.FreeTypeFont:
     return font
 
 
+def line_height_ratio(weight: str = "Bold") -> float:
+    """Line height (ascent + descent) per em: libass sizes a font by its line height, not by its em,
+    so a style that wants characters N pixels wide asks for N × this ratio."""
+    return sum(pil_font(100, weight).getmetrics()) / 100
+
+
 def fontconfig_env(cache_dir: Path) -> dict[str, str]:
     """Environment for an ffmpeg that burns ASS subtitles: a fontconfig file that adds our font's folder
     to the system fonts, so libass finds "Noto Sans CJK SC" with real Regular and Bold weights."""

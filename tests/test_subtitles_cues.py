@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drama.edit.subtitles import MAX_UNITS, break_lines, cues_for, split_text, width, write_ass, write_srt
-from drama.fonts import CJK_FONT_FAMILY
+from drama.fonts import CJK_FONT_FAMILY, line_height_ratio
 from drama.voice import Speaker, VoiceLine, WordTiming
 from tests.voice_helpers import demo_project, storyboard
 
@@ -97,7 +97,8 @@ def test_srt_and_ass_files(tmp_path):
     assert "PlayResX: 1080\nPlayResY: 1920" in ass
     style = re.search(r"^Style: Default,(.*)$", ass, re.M).group(1).split(",")
     assert style[0] == CJK_FONT_FAMILY and style[-2] == str(round(1920 * 0.12))
-    assert int(style[1]) * MAX_UNITS <= 1080 - 2 * int(style[-4])  # a full line fits between the margins
+    em = int(style[1]) / line_height_ratio()  # libass sizes by line height; a CJK character is one em wide
+    assert 0.9 * (1080 - 2 * int(style[-4])) <= em * MAX_UNITS <= 1080 - 2 * int(style[-4])  # a full line fills the width
     event = re.search(r"^Dialogue: 0,0:01:01.50,0:01:0\d.\d\d,Default,沈清,0,0,0,,(.*)$", ass, re.M).group(1)
     assert event == "白薇，我的丈夫，\\N我的房子，你用得还顺手吗？"
     assert ass.rstrip().endswith(",,｛＼b1｝嗯")  # override braces shown, not obeyed

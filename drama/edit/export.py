@@ -32,7 +32,7 @@ from drama.render.request import renderable
 from drama.storyboard.model import Storyboard
 from engine.video import ffmpeg_exe
 
-EXPORT_VERSION = 1  # bump when the export's output changes for the same inputs
+EXPORT_VERSION = 2  # bump when the export's output changes for the same inputs
 
 
 class ExportResult(BaseModel):

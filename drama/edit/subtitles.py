@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from drama import atomic
-from drama.fonts import CJK_FONT_FAMILY
+from drama.fonts import CJK_FONT_FAMILY, line_height_ratio
 from drama.storyboard.model import Storyboard
 from drama.voice.model import VoiceLine
 from drama.voice.timing import pause_after, units
@@ -166,10 +166,10 @@ def _ass_escape(text: str) -> str:
 
 
 def ass_style(width: int, height: int, font_name: str = CJK_FONT_FAMILY, max_units: float = MAX_UNITS) -> str:
-    """A bottom-centred style sized so a full line (max_units CJK characters) fits between the side
-    margins; bottom margin 12 % of the height, clear of the platform's caption and buttons area."""
+    """A bottom-centred style sized so a full line (max_units CJK characters, each one em wide) fills the
+    space between the side margins; bottom margin 12 % of the height, clear of the platform's caption area."""
     margin_side = round(width * 0.06)
-    size = int((width - 2 * margin_side) / max_units)
+    size = int((width - 2 * margin_side) / max_units * line_height_ratio())
     outline = max(2, round(size * 0.07))
     return (f"Style: Default,{font_name},{size},&H00FFFFFF,&H00FFFFFF,&H00000000,&H96000000,-1,0,0,0,100,100,0,0,"
             f"1,{outline},{max(1, outline // 2)},2,{margin_side},{margin_side},{round(height * 0.12)},1")
