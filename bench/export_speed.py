@@ -79,7 +79,7 @@ def moviepy_export(timeline, target: Path) -> float:
         video = CompositeVideoClip(layers, size=(timeline.width, timeline.height)).with_duration(timeline.duration)
         video.with_audio(CompositeAudioClip(sounds).with_duration(timeline.duration)).write_videofile(
             str(target), fps=fps, codec="libx264", preset="veryfast", ffmpeg_params=["-crf", "20"],
-            pixel_format="yuv420p", audio_codec="aac", audio_fps=48_000, logger="bar")
+            pixel_format="yuv420p", audio_codec="aac", audio_fps=48_000, temp_audiofile_path=str(target.parent))
     finally:
         for clip in opened:
             clip.close()
