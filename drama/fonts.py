@@ -9,7 +9,6 @@ instance is Thin, so callers pick a named weight: PIL through `pil_font`, libass
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 from PIL import ImageFont

@@ -9,13 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from drama.cli import console, err_console
-from drama.cli.render import _episodes
+from drama.cli.common import print_failed_draws, progress_bar
 from drama.errors import DramaError
 from drama.project import Project
+from drama.storyboard import select_episodes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,11 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("episode", nargs="?", help="episode id (default: every episode)")
     export.add_argument("--force", action="store_true", help="export even when nothing changed")
     export.set_defaults(handler=export_command)
-
-
-def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
 
 
 class StageClock:
@@ -56,7 +51,7 @@ class StageClock:
 def _export(project: Project, prepared, clock: StageClock, force: bool):
     from drama.edit.export import export_current_cut
 
-    with clock.stage("export"), _progress() as progress:
+    with clock.stage("export"), progress_bar() as progress:
         return export_current_cut(project, prepared, progress, force=force)
 
 
@@ -90,22 +85,19 @@ def make_command(args: argparse.Namespace) -> int:
     clock = StageClock()
     project = Project.load(args.project)
     results, failures = [], 0
-    for episode in _episodes(project, args.episode):
+    for episode in select_episodes(project, args.episode):
         console.rule(f"[bold]{episode}")
         with clock.stage("plan"):
             planned = prepare_episode(project, episode, voice=False)
         console.print(f"plan: {len(planned.storyboard.shots)} shots, {planned.storyboard.duration:.1f}s by reading speed")
-        with clock.stage("voice"), _progress() as progress:
+        with clock.stage("voice"), progress_bar() as progress:
             prepared = prepare_episode(project, episode, voice=True, progress=progress)
         console.print(f"voice: {len(prepared.lines)} lines, episode {prepared.storyboard.duration:.1f}s")
-        with clock.stage("render"), _progress() as progress:
+        with clock.stage("render"), progress_bar() as progress:
             report = render_shots(project, prepared.storyboard, draws=args.draws, progress=progress)
         console.print(f"render: {report.count('rendered')} rendered, {report.count('cached')} cached, "
                       f"{len(report.failed)} failed ({report.engine})")
-        for result in report.failed:
-            err_console.print(f"[red]failed[/] shot {result.shot_id} draw {result.draw} (seed {result.seed}): "
-                              f"{escape(result.error or '')}", highlight=False)
-        failures += len(report.failed)
+        failures += print_failed_draws(report)
         results.append(_export(project, prepared, clock, args.force_export))
     _summary(results, clock)
     if failures:
@@ -121,7 +113,7 @@ def export_command(args: argparse.Namespace) -> int:
     clock = StageClock()
     project = Project.load(args.project)
     results = []
-    for episode in _episodes(project, args.episode):
+    for episode in select_episodes(project, args.episode):
         with clock.stage("plan + voice"):
             prepared = prepare_episode(project, episode, voice=True)
         results.append(_export(project, prepared, clock, args.force))

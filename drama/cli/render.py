@@ -6,13 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from drama.cli import console, err_console
+from drama.cli.common import print_failed_draws, progress_bar
 from drama.errors import DramaError, did_you_mean
 from drama.project import Project
+from drama.storyboard import select_episodes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,26 +38,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.set_defaults(handler=status_command)
 
 
-def _episodes(project: Project, episode: str | None) -> list[str]:
-    from drama.storyboard import episode_ids
-
-    known = episode_ids(project)
-    if episode is None:
-        if not known:
-            raise DramaError("the project has no episodes", path=project.episodes_dir,
-                             hint="add a screenplay file to episodes/")
-        return known
-    if episode not in known:
-        raise DramaError(f"no episode {episode!r}", path=project.episodes_dir,
-                         hint=did_you_mean(episode, known) or f"episodes: {', '.join(known)}")
-    return [episode]
-
-
-def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
-
-
 def render_command(args: argparse.Namespace) -> int:
     from drama.pipeline import prepare_episode
     from drama.render import render_shots
@@ -66,7 +46,7 @@ def render_command(args: argparse.Namespace) -> int:
         raise DramaError("--draws must be at least 1")
     project = Project.load(args.project)
     shot_ids = [s.strip() for s in args.shots.split(",") if s.strip()] if args.shots else None
-    episodes = {episode: prepare_episode(project, episode).storyboard for episode in _episodes(project, args.episode)}
+    episodes = {episode: prepare_episode(project, episode).storyboard for episode in select_episodes(project, args.episode)}
     if shot_ids and len(episodes) > 1:  # --shots across episodes: each episode renders the ids it has
         known = {shot.id for storyboard in episodes.values() for shot in storyboard.shots}
         unknown = [shot_id for shot_id in shot_ids if shot_id not in known]
@@ -78,7 +58,7 @@ def render_command(args: argparse.Namespace) -> int:
         wanted = [s for s in shot_ids if any(shot.id == s for shot in storyboard.shots)] if shot_ids else None
         if shot_ids and not wanted:
             continue
-        with _progress() as progress:
+        with progress_bar() as progress:
             report = render_shots(project, storyboard, draws=args.draws, shot_ids=wanted, engine=args.engine,
                                   progress=progress)
         table = Table(title=f"{episode}: {report.count('rendered')} rendered, {report.count('cached')} cached, "
@@ -92,10 +72,7 @@ def render_command(args: argparse.Namespace) -> int:
                                                      for s in ("rendered", "cached", "failed")),
                           f"{max(scores):.3f}" if scores else "-", f"{sum(r.seconds for r in rows):.1f}s")
         console.print(table)
-        for result in report.failed:
-            err_console.print(f"[red]failed[/] shot {result.shot_id} draw {result.draw} (seed {result.seed}): "
-                              f"{escape(result.error or '')}", highlight=False)
-        failed += len(report.failed)
+        failed += print_failed_draws(report)
     if failed:
         err_console.print(f"[bold red]{failed} draw(s) failed[/]; the others are saved. Fix the cause and run again "
                           "to render only what is missing.")
@@ -128,7 +105,7 @@ def status_command(args: argparse.Namespace) -> int:
     from drama.render.status import episode_status
 
     project = Project.load(args.project)
-    episodes = _episodes(project, args.episode)
+    episodes = select_episodes(project, args.episode)
     with StateStore(project) as store:
         rows = {episode: episode_status(project, prepare_episode(project, episode).storyboard, store, args.engine)
                 for episode in episodes}

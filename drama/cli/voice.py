@@ -6,11 +6,10 @@ import argparse
 from pathlib import Path
 
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from drama.cli import console
-from drama.errors import DramaError, did_you_mean
+from drama.cli.common import progress_bar
 from drama.project import Project
 
 
@@ -25,21 +24,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def voice_command(args: argparse.Namespace) -> int:
     from drama.pipeline import prepare_episode
-    from drama.storyboard import episode_ids
+    from drama.storyboard import select_episodes
     from drama.voice import Speaker, apply_timing
 
     project = Project.load(args.project)
-    known = episode_ids(project)
-    if args.episode is not None and args.episode not in known:
-        raise DramaError(f"no episode {args.episode!r}", path=project.episodes_dir,
-                         hint=did_you_mean(args.episode, known) or f"episodes: {', '.join(known) or 'none'}")
-    if not known:
-        raise DramaError("the project has no episodes", path=project.episodes_dir, hint="add a screenplay file to episodes/")
     speaker = Speaker(project, args.backend)
-    for episode in [args.episode] if args.episode else known:
+    for episode in select_episodes(project, args.episode):
         storyboard = prepare_episode(project, episode, voice=False).storyboard
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console) as progress:
+        with progress_bar() as progress:
             lines = speaker.speak(storyboard, progress)
         timed = apply_timing(storyboard, lines)
         table = Table(title=f"{escape(project.config.title)} · {episode}: {len(lines)} lines, "

@@ -17,7 +17,7 @@ from drama.storyboard.model import Shot, ShotCharacter, Storyboard
 from drama.storyboard.planner import episode_id, plan
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
 
-__all__ = ["Angle", "Move", "Shot", "ShotCharacter", "ShotSize", "Storyboard", "episode_ids", "plan", "plan_episode"]
+__all__ = ["Angle", "Move", "Shot", "ShotCharacter", "ShotSize", "Storyboard", "episode_ids", "plan", "plan_episode", "select_episodes"]
 
 
 @lru_cache(maxsize=64)
@@ -39,14 +39,22 @@ def episode_ids(project: Project) -> list[str]:
     return list(_episodes(project))
 
 
+def select_episodes(project: Project, episode_id: str | None) -> list[str]:
+    """The episode a command names (checked, with a did-you-mean), or every episode when it names none."""
+    known = episode_ids(project)
+    if not known:
+        raise DramaError("no screenplays found", path=project.episodes_dir,
+                         hint="put an episode in episodes/ (ep01.txt or ep01.fountain)")
+    if episode_id is None:
+        return known
+    if episode_id not in known:
+        raise DramaError(f"no episode {episode_id!r}", path=project.episodes_dir,
+                         hint=did_you_mean(episode_id, known) or f"episodes: {', '.join(known)}")
+    return [episode_id]
+
+
 def plan_episode(project: Project, episode_id: str) -> Storyboard:
     """Parse the project's screenplays and plan one episode of them."""
-    episodes = _episodes(project)
-    if episode_id not in episodes:
-        if not episodes:
-            raise DramaError("no screenplays found", path=project.episodes_dir,
-                             hint="put an episode in episodes/ (ep01.txt or ep01.fountain)")
-        raise DramaError(f"no episode {episode_id!r}", path=project.episodes_dir,
-                         hint=did_you_mean(episode_id, episodes) or f"episodes: {', '.join(episodes)}")
-    script, index = episodes[episode_id]
+    select_episodes(project, episode_id)
+    script, index = _episodes(project)[episode_id]
     return plan(script, index, project)

@@ -1,0 +1,21 @@
+"""Pieces several commands share: the progress bar and the report of failed draws."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from drama.cli import console, err_console
+
+
+def progress_bar() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+def print_failed_draws(report) -> int:  # noqa: ANN001 - a drama.render.RenderReport, imported lazily by callers
+    """One line per failed draw, so the creator sees which seed of which shot broke and why."""
+    for result in report.failed:
+        err_console.print(f"[red]failed[/] shot {result.shot_id} draw {result.draw} (seed {result.seed}): "
+                          f"{escape(result.error or '')}", highlight=False)
+    return len(report.failed)
