@@ -24,7 +24,7 @@ from drama.render.jobs import current_shot_key
 from drama.render.request import renderable
 from drama.render.status import episode_status
 from drama.review.security import new_token
-from drama.storyboard import episode_ids
+from drama.storyboard import select_episodes
 from drama.storyboard.model import Shot
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
 
@@ -71,16 +71,8 @@ class ReviewSession:
 
     @classmethod
     def start(cls, project: Project, episode_id: str | None) -> "ReviewSession":
-        known = episode_ids(project)
-        if not known:
-            raise DramaError("the project has no episodes", path=project.episodes_dir,
-                             hint="add a screenplay under episodes/")
-        if episode_id is None:
-            episode_id = known[0]
-        elif episode_id not in known:
-            raise DramaError(f"no episode {episode_id!r}", path=project.root,
-                             hint=did_you_mean(episode_id, known) or f"episodes: {', '.join(known)}")
-        return cls(project, episode_id)
+        """The session for the named episode, or the project's first when none is named."""
+        return cls(project, select_episodes(project, episode_id)[0])
 
     def close(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
