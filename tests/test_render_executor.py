@@ -156,7 +156,7 @@ def _complete(folder: Path) -> bool:
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_killed_render_leaves_no_partial_candidate_and_resumes(tmp_path, sig):
-    root = make_project(tmp_path / "proj", engine_options={"slow": 0.04})
+    root = make_project(tmp_path / "proj", engine_options={"slow": 0.1})
     script = tmp_path / "driver.py"
     script.write_text(DRIVER.format(tests=str(TESTS), root=str(root)))
     renders = root / "renders"
@@ -167,7 +167,9 @@ def test_killed_render_leaves_no_partial_candidate_and_resumes(tmp_path, sig):
         done = [p for p in renders.glob("[!.]*")] if renders.is_dir() else []
         if len(done) >= 2 and list(renders.glob(".*.partial")):
             break
-        time.sleep(0.05)
+        if process.poll() is not None:
+            pytest.fail(f"the render ended (exit {process.returncode}) before it could be killed mid-draw")
+        time.sleep(0.02)
     process.send_signal(sig)
     process.wait(30)
     stderr = process.stderr.read().decode()
