@@ -127,3 +127,13 @@ def test_cli_errors_name_the_problem(tmp_path: Path, capsys):
     assert "did you mean 'tiny'" in capsys.readouterr().err
     assert main(["engine", "sample", "--checkpoint", str(tmp_path), "--prompt", "x", "--out", str(tmp_path / "x.mp4")]) == 2
     assert "no DiT checkpoint" in capsys.readouterr().err
+
+
+def test_the_checkpoint_can_come_with_the_request_as_drama_render_passes_it(checkpoint: Path, tmp_path: Path):
+    engine = get_engine("dit")  # drama's render executor builds engines without options
+    request = RenderRequest(prompt="a blue square", width=16, height=16, fps=8, num_frames=5,
+                            options={"checkpoint": str(checkpoint), "steps": 2, "side_channels": True})
+    clip = engine.render(request, tmp_path)
+    assert _frames(clip.video).shape == (5, 16, 16, 3) and clip.meta["checkpoint"] == str(checkpoint)
+    with pytest.raises(ValueError, match="needs a checkpoint"):
+        engine.render(request.model_copy(update={"options": {}}), tmp_path)

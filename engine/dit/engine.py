@@ -17,16 +17,30 @@ from engine.video import write_mp4
 
 
 class DiTEngine(Engine):
+    """Options come from the constructor (`get_engine("dit", checkpoint=…)`) and, per request, from
+    `request.options` (drama's `[render] engine_options`: checkpoint, steps, guidance, solver, motion)."""
+
     name = "dit"
     version = "1"
 
-    def __init__(self, checkpoint: str | Path, device: str = "cpu", steps: int | None = None, guidance: float | None = None, solver: str | None = None):
-        path = Path(checkpoint)
-        if not (path / "config.json").exists():
-            raise FileNotFoundError(f"no DiT checkpoint at {path} (expected config.json and *.safetensors); train one with `drama engine train`")
-        self.checkpoint = path
-        self.pipeline = DiTPipeline.from_checkpoint(path, device)
+    def __init__(
+        self, checkpoint: str | Path | None = None, device: str = "cpu", steps: int | None = None,
+        guidance: float | None = None, solver: str | None = None,
+    ):
+        self.checkpoint = Path(checkpoint) if checkpoint is not None else None
+        self.device = device
         self.sampling = {k: v for k, v in {"steps": steps, "guidance": guidance, "solver": solver}.items() if v is not None}
+        self._pipelines: dict[Path, DiTPipeline] = {}
+        if self.checkpoint is not None:
+            self.pipeline_for(self.checkpoint)
+
+    def pipeline_for(self, path: Path) -> DiTPipeline:
+        """The pipeline of a checkpoint folder, loaded once."""
+        if path not in self._pipelines:
+            if not (path / "config.json").exists():
+                raise FileNotFoundError(f"no DiT checkpoint at {path} (expected config.json and *.safetensors); train one with `drama engine train`")
+            self._pipelines[path] = DiTPipeline.from_checkpoint(path, self.device)
+        return self._pipelines[path]
 
     def render(self, request: RenderRequest, out_dir: Path) -> Clip:
         if request.width % 2 or request.height % 2:
@@ -46,8 +60,12 @@ class DiTEngine(Engine):
         references = [load_image(c.reference_images[0]) for c in request.characters if c.reference_images]
         options = request.options
         sampling = {**self.sampling, **{k: options[k] for k in ("steps", "guidance", "solver", "motion") if k in options}}
+        checkpoint = Path(str(options["checkpoint"])) if "checkpoint" in options else self.checkpoint
+        if checkpoint is None:
+            raise ValueError("the dit engine needs a checkpoint: get_engine('dit', checkpoint=PATH) or engine option checkpoint = PATH")
+        pipeline = self.pipeline_for(checkpoint)
         with torch.inference_mode():
-            video = self.pipeline.generate(
+            video = pipeline.generate(
                 request.prompt,
                 request.num_frames,
                 request.height,
@@ -73,5 +91,5 @@ class DiTEngine(Engine):
             fps=request.fps,
             num_frames=len(frames),
             camera_path=poses,
-            meta={"checkpoint": str(self.checkpoint), "config": self.pipeline.config.name},
+            meta={"checkpoint": str(checkpoint), "config": pipeline.config.name},
         )
