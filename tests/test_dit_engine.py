@@ -137,3 +137,18 @@ def test_the_checkpoint_can_come_with_the_request_as_drama_render_passes_it(chec
     assert _frames(clip.video).shape == (5, 16, 16, 3) and clip.meta["checkpoint"] == str(checkpoint)
     with pytest.raises(ValueError, match="needs a checkpoint"):
         engine.render(request.model_copy(update={"options": {}}), tmp_path)
+
+
+def test_drama_render_with_the_dit_engine_and_a_checkpoint(checkpoint: Path, tmp_path: Path, capsys):
+    root = tmp_path / "series"
+    (root / "episodes").mkdir(parents=True)
+    (root / "episodes" / "ep01.txt").write_text("第1集\n\n1-1 日 外 操场\n△ 红色方块向左移动。\n", encoding="utf-8")
+    (root / "drama.toml").write_text('title = "方块"\n\n[video]\nwidth = 96\nheight = 64\nfps = 8\n\n'
+                                     '[render]\ndraws = 1\n\n[voice]\nbackend = "offline"\n', encoding="utf-8")
+    assert main(["render", str(root), "--engine", "dit", "--checkpoint", str(tmp_path / "missing")]) == 2
+    assert "checkpoint not found" in capsys.readouterr().err
+    assert main(["render", str(root), "--engine", "dit", "--checkpoint", str(checkpoint)]) == 0
+    manifests = [json.loads(p.read_text()) for p in (root / "renders").glob("*/candidate.json")]
+    assert len(manifests) == 1 and manifests[0]["engine"] == "dit"  # one establishing shot showing the action
+    assert all(m["request"]["options"]["checkpoint"] == str(checkpoint.resolve()) for m in manifests)
+    assert _frames(root / "renders" / manifests[0]["key"] / "video.mp4").shape[1:] == (32, 48, 3)

@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("--draws", type=int, help="draws per shot (default: [render] draws in drama.toml)")
     render.add_argument("--shots", help="comma-separated shot ids to render (default: all)")
     render.add_argument("--engine", help="video engine (default: [render] engine in drama.toml)")
+    render.add_argument("--checkpoint", type=Path,
+                        help="model checkpoint for a generative engine (sets [render] engine_options.checkpoint)")
     render.set_defaults(handler=render_command)
 
     pick = subparsers.add_parser("pick", help="choose the candidate used for a shot ('auto' = best score)")
@@ -45,6 +47,11 @@ def render_command(args: argparse.Namespace) -> int:
     if args.draws is not None and args.draws < 1:
         raise DramaError("--draws must be at least 1")
     project = Project.load(args.project)
+    if args.checkpoint is not None:
+        if not args.checkpoint.exists():
+            raise DramaError("checkpoint not found", path=args.checkpoint,
+                             hint="give the folder `drama engine train` wrote (config.json + *.safetensors)")
+        project.config.render.engine_options["checkpoint"] = str(args.checkpoint.resolve())
     shot_ids = [s.strip() for s in args.shots.split(",") if s.strip()] if args.shots else None
     episodes = {episode: prepare_episode(project, episode).storyboard for episode in select_episodes(project, args.episode)}
     if shot_ids and len(episodes) > 1:  # --shots across episodes: each episode renders the ids it has
