@@ -27,3 +27,12 @@ def copy_demo(target: Path, *, width: int = 144, height: int = 256, fps: int = 1
 @pytest.fixture
 def tiny_demo(tmp_path: Path) -> Path:
     return copy_demo(tmp_path / "demo")
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny torch models run several times faster on one thread than on two contended cores."""
+    from open_weights_tiny import one_torch_thread as single_thread
+
+    with single_thread():
+        yield

@@ -11,12 +11,7 @@ from engine.dit.models.text import ByteTextEncoder, tokenize_bytes
 from engine.dit.models.transformer import DiT
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _trained_looking_dit() -> DiT:
