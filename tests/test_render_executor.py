@@ -160,8 +160,11 @@ def test_killed_render_leaves_no_partial_candidate_and_resumes(tmp_path, sig):
     script = tmp_path / "driver.py"
     script.write_text(DRIVER.format(tests=str(TESTS), root=str(root)))
     renders = root / "renders"
+    # a shell running us in the background ignores SIGINT, and children inherit that: restore the default,
+    # so the driver gets KeyboardInterrupt like a creator pressing Ctrl-C
     process = subprocess.Popen([sys.executable, str(script)], cwd=TESTS.parent, stderr=subprocess.PIPE,
-                               env={**os.environ, "PYTHONPATH": str(TESTS.parent)})
+                               env={**os.environ, "PYTHONPATH": str(TESTS.parent)},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # kill once some draws are done and another is half-written
         done = [p for p in renders.glob("[!.]*")] if renders.is_dir() else []
