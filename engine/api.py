@@ -138,6 +138,13 @@ class Engine(ABC):
     name: ClassVar[str]
     version: ClassVar[str]
 
+    @classmethod
+    def identity(cls, request: RenderRequest) -> dict[str, str]:
+        """What the request's options mean beyond their text, for the cache key: a checkpoint's content hash
+        or saved step, a workflow file's bytes, a remote model's version. Engines whose options are all
+        plain values (already in the key as they are) keep this empty."""
+        return {}
+
     @abstractmethod
     def render(self, request: RenderRequest, out_dir: Path) -> Clip:
         """Render one draw into `out_dir` (which exists and is empty) and describe what was written."""

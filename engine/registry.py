@@ -17,6 +17,11 @@ BUILTIN_ENGINES: dict[str, str] = {
     "cogvideox": "engine.open_weights.cogvideox:CogVideoXEngine",
     "hunyuan": "engine.open_weights.hunyuan:HunyuanVideoEngine",
     "dit": "engine.dit.engine:DiTEngine",
+    "kling": "engine.remote.kling:KlingEngine",
+    "seedance": "engine.remote.seedance:SeedanceEngine",
+    "hailuo": "engine.remote.hailuo:HailuoEngine",
+    "fal": "engine.remote.fal:FalEngine",
+    "comfyui": "engine.remote.comfyui:ComfyUIEngine",
 }
 
 _registered: dict[str, type[Engine]] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 import imageio_ffmpeg
 import numpy as np
@@ -59,3 +60,35 @@ def read_frames(path: Path) -> Iterable[np.ndarray]:
     width, height = meta["size"]
     for raw in reader:
         yield np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 3)
+
+
+class VideoInfo(NamedTuple):
+    width: int
+    height: int
+    fps: float
+    num_frames: int
+
+
+def probe(path: Path) -> VideoInfo:
+    """Size, rate and frame count of a video from its container, checked against the packets actually present
+    (read, not decoded: milliseconds for a draft draw).
+
+    Raises ValueError when the file is not a readable, complete video: missing, truncated, no video stream.
+    """
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise ValueError(f"{path.name} has no video stream")
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate or stream.guessed_rate or 0)
+            frames = stream.frames or (round(float(stream.duration * stream.time_base) * fps) if stream.duration else 0)
+            if not frames or not fps:
+                raise ValueError(f"{path.name} reports no frames")
+            present = sum(1 for packet in container.demux(stream) if packet.size)  # reads packets, decodes none
+            if present < frames:
+                raise ValueError(f"{path.name} is truncated: {present} of {frames} frames present")
+            return VideoInfo(stream.codec_context.width, stream.codec_context.height, fps, int(frames))
+    except (OSError, av.error.FFmpegError) as error:
+        raise ValueError(f"{path.name} is not a readable video: {error}") from None

@@ -62,11 +62,15 @@ def _digest(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:KEY_LENGTH]
 
 
-def shot_key(engine: str, engine_version: str, request: RenderRequest) -> str:
-    """Hash of what a shot asks for, seed aside: candidates whose shot_key differs from the current one are stale."""
+def shot_key(engine: str, engine_version: str, request: RenderRequest, identity: dict[str, str] | None = None) -> str:
+    """Hash of what a shot asks for, seed aside: candidates whose shot_key differs from the current one are stale.
+    `identity` is the engine's own account of its options (`Engine.identity`), e.g. a checkpoint's hash."""
     fields = _content_addressed(request)
     fields.pop("seed")
-    return _digest({"engine": engine, "version": engine_version, "request": fields})
+    key = {"engine": engine, "version": engine_version, "request": fields}
+    if identity:
+        key["identity"] = identity
+    return _digest(key)
 
 
 def job_key(shot_key_: str, seed: int) -> str:

@@ -1,0 +1,147 @@
+"""The asynchronous engine shape: submit a request, keep the task record, poll it, fetch the result.
+
+A remote engine is still an `Engine`: its `render` runs submit → poll → fetch in one call for simple use
+(`drama engine sample`, notebooks). drama's executor instead calls the three steps itself, so that it can
+store the task record before waiting, resume it after a crash, and keep many tasks in flight.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from engine.api import Clip, Engine, RenderRequest
+from engine.remote.errors import CredentialsError, RemoteError
+from engine.remote.http import Http, env
+from engine.remote.retry import with_retries
+from engine.remote.task import Cost, RemoteTask, TaskStatus
+from engine.video import probe
+
+
+class EngineCheck(BaseModel):
+    """What `drama engines` shows for one engine: configured or not, and why."""
+
+    configured: bool
+    detail: str = ""
+
+
+class RemoteEngine(Engine):
+    """Base of engines that run on someone else's machine.
+
+    Subclasses set `provider`, `credentials` (environment variables that must be set), `base_env` and
+    `default_base` (where the API is), `prices` (documented defaults, overridable per project) and implement
+    `submit` and `poll`; most keep the default `fetch` (download the first result URL).
+    Options (model, mode, price, …) come from drama.toml's `[engines.NAME]` through the constructor;
+    keys come only from the environment.
+    """
+
+    provider: ClassVar[str]
+    credentials: ClassVar[tuple[str, ...]] = ()
+    base_env: ClassVar[str | None] = None
+    default_base: ClassVar[str] = ""
+    poll_interval: ClassVar[float] = 5.0  # seconds between polls of one task
+    timeout: ClassVar[float] = 1800.0  # a task not done after this long is reported stuck
+    price_per_task: ClassVar[float] = 0.0  # defaults in the project's currency; see docs/remote-engines.md
+    price_per_second: ClassVar[float] = 0.0
+
+    def __init__(self, **options: Any):
+        self.options = dict(options)
+        self.base_url = (env(self.base_env) if self.base_env else None) or self.default_base
+        self._http: Http | None = None
+
+    # --- what subclasses provide -------------------------------------------------------------------------
+
+    @abstractmethod
+    def submit(self, request: RenderRequest, key: str) -> RemoteTask:
+        """Create the task. `key` is the job's content key: send it as the external / idempotency id where the
+        provider has one. Raise RemoteError (retryable or not) when the provider refuses."""
+
+    @abstractmethod
+    def poll(self, task: RemoteTask) -> TaskStatus:
+        """The task's state now. Raise RemoteError only when asking failed, not when the task failed."""
+
+    def recover(self, key: str) -> RemoteTask | None:
+        """A task created for `key` whose record was lost (a crash between submit and the record being stored):
+        providers that can look a task up by external id return it, so it is polled instead of paid twice."""
+        return None
+
+    def http(self) -> Http:
+        """The provider's client (subclasses add auth); created on first use so listing engines costs nothing."""
+        if self._http is None:
+            self._http = Http(self.provider, self.base_url)
+        return self._http
+
+    # --- shared behaviour ---------------------------------------------------------------------------------
+
+    def secret(self, name: str) -> str:
+        """A credential from the environment, or a CredentialsError naming the variable."""
+        value = env(name)
+        if value is None:
+            raise CredentialsError(f"{name} is not set", provider=self.provider, variables=(name,))
+        return value
+
+    def option(self, name: str, default: Any) -> Any:
+        return self.options.get(name, default)
+
+    def billed_seconds(self, request: RenderRequest) -> float:
+        """Seconds of video the provider bills for this request (engines round up to their fixed durations)."""
+        return request.duration
+
+    def estimate(self, request: RenderRequest) -> Cost:
+        """Expected cost of one task: price per task plus price per billed second, from options or defaults."""
+        per_task = float(self.option("price_per_task", self.price_per_task))
+        per_second = float(self.option("price_per_second", self.price_per_second))
+        seconds = self.billed_seconds(request)
+        return Cost(units=seconds, amount=round(per_task + per_second * seconds, 6))
+
+    def check(self) -> EngineCheck:
+        """Whether the engine can be used here: every credential variable set (values never shown)."""
+        missing = [name for name in self.credentials if env(name) is None]
+        if missing:
+            return EngineCheck(configured=False, detail=f"set {', '.join(missing)}")
+        return EngineCheck(configured=True, detail=self.base_url)
+
+    def fetch(self, task: RemoteTask, status: TaskStatus, out_dir: Path) -> Clip:
+        """Download the first result into `out_dir/video.mp4` and describe it. A download that is short or
+        does not decode completely is a retryable RemoteError (nothing is left in `out_dir`)."""
+        if not status.result_urls:
+            raise RemoteError("task succeeded without a result URL", provider=self.provider)
+        video = out_dir / "video.mp4"
+        self.http().download(status.result_urls[0], video)
+        return self.clip(video, task)
+
+    def clip(self, video: Path, task: RemoteTask) -> Clip:
+        try:
+            info = probe(video)
+        except ValueError as error:
+            video.unlink(missing_ok=True)
+            raise RemoteError(f"downloaded result is damaged: {error}", provider=self.provider, retryable=True) from None
+        return Clip(video=video, width=info.width, height=info.height, fps=info.fps, num_frames=info.num_frames,
+                    meta={"provider": self.provider, "task_id": task.task_id})
+
+    def render(self, request: RenderRequest, out_dir: Path) -> Clip:
+        """Submit, wait and fetch in one call (no crash safety: drama's executor does that part)."""
+        task = with_retries(lambda: self.submit(request, key=""))
+        started = time.monotonic()
+        while True:
+            status = with_retries(lambda: self.poll(task))
+            if status.state == "succeeded":
+                return with_retries(lambda: self.fetch(task, status, out_dir))
+            if status.state == "failed":
+                raise RemoteError(status.reason or "task failed", provider=self.provider, retryable=status.retryable,
+                                  billed=status.billed)
+            if time.monotonic() - started > float(self.option("timeout", self.timeout)):
+                raise RemoteError(f"task {task.task_id} not finished after {self.timeout:.0f}s", provider=self.provider,
+                                  retryable=True)
+            time.sleep(float(self.option("poll_interval", self.poll_interval)))
+
+
+def choose_duration(seconds: float, choices: tuple[float, ...]) -> float:
+    """The shortest duration the provider offers that covers the shot, else its longest (the edit holds the
+    last frame; extension of long shots is a stage of its own)."""
+    covering = [c for c in sorted(choices) if c >= seconds - 1e-6]
+    return covering[0] if covering else max(choices)

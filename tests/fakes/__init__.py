@@ -1,0 +1,1 @@
+"""In-process fakes of the remote providers, each following its documented protocol field by field."""
