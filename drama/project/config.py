@@ -36,6 +36,44 @@ class RenderConfig(_Strict):
     # "previz": a generative engine follows the shot's previz draw (its depth and layout as control videos).
     control: Literal["none", "previz"] = "none"
     control_strength: float = Field(1.0, ge=0.0, le=2.0)
+    # Money for paid engines, in `currency`: no new task is submitted once it would take the episode's (or the
+    # shot's) spend past its budget. Spend counts billed tasks and tasks still running.
+    currency: str = "USD"
+    budget: float | None = Field(None, ge=0, description="per episode")
+    shot_budget: float | None = Field(None, ge=0, description="per shot")
+    stop_at_score: float | None = Field(None, ge=0, le=1, description="stop drawing a shot once a draw scores this")
+
+
+# [engines.NAME] keys that steer the scheduler and the ledger; every other key is an engine option that can
+# change the pixels (model, mode, workflow …) and so is part of the render cache key.
+SCHEDULER_KEYS = frozenset({"concurrency", "timeout", "poll_interval"})
+
+
+def is_money_key(key: str) -> bool:
+    return key.startswith("price")
+
+
+class EngineSettings(BaseModel):
+    """One `[engines.NAME]` table: how many tasks may be in flight, when a task counts as stuck, how often to
+    poll, prices (`price_per_task`, `price_per_second`, or the engine's own `price_*` unit), and engine options."""
+
+    model_config = ConfigDict(extra="allow")
+
+    concurrency: int = Field(2, ge=1, le=64)
+    timeout: float | None = Field(None, gt=0, description="seconds before a task counts as stuck")
+    poll_interval: float | None = Field(None, gt=0, le=600)
+
+    @property
+    def options(self) -> dict[str, str | int | float | bool]:
+        """Everything that is not a scheduler setting: what the engine's constructor receives."""
+        extra = dict(self.model_extra or {})
+        extra.update({k: getattr(self, k) for k in ("timeout", "poll_interval") if getattr(self, k) is not None})
+        return extra
+
+    @property
+    def pixel_options(self) -> dict[str, str | int | float | bool]:
+        """The options that can change what is drawn (prices and scheduling do not)."""
+        return {k: v for k, v in self.options.items() if k not in SCHEDULER_KEYS and not is_money_key(k)}
 
 
 class VoiceConfig(_Strict):
@@ -58,8 +96,12 @@ class DramaConfig(_Strict):
     style: str = "cinematic"  # a preset in templates/styles/
     video: VideoConfig = VideoConfig()
     render: RenderConfig = RenderConfig()
+    engines: dict[str, EngineSettings] = Field(default_factory=dict)  # [engines.kling], [engines.comfyui] …
     voice: VoiceConfig = VoiceConfig()
     edit: EditConfig = EditConfig()
+
+    def engine_settings(self, name: str) -> EngineSettings:
+        return self.engines.get(name) or EngineSettings()
 
 
 class Character(_Strict):

@@ -15,6 +15,7 @@ from drama.project.config import Cast, DramaConfig
 from drama.templates import style_names
 
 SCREENPLAY_SUFFIXES = (".fountain", ".spmd", ".txt", ".md")
+PATH_OPTIONS = ("checkpoint", "workflow")  # engine options that name a file, relative to the project
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -158,6 +159,19 @@ class Project:
         if cast.character:
             _check_cast(root, cast_path, cast)
         return cls(root, config, cast)
+
+    def engine_options(self, engine: str, *, pixels_only: bool = False) -> dict[str, str | int | float | bool]:
+        """`[render] engine_options` with `[engines.NAME]` on top (scheduler keys aside); with `pixels_only`,
+        only what can change the pixels (the request options, part of every cache key). File options
+        (a checkpoint, a workflow) given relative to the project are made absolute."""
+        settings = self.config.engine_settings(engine)
+        options = {**self.config.render.engine_options,
+                   **(settings.pixel_options if pixels_only else settings.options)}
+        for key in PATH_OPTIONS:
+            value = options.get(key)
+            if isinstance(value, str) and value and not Path(value).is_absolute():
+                options[key] = str(self.root / value)
+        return options
 
     @property
     def episodes_dir(self) -> Path:

@@ -35,6 +35,14 @@ CREATE TABLE IF NOT EXISTS overrides (shot_id TEXT PRIMARY KEY, fields TEXT NOT 
 CREATE TABLE IF NOT EXISTS jobs (
     key TEXT PRIMARY KEY, episode TEXT NOT NULL, shot_id TEXT NOT NULL, draw INTEGER NOT NULL,
     status TEXT NOT NULL, error TEXT, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+    key TEXT PRIMARY KEY, engine TEXT NOT NULL, episode TEXT NOT NULL, shot_id TEXT NOT NULL, draw INTEGER NOT NULL,
+    state TEXT NOT NULL, task TEXT, error TEXT, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, engine TEXT NOT NULL, provider TEXT NOT NULL,
+    task_id TEXT, episode TEXT NOT NULL, shot_id TEXT NOT NULL, units REAL NOT NULL, cost REAL NOT NULL,
+    outcome TEXT NOT NULL, reason TEXT, created REAL NOT NULL, updated REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS ledger_episode ON ledger (episode, shot_id);
 """
 
 
@@ -78,6 +86,41 @@ class ShotOverride(BaseModel):
     move_direction: Literal[-1, 1] | None = None
     move_strength: float | None = Field(None, ge=0.0, le=3.0)
     duration: float | None = Field(None, gt=0, le=600)
+
+
+TaskPhase = Literal["submitting", "queued", "running", "downloading", "done", "failed", "stuck"]
+
+
+class TaskRow(BaseModel):
+    """A job's remote task as the state store keeps it: `task` is the provider's RemoteTask as JSON (no secrets)."""
+
+    key: str
+    engine: str
+    episode: str
+    shot_id: str
+    draw: int
+    state: TaskPhase
+    task: str | None = None
+    error: str | None = None
+    updated: float
+
+
+class LedgerEntry(BaseModel):
+    """One paid (or attempted) task: what it was expected to cost and whether the provider bills it."""
+
+    id: int
+    key: str
+    engine: str
+    provider: str
+    task_id: str | None
+    episode: str
+    shot_id: str
+    units: float
+    cost: float
+    outcome: Literal["pending", "billed", "not_billed"]
+    reason: str | None
+    created: float
+    updated: float
 
 
 class FailedJob(BaseModel):
@@ -282,3 +325,61 @@ class StateStore:
         """The creator's decisions as plain data (for `drama status --json`, backups, version control)."""
         return {"picks": self.picks(),
                 "overrides": {k: v.model_dump(mode="json", exclude_none=True) for k, v in self.overrides().items()}}
+
+    # remote tasks and the ledger (paid engines): a task is recorded before anything waits on it
+
+    def task(self, key: str) -> TaskRow | None:
+        rows = self._rows("SELECT * FROM tasks WHERE key = ?", key)
+        return TaskRow.model_validate(dict(rows[0])) if rows else None
+
+    def tasks(self, *, episode: str | None = None, shot_id: str | None = None) -> list[TaskRow]:
+        where = [(c, v) for c, v in (("episode", episode), ("shot_id", shot_id)) if v is not None]
+        sql = "SELECT * FROM tasks" + (" WHERE " + " AND ".join(f"{c} = ?" for c, _ in where) if where else "")
+        return [TaskRow.model_validate(dict(r)) for r in self._rows(sql + " ORDER BY updated", *(v for _, v in where))]
+
+    def set_task(self, key: str, *, engine: str, episode: str, shot_id: str, draw: int, state: TaskPhase,
+                 task: str | None = None, error: str | None = None) -> None:
+        """Insert or update a job's remote task; `task` (the RemoteTask JSON) is kept once known."""
+        with self._write() as db:
+            db.execute("INSERT INTO tasks (key, engine, episode, shot_id, draw, state, task, error, updated) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET state = excluded.state, "
+                       "task = COALESCE(excluded.task, tasks.task), error = excluded.error, updated = excluded.updated",
+                       (key, engine, episode, shot_id, draw, state, task, error, time.time()))
+
+    def reserve(self, key: str, *, engine: str, provider: str, episode: str, shot_id: str, units: float, cost: float,
+                budget: float | None, shot_budget: float | None) -> str | None:
+        """Book the expected cost of a task about to be submitted, in one transaction with the budget check:
+        returns None when booked, else why not (the budget it would exceed)."""
+        with self._write() as db:
+            def committed(where: str, *params: str) -> float:
+                return db.execute(f"SELECT COALESCE(SUM(cost), 0) FROM ledger WHERE outcome IN ('pending', 'billed') "
+                                  f"AND {where}", params).fetchone()[0]
+            for limit, spent, scope in ((budget, committed("episode = ?", episode), f"episode {episode}"),
+                                        (shot_budget, committed("episode = ? AND shot_id = ?", episode, shot_id),
+                                         f"shot {shot_id}")):
+                if limit is not None and spent + cost > limit + 1e-9:
+                    return f"the budget of {scope} ({limit:g}) would be exceeded: {spent:g} spent or running + {cost:g}"
+            now = time.time()
+            db.execute("INSERT INTO ledger (key, engine, provider, task_id, episode, shot_id, units, cost, outcome, "
+                       "created, updated) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, 'pending', ?, ?)",
+                       (key, engine, provider, episode, shot_id, units, cost, now, now))
+        return None
+
+    def settle(self, key: str, outcome: Literal["pending", "billed", "not_billed"], *, task_id: str | None = None,
+               reason: str | None = None) -> None:
+        """Update the job's latest ledger entry: its task id once known, and whether the provider bills it."""
+        with self._write() as db:
+            db.execute("UPDATE ledger SET outcome = ?, task_id = COALESCE(?, task_id), reason = COALESCE(?, reason), "
+                       "updated = ? WHERE id = (SELECT MAX(id) FROM ledger WHERE key = ?)",
+                       (outcome, task_id, reason, time.time(), key))
+
+    def ledger(self, *, episode: str | None = None) -> list[LedgerEntry]:
+        sql = "SELECT * FROM ledger" + (" WHERE episode = ?" if episode else "") + " ORDER BY id"
+        return [LedgerEntry.model_validate(dict(r)) for r in self._rows(sql, *([episode] if episode else []))]
+
+    def spend(self) -> dict[tuple[str, str], float]:
+        """Billed and still-running cost per (episode, shot id)."""
+        rows = self._rows("SELECT episode, shot_id, SUM(cost) AS cost FROM ledger WHERE outcome IN ('pending', 'billed') "
+                          "GROUP BY episode, shot_id")
+        return {(r["episode"], r["shot_id"]): r["cost"] for r in rows}
+
