@@ -10,7 +10,8 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
@@ -23,9 +24,11 @@ from drama.errors import DramaError, did_you_mean
 from drama.project import Project
 from drama.render.jobs import Job, shot_jobs
 from drama.render.request import renderable
+from drama.render.remote import RemoteEvent, RemoteRun
 from drama.render.state import Candidate, StateStore
 from drama.storyboard.model import Storyboard
 from engine.api import Clip, Engine
+from engine.remote import RemoteEngine
 from engine.registry import UnknownEngineError, engine_class, get_engine
 
 CANDIDATE_FILE = "candidate.json"
@@ -36,7 +39,7 @@ class JobResult(BaseModel):
     draw: int
     seed: int
     key: str
-    status: Literal["rendered", "cached", "failed"]
+    status: Literal["rendered", "cached", "failed", "skipped"]  # skipped: over budget, or the shot scored enough
     seconds: float = 0.0
     score: float | None = None
     error: str | None = None
@@ -137,13 +140,14 @@ def _write_poster(video: Path, poster: Path) -> None:
     Image.fromarray(np.asarray(frames[len(frames) // 2])).save(poster)
 
 
-def run_job(project: Project, engine: Engine, job: Job) -> Candidate:
-    """Render, score and publish one draw; the folder appears complete or not at all."""
+def run_job(project: Project, engine: Engine, job: Job, *, draw: Callable[[Path], Clip] | None = None) -> Candidate:
+    """Render, score and publish one draw; the folder appears complete or not at all. `draw(folder)` makes the
+    clip (default: the engine renders it; a remote engine's result is fetched instead)."""
     from drama.render.scoring import score_clip  # numpy work: imported only when something is rendered
 
     with atomic_dir(candidate_dir(project, job.key)) as tmp:
         started = time.perf_counter()
-        clip: Clip = engine.render(job.request, tmp)
+        clip: Clip = draw(tmp) if draw is not None else engine.render(job.request, tmp)
         rendered = time.perf_counter()
         video = _inside(clip.video, tmp)
         if video is None:
@@ -194,6 +198,14 @@ def render_jobs(project: Project, jobs: list[Job], *, store: StateStore,
     overall: TaskID | None = None
     if progress is not None:
         overall = progress.add_task("all shots", total=len(jobs), completed=len(jobs) - len(pending))
+    remote = [job for job in pending if issubclass(resolve_engine(job.engine), RemoteEngine)]
+    pending = [job for job in pending if job not in remote]
+    if remote:
+        with render_lock(project):
+            for name in dict.fromkeys(job.engine for job in remote):
+                batch = [job for job in remote if job.engine == name]
+                on_event = _remote_progress(progress, overall, batch) if progress is not None else None
+                results.update(_run_remote(project, name, batch, store, on_event))
     if pending:
         with render_lock(project):
             engines: dict[str, Engine] = {}
@@ -211,6 +223,45 @@ def render_jobs(project: Project, jobs: list[Job], *, store: StateStore,
             if progress is not None and shot_task is not None:
                 progress.remove_task(shot_task)
     return [results[job.key] for job in jobs]
+
+
+def _run_remote(project: Project, name: str, jobs: list[Job], store: StateStore,
+                on_event: Callable[[RemoteEvent], None] | None) -> dict[str, JobResult]:
+    """Jobs of one remote engine through its task queue (drama/render/remote.py)."""
+    engine = get_engine(name, **project.engine_options(name))
+
+    def publish(job: Job, fetch: Callable[[Path], Clip]) -> float:
+        candidate = run_job(project, engine, job, draw=fetch)
+        store.add_candidate(candidate)
+        return candidate.score
+
+    run = RemoteRun(project, store, engine, concurrency=project.config.engine_settings(name).concurrency,
+                    publish=publish, on_event=on_event)
+    outcomes = run.run(jobs)
+    return {job.key: JobResult(shot_id=job.shot_id, draw=job.draw, seed=job.seed,
+                               **outcomes[job.key].model_dump(exclude={"key"})) for job in jobs}
+
+
+def _remote_progress(progress: Progress, overall: TaskID | None, jobs: list[Job]) -> Callable[[RemoteEvent], None]:
+    """Remote events as one bar per shot whose label counts its draws queued / running / downloading."""
+    phases: dict[str, str] = {}
+    bars = {shot_id: progress.add_task(f"  shot {shot_id}", total=sum(j.shot_id == shot_id for j in jobs))
+            for shot_id in dict.fromkeys(job.shot_id for job in jobs)}
+    shot_of = {job.key: job.shot_id for job in jobs}
+
+    def on_event(event: RemoteEvent) -> None:
+        previous = phases.get(event.key)
+        phases[event.key] = event.phase
+        shot_id = shot_of[event.key]
+        if event.phase in ("done", "failed", "skipped", "stuck") and previous not in ("done", "failed", "skipped", "stuck"):
+            progress.advance(bars[shot_id])
+            if overall is not None:
+                progress.advance(overall)
+        counts = Counter(phase for key, phase in phases.items() if shot_of[key] == shot_id)
+        label = ", ".join(f"{counts[p]} {p}" for p in ("submitting", "queued", "running", "downloading") if counts[p])
+        progress.update(bars[shot_id], description=f"  shot {shot_id}" + (f" [dim]{label}[/]" if label else ""))
+
+    return on_event
 
 
 def _run_one(project: Project, job: Job, engines: dict[str, Engine], store: StateStore) -> JobResult:

@@ -90,7 +90,7 @@ def build_request(project: Project, shot: Shot, seed: int, engine: str | None = 
             location_image=location_image(project, shot.location),
         ),
         controls=controls,
-        options=dict(render.engine_options),
+        options=project.engine_options(engine or render.engine, pixels_only=True),
     )
 
 

@@ -206,6 +206,9 @@ class StateStore:
             db.execute(f"INSERT OR IGNORE INTO candidates ({columns}) VALUES ({', '.join('?' * len(data))})",
                        tuple(data.values()))
             db.execute("DELETE FROM jobs WHERE key = ?", (candidate.key,))
+            # a remote draw published by a run killed before it said so: its task is done and billed
+            db.execute("UPDATE tasks SET state = 'done', error = NULL WHERE key = ?", (candidate.key,))
+            db.execute("UPDATE ledger SET outcome = 'billed' WHERE key = ? AND outcome = 'pending'", (candidate.key,))
 
     def has_candidate(self, key: str) -> bool:
         return bool(self._rows("SELECT 1 FROM candidates WHERE key = ?", key))

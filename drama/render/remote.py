@@ -1,0 +1,223 @@
+"""Running jobs on remote engines (Kling, Seedance, Hailuo, fal, ComfyUI): paid draws that are never lost
+and never paid twice.
+
+For each job a worker thread
+1. resumes the job's recorded task if there is one (a rerun after Ctrl-C, `kill -9` or a reboot), asking the
+   provider by external id when a crash came between submitting and recording;
+2. otherwise books the task's expected cost against the budget (one transaction with the check), records
+   that it is submitting, submits with the job key as external id, and records the task *before* waiting;
+3. polls until the task ends or counts as stuck, backing off with jitter on rate limits and 5xx;
+4. downloads the result as soon as the task succeeds and publishes it like any draw (atomic folder, scores).
+
+At most `[engines.NAME] concurrency` tasks are in flight (one thread each). Ctrl-C stops the workers at
+their next wait and leaves every submitted task recorded, so the next run picks them up.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel
+
+from drama.project import Project
+from drama.render.jobs import Job
+from drama.render.state import StateStore
+from engine.remote import RemoteEngine, RemoteError, RemoteTask, TaskStatus
+from engine.remote.retry import with_retries
+
+T = TypeVar("T")
+Phase = Literal["submitting", "queued", "running", "downloading", "done", "failed", "stuck", "skipped"]
+RETRIES = 6  # tries of one call (submit, poll, download) before the job fails
+
+
+class RemoteEvent(BaseModel):
+    """What happened to one job, for progress displays (the CLI's bars, the review page's cards)."""
+
+    key: str
+    shot_id: str
+    draw: int
+    phase: Phase
+    detail: str = ""
+
+
+class RemoteOutcome(BaseModel):
+    """How a remote job ended in this run."""
+
+    key: str
+    status: Literal["rendered", "cached", "failed", "skipped"]
+    seconds: float
+    score: float | None = None
+    error: str | None = None
+
+
+class _Stopped(Exception):
+    """The run was interrupted; recorded tasks stay for the next run."""
+
+
+class RemoteRun:
+    """One run of remote jobs on one engine. `publish(job, fetch)` turns a downloaded result into a candidate
+    (the executor's atomic folder, poster and scores) and returns its score."""
+
+    def __init__(self, project: Project, store: StateStore, engine: RemoteEngine, *, concurrency: int,
+                 publish: Callable[[Job, Callable], float], on_event: Callable[[RemoteEvent], None] | None = None):
+        self.project = project
+        self.store = store
+        self.engine = engine
+        self.concurrency = concurrency
+        self.publish = publish
+        self.on_event = on_event or (lambda event: None)
+        self.render = project.config.render
+        self.stop = threading.Event()
+        self._book = threading.Lock()  # the stop-at-score check and the budget booking of one job at a time
+        self.poll_interval = float(engine.option("poll_interval", engine.poll_interval))
+        self.timeout = float(engine.option("timeout", engine.timeout))
+
+    # --- the run ------------------------------------------------------------------------------------------
+
+    def run(self, jobs: list[Job]) -> dict[str, RemoteOutcome]:
+        """Every job to an outcome; jobs with a recorded task go first (they already hold a provider slot), the
+        rest draw by draw across shots, so `stop_at_score` can spare later draws of a shot that is good enough."""
+        recorded = {row.key for row in self.store.tasks() if row.state not in ("done", "failed")}
+        order = sorted(range(len(jobs)), key=lambda i: (jobs[i].key not in recorded, jobs[i].draw, i))
+        outcomes: dict[str, RemoteOutcome] = {}
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=f"drama-{self.engine.name}")
+        futures: dict[Future, Job] = {pool.submit(self._guarded, jobs[i]): jobs[i] for i in order}
+        try:
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    outcome = future.result()
+                    if outcome is not None:
+                        outcomes[outcome.key] = outcome
+        except BaseException:
+            self.stop.set()  # workers leave at their next wait; submitted tasks stay recorded
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return outcomes
+
+    def _guarded(self, job: Job) -> RemoteOutcome | None:
+        started = time.perf_counter()
+        try:
+            return self._job(job, started)
+        except _Stopped:
+            return None
+        except Exception as error:  # one job's failure (a bug, an unreadable result) must not stop the others
+            return self._fail(job, started, f"{type(error).__name__}: {error}")
+
+    def _job(self, job: Job, started: float) -> RemoteOutcome:
+        if self.stop.is_set():
+            raise _Stopped
+        task = self._recorded_task(job)
+        if task is None:
+            refusal = self._book_draw(job)
+            if refusal is not None:
+                self._event(job, "skipped", refusal)
+                return RemoteOutcome(key=job.key, status="skipped", seconds=0.0, error=refusal)
+            try:
+                task = self._call(job, lambda: self.engine.submit(job.request, job.key))
+            except RemoteError as error:
+                self.store.settle(job.key, "billed" if error.billed else "not_billed", reason=str(error))
+                return self._fail(job, started, str(error))
+            self._record(job, "queued", task)
+            self.store.settle(job.key, "pending", task_id=task.task_id)
+        status = self._wait(job, task)
+        if status is None:
+            message = (f"task {task.task_id} not finished after {self.timeout:.0f}s; it stays recorded: run again to "
+                       "keep waiting for it (it will not be submitted again)")
+            self._event(job, "stuck", message)
+            self.store.record_failure(job.key, job.episode, job.shot_id, job.draw, message)
+            return RemoteOutcome(key=job.key, status="failed", seconds=time.perf_counter() - started, error=message)
+        if status.state == "failed":
+            reason = status.reason or "the provider reported the task failed"
+            self.store.settle(job.key, "billed" if status.billed else "not_billed", reason=reason)
+            return self._fail(job, started, f"{self.engine.provider}: {reason}")
+        self._record(job, "downloading")
+        score = self.publish(job, lambda tmp: self._call(job, lambda: self.engine.fetch(task, status, tmp)))
+        self.store.settle(job.key, "billed")
+        self._record(job, "done")
+        return RemoteOutcome(key=job.key, status="rendered", seconds=time.perf_counter() - started, score=score)
+
+    # --- steps --------------------------------------------------------------------------------------------
+
+    def _recorded_task(self, job: Job) -> RemoteTask | None:
+        """The job's task from an earlier run, if it may still deliver; recovered by external id after a crash
+        between submit and record."""
+        row = self.store.task(job.key)
+        if row is None or row.state in ("done", "failed"):
+            return None
+        if row.task is not None:
+            self._event(job, row.state, "resumed")
+            return RemoteTask.model_validate_json(row.task)
+        task = self._call(job, lambda: self.engine.recover(job.key))  # state "submitting": was it created?
+        if task is not None:
+            self._record(job, "queued", task)
+            self.store.settle(job.key, "pending", task_id=task.task_id)
+            return task
+        # The provider cannot be asked (no external id): it may have been created and billed. Counted as billed,
+        # so the budget stays honest, and submitted again.
+        self.store.settle(job.key, "billed", reason="submitted before a crash; the provider cannot be asked about it")
+        return None
+
+    def _book_draw(self, job: Job) -> str | None:
+        """Why this draw should not be submitted (a good-enough draw exists, or the budget would be exceeded),
+        else None with its cost booked and the intent to submit recorded."""
+        with self._book:
+            threshold = self.render.stop_at_score
+            if threshold is not None:
+                best = max((c.score for c in self.store.candidates(job.shot_id) if c.shot_key == job.shot_key),
+                           default=None)
+                if best is not None and best >= threshold:
+                    return f"a draw of shot {job.shot_id} already scores {best:.3f} ≥ stop_at_score {threshold:g}"
+            cost = self.engine.estimate(job.request)
+            refusal = self.store.reserve(job.key, engine=job.engine, provider=self.engine.provider,
+                                         episode=job.episode, shot_id=job.shot_id, units=cost.units, cost=cost.amount,
+                                         budget=self.render.budget, shot_budget=self.render.shot_budget)
+            if refusal is None:
+                self._record(job, "submitting")
+            return refusal
+
+    def _wait(self, job: Job, task: RemoteTask) -> TaskStatus | None:
+        """Poll until the task ends (its status) or counts as stuck (None)."""
+        deadline = time.monotonic() + self.timeout
+        last = None
+        while True:
+            status = self._call(job, lambda: self.engine.poll(task))
+            if status.state != last and not status.done:
+                self._record(job, status.state)
+                last = status.state
+            if status.done:
+                return status
+            if time.monotonic() > deadline:
+                return None
+            self._sleep(self.poll_interval)
+
+    def _call(self, job: Job, call: Callable[[], T]) -> T:
+        def retrying(error: RemoteError, delay: float) -> None:
+            self._event(job, "queued", f"retrying in {delay:.1f}s: {error}")
+
+        return with_retries(call, attempts=RETRIES, sleep=self._sleep, on_retry=retrying)
+
+    def _sleep(self, seconds: float) -> None:
+        if self.stop.wait(seconds):
+            raise _Stopped
+
+    def _record(self, job: Job, state: str, task: RemoteTask | None = None) -> None:
+        self.store.set_task(job.key, engine=job.engine, episode=job.episode, shot_id=job.shot_id, draw=job.draw,
+                            state=state, task=task.model_dump_json() if task is not None else None)
+        self._event(job, state)
+
+    def _fail(self, job: Job, started: float, message: str) -> RemoteOutcome:
+        self.store.set_task(job.key, engine=job.engine, episode=job.episode, shot_id=job.shot_id, draw=job.draw,
+                            state="failed", error=message)
+        self.store.record_failure(job.key, job.episode, job.shot_id, job.draw, message)
+        self._event(job, "failed", message)
+        return RemoteOutcome(key=job.key, status="failed", seconds=time.perf_counter() - started, error=message)
+
+    def _event(self, job: Job, phase: str, detail: str = "") -> None:
+        self.on_event(RemoteEvent(key=job.key, shot_id=job.shot_id, draw=job.draw, phase=phase, detail=detail))
