@@ -137,6 +137,10 @@ class Engine(ABC):
 
     name: ClassVar[str]
     version: ClassVar[str]
+    # What the engine takes from a request, for `drama engines`: "text", "first_frame", "last_frame",
+    # "references", "camera", "controls", "seed".
+    features: ClassVar[tuple[str, ...]] = ("text", "seed")
+    requires: ClassVar[str] = ""  # what a user must provide besides the install (weights, a checkpoint …)
 
     @classmethod
     def identity(cls, request: RenderRequest) -> dict[str, str]:

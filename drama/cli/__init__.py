@@ -27,6 +27,7 @@ COMMAND_MODULES = {
     "make": "make",
     "export": "make",
     "engine": "engine_cmd",
+    "engines": "engines",
 }
 
 console = Console()

@@ -102,6 +102,8 @@ class DiffusersEngine(Engine):
     `[render] engine_options`), so they are part of every render's cache key.
     """
 
+    features = ("text", "first_frame", "controls", "seed")
+    requires = "the model's weights on disk and a GPU (docs/open-weights.md)"
     family: ClassVar[str]
     defaults: ClassVar[FamilyDefaults]
     variants: ClassVar[dict[str, Variant]]

@@ -33,6 +33,7 @@ class PrevizEngine(Engine):
 
     name = "previz"
     version = "3"
+    features = ("text", "references", "camera", "seed")
 
     def __init__(self, side_channels: bool = False, preset: str | None = None, crf: int | None = None):
         self.side_channels = side_channels
