@@ -117,12 +117,18 @@ def status_command(args: argparse.Namespace) -> int:
         rows = {episode: episode_status(project, prepare_episode(project, episode).storyboard, store, args.engine)
                 for episode in episodes}
         exported = store.export()
+        spend = store.spend()
+    currency = project.config.render.currency
     if args.json:
         print(json.dumps({"episodes": {e: [r.model_dump(mode="json") for r in rs] for e, rs in rows.items()},
-                          **exported}, ensure_ascii=False, indent=2))
+                          "spend": {e: {s: round(c, 4) for (ep, s), c in spend.items() if ep == e} for e in rows},
+                          "currency": currency, **exported}, ensure_ascii=False, indent=2))
         return 0
     for episode, shots in rows.items():
-        table = Table(title=f"{project.config.title} · {episode}")
+        spent = {shot_id: cost for (ep, shot_id), cost in spend.items() if ep == episode}
+        caption = (f"spent on paid draws: {sum(spent.values()):.2f} {currency} this episode, "
+                   f"{sum(spend.values()):.2f} {currency} in the project (billed and running)") if spend else None
+        table = Table(title=f"{project.config.title} · {episode}", caption=caption)
         table.add_column("#", justify="right")
         table.add_column("shot", no_wrap=True, min_width=10)
         table.add_column("framing")
@@ -132,6 +138,8 @@ def status_command(args: argparse.Namespace) -> int:
         table.add_column("score", justify="right")
         table.add_column("best", justify="right")
         table.add_column("state")
+        if spent:
+            table.add_column(f"spent {currency}", justify="right")
         for row in shots:
             if row.kind == "title_card":
                 state = "[dim]title card[/]"
@@ -147,6 +155,7 @@ def status_command(args: argparse.Namespace) -> int:
             pick = f"{row.pick} [dim]{row.picked_by}[/]" if row.pick else "-"
             table.add_row(str(row.index), row.shot_id, f"{row.size} {row.move}", f"{row.duration:.1f}", draws, pick,
                           f"{row.pick_score:.3f}" if row.pick_score is not None else "-",
-                          f"{row.best_score:.3f}" if row.best_score is not None else "-", state)
+                          f"{row.best_score:.3f}" if row.best_score is not None else "-", state,
+                          *([f"{spent.get(row.shot_id, 0):.2f}"] if spent else []))
         console.print(table)
     return 0
