@@ -1,4 +1,5 @@
-"""Stable shot ids: picks and overrides are keyed by them, so unrelated edits must not move them."""
+"""Stable shot ids: picks and overrides are keyed by them, so unrelated edits must not move them, and no two
+shots of a project — in one scene or in two episodes — may share one."""
 
 from pathlib import Path
 
@@ -23,11 +24,16 @@ SCRIPT = """第1集
 △ 乙跑进雨里。
 乙：（哭）等等我！
 """
+REPEATED = "乙：没人啊。\n"  # 乙 says it once in 1-1; the tests below make them say it again, word for word
 
 
-def _ids(text: str, tmp_path: Path) -> list[str]:
+def _shots(text: str, tmp_path: Path, name: str = "ep01.txt"):
     project = Project(tmp_path, DramaConfig(title="t"), Cast(character=[Character(name="甲"), Character(name="乙")]))
-    return [shot.id for shot in plan(parse_text(text, source=tmp_path / "ep01.txt"), 0, project).shots]
+    return plan(parse_text(text, source=tmp_path / name), 0, project).shots
+
+
+def _ids(text: str, tmp_path: Path, name: str = "ep01.txt") -> list[str]:
+    return [shot.id for shot in _shots(text, tmp_path, name)]
 
 
 def test_ids_are_unique_and_repeatable(tmp_path):
@@ -48,7 +54,34 @@ def test_inserting_a_line_changes_no_other_id(tmp_path):
     assert len(after) == len(before) + 1 and set(before) <= set(after)
 
 
-def test_identical_lines_in_a_scene_get_distinct_ids_and_renumbering_scenes_keeps_them(tmp_path):
-    before = _ids(SCRIPT, tmp_path)
-    assert len(set(before)) == len(before)  # 乙 and 甲 both say 没人啊 — distinct content; the counter covers exact repeats
-    assert _ids(SCRIPT.replace("1-2 夜 外", "2-1 夜 外"), tmp_path) == before
+def test_renumbering_scenes_keeps_ids(tmp_path):
+    assert _ids(SCRIPT.replace("1-2 夜 外", "2-1 夜 外"), tmp_path) == _ids(SCRIPT, tmp_path)
+
+
+def test_a_line_repeated_word_for_word_in_one_scene_gets_distinct_stable_ids(tmp_path):
+    twice = SCRIPT.replace(REPEATED, REPEATED * 2)
+    thrice = SCRIPT.replace(REPEATED, REPEATED * 3)
+    shots = _shots(twice, tmp_path)
+    repeats = [s for s in shots if s.speaker == "乙" and s.text == "没人啊。"]
+    assert len(repeats) == 2 and repeats[0].id != repeats[1].id
+    assert len({s.id for s in shots}) == len(shots)
+    assert _ids(twice, tmp_path) == [s.id for s in shots]  # stable
+    # saying it a third time adds one id and keeps the first two
+    assert set(_ids(twice, tmp_path)) < set(_ids(thrice, tmp_path))
+    assert len(_ids(thrice, tmp_path)) == len(shots) + 1
+
+
+def test_two_episodes_with_the_same_scene_and_lines_share_no_id(tmp_path):
+    ep01 = _ids(SCRIPT, tmp_path, "ep01.txt")
+    ep02 = _ids(SCRIPT, tmp_path, "ep02.txt")  # copied word for word: same sets, same stock lines
+    assert len(ep01) == len(ep02) and not set(ep01) & set(ep02)
+
+
+def test_episodes_of_one_file_share_no_id(tmp_path):
+    two = SCRIPT + "\n" + SCRIPT.replace("第1集", "第2集")
+    project = Project(tmp_path, DramaConfig(title="t"), Cast(character=[Character(name="甲"), Character(name="乙")]))
+    script = parse_text(two, source=tmp_path / "series.txt")
+    boards = [plan(script, index, project) for index in range(2)]
+    assert [b.episode for b in boards] == ["series-1", "series-2"]
+    assert len(boards[0].shots) == len(boards[1].shots)
+    assert not {s.id for s in boards[0].shots} & {s.id for s in boards[1].shots}

@@ -1,9 +1,10 @@
-"""Stable shot ids: derived from what a shot shows, never from where it sits in the episode.
+"""Stable shot ids: derived from what a shot shows and which episode shows it, never from where it sits.
 
 Creator picks and overrides are keyed by these ids, so editing one line must change only that line's
-shot and inserting a line must change no other shot. An id hashes the scene (its heading without the
-scene number, which renumbering changes; plus which occurrence of that heading it is), the shot's own
-script content, and a counter for identical content within the scene.
+shot, inserting a line must change no other shot, and two episodes that reuse a set and a stock line must
+never share a shot. An id hashes the episode, the scene (its heading without the scene number, which
+renumbering changes; plus which occurrence of that heading it is), the shot's own script content, and a
+counter for identical content within the scene.
 """
 
 from __future__ import annotations
@@ -28,10 +29,15 @@ def scene_key(heading: SceneHeading | None) -> str:
     return text
 
 
-class ShotIds:
-    """Hands out ids for one episode, counting repeats of a heading and of identical content within a scene."""
+def digest(*parts: str) -> str:
+    return hashlib.blake2b("\x1e".join(parts).encode("utf-8"), digest_size=ID_LENGTH // 2).hexdigest()
 
-    def __init__(self) -> None:
+
+class ShotIds:
+    """Hands out the ids of one episode, counting repeats of a heading and of identical content within a scene."""
+
+    def __init__(self, episode: str) -> None:
+        self.episode = episode
         self._headings: Counter[str] = Counter()
         self._scene = ""
         self._content: Counter[str] = Counter()
@@ -45,5 +51,7 @@ class ShotIds:
     def next(self, *content: str) -> str:
         key = "\x1f".join(content)
         self._content[key] += 1
-        payload = "\x1e".join((self._scene, key, str(self._content[key])))
-        return hashlib.blake2b(payload.encode("utf-8"), digest_size=ID_LENGTH // 2).hexdigest()
+        return self.id(self._scene, key, str(self._content[key]))
+
+    def id(self, scene: str, content: str, occurrence: str) -> str:
+        return digest(self.episode, scene, content, occurrence)

@@ -108,7 +108,8 @@ class _SceneState:
 class Planner:
     """Plans one episode. Use `plan()`; the class only holds the state the rules share."""
 
-    def __init__(self, script: Script, episode_index: int, project: Project, style: Style | None = None):
+    def __init__(self, script: Script, episode_index: int, project: Project, style: Style | None = None,
+                 ids: type[ShotIds] = ShotIds):
         if not 0 <= episode_index < len(script.episodes):
             raise DramaError(f"episode {episode_index + 1} not found: the script has {len(script.episodes)}",
                              path=script.source)
@@ -117,6 +118,7 @@ class Planner:
         self.episode_index = episode_index
         self.project = project
         self.style = style or load_style(project.config.style)
+        self.ids = ids
         self.drafts: list[_Draft] = []
         self.pending_transition: TransitionKind | None = None
         self.pending_direction: Direction | None = None
@@ -349,7 +351,8 @@ class Planner:
         config = self.project.config
         frame = frame_words(config.video.width, config.video.height)
         cast = {c.name: c.description for c in self.project.cast.character if c.description}
-        ids = ShotIds()
+        episode = episode_id(self.script, self.episode_index)
+        ids = self.ids(episode)
         current: Scene | None = None
         shots = []
         for index, draft in enumerate(self.drafts):
@@ -370,11 +373,13 @@ class Planner:
                                                               style=self.style, frame=frame)
             shots.append(shot)
         return Storyboard(
-            project=self.project.root.name, episode=episode_id(self.script, self.episode_index),
+            project=self.project.root.name, episode=episode,
             title=self.episode.title or self.script.title or config.title,
             width=config.video.width, height=config.video.height, fps=config.video.fps, shots=shots)
 
 
-def plan(script: Script, episode_index: int, project: Project, *, style: Style | None = None) -> Storyboard:
-    """The storyboard of one episode of a parsed script: deterministic, no project files read."""
-    return Planner(script, episode_index, project, style).plan()
+def plan(script: Script, episode_index: int, project: Project, *, style: Style | None = None,
+         ids: type[ShotIds] = ShotIds) -> Storyboard:
+    """The storyboard of one episode of a parsed script: deterministic, no project files read.
+    `ids` is how shot ids are made (a state-store migration plans with the previous scheme to map old ids)."""
+    return Planner(script, episode_index, project, style, ids).plan()
