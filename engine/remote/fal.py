@@ -1,0 +1,335 @@
+"""The `fal` engine: many video models behind fal's one queue protocol, with the models as a table of data.
+
+Submit `POST {queue}/{endpoint}` with the model's input JSON → `request_id` and the status and response URLs
+(which drop the endpoint's sub-path); poll `GET …/status?logs=1` (IN_QUEUE → IN_PROGRESS → COMPLETED); read the
+result `GET …/requests/{id}` → `{"video": {"url": …}}`. Which request part goes into which input field, the
+allowed durations and the list prices come from `fal_models.toml`, one row per model.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import time
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from engine.api import RenderRequest
+from engine.remote.engine import RemoteEngine, choose_duration
+from engine.remote.errors import ContentRefused, CredentialsError, RateLimited, RemoteError
+from engine.remote.http import Http, retry_after
+from engine.remote.task import Cost, RemoteTask, TaskStatus
+
+MODELS_FILE = Path(__file__).with_name("fal_models.toml")
+
+# error types (fal's `detail[].type`, `error_type`, `x-fal-error-type`) that mean the content was refused
+REFUSED_TYPES = frozenset({"content_policy_violation"})
+# infrastructure error types (fal's request errors): the same input may succeed later
+TRANSIENT_TYPES = frozenset({
+    "request_timeout", "startup_timeout", "runner_scheduling_failure", "runner_connection_timeout",
+    "runner_disconnected", "runner_connection_refused", "runner_connection_error", "runner_incomplete_response",
+    "runner_server_error", "internal_error", "internal_server_error", "generation_timeout",
+    "downstream_service_error", "downstream_service_unavailable",
+})
+
+RequestPart = Literal["first_frame", "last_frame", "references"]
+
+
+class Duration(BaseModel):
+    """How a model takes the clip length: `values` in seconds written as "5" / 5 / "8s", or a frame count."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    format: Literal["string", "int", "seconds", "frames"]
+    values: tuple[float, ...] = ()
+    fps: float = 16.0  # frames format: the model's frame rate
+    fps_field: str | None = None
+    min: int = 1
+    max: int = 1_000_000
+
+    def inputs(self, seconds: float) -> tuple[dict[str, Any], float]:
+        """The duration inputs for a shot of `seconds`, and the seconds the provider will render."""
+        if self.format == "frames":
+            frames = min(self.max, max(self.min, round(seconds * self.fps)))
+            extra = {self.fps_field: int(self.fps)} if self.fps_field else {}
+            return {self.field: frames, **extra}, frames / self.fps
+        chosen = choose_duration(seconds, self.values)
+        value: str | int = {"string": str(int(chosen)), "int": int(chosen), "seconds": f"{int(chosen)}s"}[self.format]
+        return {self.field: value}, chosen
+
+
+class AspectRatio(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    values: tuple[str, ...]
+
+    def closest(self, width: int, height: int) -> str:
+        """The listed ratio nearest the request's width:height ("auto" is never chosen: we know the shape)."""
+        ratios = [v for v in self.values if ":" in v]
+        wanted = width / height
+
+        def distance(value: str) -> float:
+            w, h = (float(x) for x in value.split(":"))
+            return abs(w / h - wanted)
+
+        return min(ratios, key=distance)
+
+
+class FalModel(BaseModel):
+    """One row of fal_models.toml: an endpoint and where each part of a request goes (None: no such input)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    endpoint: str
+    prompt: str = "prompt"
+    negative: str | None = None
+    first_frame: str | None = None
+    last_frame: str | None = None
+    references: str | None = None
+    references_max: int = 4
+    requires: tuple[RequestPart, ...] = ()
+    seed: str | None = None
+    duration: Duration | None = None
+    aspect_ratio: AspectRatio | None = None
+    fixed: dict[str, str | int | float | bool] = {}
+    price_per_second: float = 0.0
+    price_per_video: float = 0.0
+    text: dict[str, Any] | None = None  # overrides for requests without a first frame (text-to-video)
+
+    def variant(self, has_first_frame: bool) -> FalModel:
+        """The row as used for a request: the text-to-video endpoint and fields when there is no first frame."""
+        if has_first_frame or self.text is None:
+            return self
+        return FalModel.model_validate({**self.model_dump(exclude={"text"}), "first_frame": None, "last_frame": None,
+                                        **self.text})
+
+    @property
+    def app(self) -> str:
+        """`owner/alias`: the part of the endpoint its request URLs are built on (the sub-path is dropped)."""
+        return "/".join(self.endpoint.split("/")[:2])
+
+
+@lru_cache(maxsize=None)
+def load_models(path: Path = MODELS_FILE) -> tuple[str, dict[str, FalModel]]:
+    """The table's default model name and its rows by name."""
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    models = {name: FalModel.model_validate({"name": name, **row}) for name, row in table["models"].items()}
+    return table["default"], models
+
+
+def model_for(request: RenderRequest, options: dict[str, Any]) -> FalModel:
+    """The row named by the `model` option (request first, then engine options), in its variant for the request."""
+    default, models = load_models()
+    name = str(request.options.get("model", options.get("model", default)))
+    if name not in models:
+        raise RemoteError(f"unknown fal model {name!r}; fal_models.toml has {', '.join(sorted(models))}",
+                          provider="fal")
+    return models[name].variant(request.first_frame is not None)
+
+
+def data_uri(path: Path) -> str:
+    """An image file as a `data:` URI (fal takes these wherever it takes an image URL)."""
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def reference_images(request: RenderRequest) -> list[Path]:
+    """The request's reference images in order: each character's, then the location's."""
+    images = [image for character in request.characters for image in character.reference_images]
+    if request.scene.location_image is not None:
+        images.append(request.scene.location_image)
+    return images
+
+
+def last_frame(request: RenderRequest) -> Path | None:
+    """The end frame, from the `last_frame` option (a path: RenderRequest has no field for it yet)."""
+    value = request.options.get("last_frame")
+    return Path(str(value)) if value else None
+
+
+def arguments(model: FalModel, request: RenderRequest) -> tuple[dict[str, Any], list[str]]:
+    """The model's input JSON for `request` and the request parts it cannot take."""
+    body: dict[str, Any] = dict(model.fixed)
+    body[model.prompt] = request.prompt
+    if model.negative and request.negative_prompt:
+        body[model.negative] = request.negative_prompt
+    parts: dict[RequestPart, Any] = {
+        "first_frame": request.first_frame,
+        "last_frame": last_frame(request),
+        "references": reference_images(request)[:model.references_max] or None,
+    }
+    missing = [part for part in model.requires if parts[part] is None]
+    if missing:
+        raise RemoteError(f"fal model {model.name} needs {' and '.join(missing)} ({model.endpoint})", provider="fal")
+    ignored = []
+    for part, value in parts.items():
+        field = getattr(model, part)
+        if value is None:
+            continue
+        if field is None:
+            ignored.append(part)
+        else:
+            body[field] = [data_uri(p) for p in value] if part == "references" else data_uri(value)
+    if model.duration is not None:
+        body.update(model.duration.inputs(request.duration)[0])
+    if model.aspect_ratio is not None:
+        body[model.aspect_ratio.field] = model.aspect_ratio.closest(request.width, request.height)
+    if model.seed:
+        body[model.seed] = request.seed
+    return body, ignored
+
+
+class FalEngine(RemoteEngine):
+    """Video models on fal.ai. Option `model` names a row of fal_models.toml (default: the table's `default`);
+    `price_per_second` / `price_per_task` override the row's list price. fal takes no idempotency key, so a
+    task whose record was lost cannot be recovered (`recover` returns None)."""
+
+    name: ClassVar[str] = "fal"
+    version: ClassVar[str] = "1"
+    provider: ClassVar[str] = "fal"
+    credentials: ClassVar[tuple[str, ...]] = ("FAL_KEY",)
+    base_env: ClassVar[str | None] = "FAL_QUEUE_BASE"
+    default_base: ClassVar[str] = "https://queue.fal.run"
+
+    @classmethod
+    def identity(cls, request: RenderRequest) -> dict[str, str]:
+        """The endpoint the request goes to (a changed table row renders elsewhere) and the end frame's bytes."""
+        identity = {"endpoint": model_for(request, {}).endpoint}
+        end = last_frame(request)
+        if end is not None and end.is_file():
+            identity["last_frame"] = hashlib.sha256(end.read_bytes()).hexdigest()
+        return identity
+
+    def http(self) -> Http:
+        if self._http is None:
+            key = self.secret("FAL_KEY")
+            self._http = Http(self.provider, self.base_url, auth=lambda: {"Authorization": f"Key {key}"},
+                              secrets=(key,))
+        return self._http
+
+    def model(self, request: RenderRequest) -> FalModel:
+        return model_for(request, self.options)
+
+    def billed_seconds(self, request: RenderRequest) -> float:
+        """Seconds the model renders (and bills): the duration it will be asked for."""
+        duration = self.model(request).duration
+        return duration.inputs(request.duration)[1] if duration is not None else request.duration
+
+    def estimate(self, request: RenderRequest) -> Cost:
+        """The row's list price (per video plus per second) unless the project sets its own."""
+        model = self.model(request)
+        seconds = self.billed_seconds(request)
+        per_task = float(self.option("price_per_task", model.price_per_video))
+        per_second = float(self.option("price_per_second", model.price_per_second))
+        return Cost(units=seconds, amount=round(per_task + per_second * seconds, 6))
+
+    def submit(self, request: RenderRequest, key: str) -> RemoteTask:
+        model = self.model(request)
+        body, ignored = arguments(model, request)
+        response = self.http().request("POST", model.endpoint, json=body)
+        if response.status_code != 200:
+            raise self.failure(response, f"submit to {model.endpoint}", missing_is_final=True)
+        answer = response.json()
+        request_id = str(answer["request_id"])
+        requests_url = f"{self.base_url}/{model.app}/requests/{request_id}"  # when the answer lacks the URLs
+        return RemoteTask(
+            provider=self.provider, task_id=request_id, external_id=key or None, submitted=time.time(),
+            cost=self.estimate(request),
+            data={
+                "model": model.name, "endpoint": model.endpoint,
+                "status_url": answer.get("status_url") or f"{requests_url}/status",
+                "response_url": answer.get("response_url") or requests_url,
+                "cancel_url": answer.get("cancel_url") or f"{requests_url}/cancel",
+                "ignored": ",".join(ignored),
+            },
+        )
+
+    def poll(self, task: RemoteTask) -> TaskStatus:
+        response = self.http().request("GET", str(task.data["status_url"]), params={"logs": "1"})
+        if response.status_code not in (200, 202):
+            raise self.failure(response, f"status of {task.task_id}")
+        answer = response.json()
+        state = answer.get("status")
+        if state == "IN_QUEUE":
+            return TaskStatus(state="queued", data={"queue_position": answer.get("queue_position")})
+        if state == "IN_PROGRESS":
+            return TaskStatus(state="running")
+        if state in ("FAILED", "CANCELED", "CANCELLED") or (state == "COMPLETED" and answer.get("error")):
+            return failed_status(str(answer.get("error") or state.lower()), answer.get("error_type"))
+        if state == "COMPLETED":
+            return self.result(task)
+        raise RemoteError(f"unexpected status {state!r} for {task.task_id}", provider=self.provider, retryable=True)
+
+    def result(self, task: RemoteTask) -> TaskStatus:
+        """The finished request's output: its video URL, or the model's error when the output is one."""
+        response = self.http().request("GET", str(task.data["response_url"]))
+        if response.status_code == 422:
+            error = self.failure(response, f"result of {task.task_id}")
+            return failed_status(error.message, str(error.code) if error.code else None)
+        if response.status_code != 200:
+            raise self.failure(response, f"result of {task.task_id}")
+        video = (response.json().get("video") or {}).get("url")
+        if not video:
+            return failed_status("the model returned no video", "no_media_generated")
+        return TaskStatus(state="succeeded", result_urls=[str(video)])
+
+    def failure(self, response: httpx.Response, what: str, *, missing_is_final: bool = False) -> RemoteError:
+        """The typed error for a refused call: 401/403 → credentials, 422 → the input (content policy →
+        ContentRefused), 429 → rate limited, 5xx → retryable; `X-Fal-Retryable` overrides when present.
+        A 404 is final on submit (no such endpoint) and retryable elsewhere (a result not stored yet)."""
+        status = response.status_code
+        detail, error_type = error_detail(response)
+        message = self.http().redact(f"{what}: HTTP {status}: {detail}")
+        common: dict[str, Any] = {"provider": self.provider, "status": status, "code": error_type,
+                                  "retry_after": retry_after(response)}
+        if status in (401, 403):
+            return CredentialsError(f"{what}: fal refused the key (HTTP {status})", variables=("FAL_KEY",), **common)
+        if status == 429:
+            return RateLimited(message, **common)
+        if error_type in REFUSED_TYPES:
+            return ContentRefused(message, **common)
+        flag = response.headers.get("x-fal-retryable")
+        if flag is not None:
+            retryable = flag.strip().lower() == "true"
+        elif status == 404:
+            retryable = not missing_is_final
+        else:
+            retryable = status >= 500 or error_type in TRANSIENT_TYPES
+        return RemoteError(message, retryable=retryable, **common)
+
+
+def failed_status(reason: str, error_type: str | None) -> TaskStatus:
+    """A failed request: infrastructure errors may pass on a new draw, refused content or bad input will not.
+    fal does not bill failed requests."""
+    return TaskStatus(state="failed", reason=reason, retryable=error_type in TRANSIENT_TYPES, billed=False,
+                      data={"error_type": error_type})
+
+
+def error_detail(response: httpx.Response) -> tuple[str, str | None]:
+    """A readable account of an error answer and its type. Model errors carry `detail` as a FastAPI-style list
+    of `{loc, msg, type}`; request errors a string with `error_type`; the header `x-fal-error-type` either way."""
+    error_type = response.headers.get("x-fal-error-type")
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300], error_type
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    if isinstance(body, dict) and body.get("error_type"):
+        error_type = error_type or str(body["error_type"])
+    if isinstance(detail, list):
+        items = [item for item in detail if isinstance(item, dict)]
+        text = "; ".join(f"{'.'.join(str(p) for p in item.get('loc', [])[1:]) or 'body'}: {item.get('msg', '')}"
+                         for item in items)
+        types = [str(item["type"]) for item in items if item.get("type")]
+        refused = [t for t in types if t in REFUSED_TYPES]
+        return text or str(detail)[:300], (refused or types or [error_type])[0]
+    return str(detail)[:300], error_type
