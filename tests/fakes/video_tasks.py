@@ -1,0 +1,185 @@
+"""What the fakes of asynchronous video APIs share: a task clock with seeded latency, outcomes on demand
+(a failed task, a stuck one), the result file served from the fake itself, image checks for data URIs, and
+counters of creates and of tasks in flight."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import io
+import random
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from engine.remote import RemoteEngine, RemoteTask, TaskStatus
+
+from .server import FakeServer, Request, Response, tiny_mp4
+
+Latency = float | tuple[float, float]
+
+
+@functools.cache
+def result_video() -> bytes:
+    """The mp4 every fake serves as a result: real H.264, generated once per test session."""
+    return tiny_mp4(width=64, height=112, frames=12, fps=24.0)
+
+
+def check_image(value: Any, *, min_side: int = 300, ratios: tuple[float, float] = (0.4, 2.5),
+                formats: tuple[str, ...] = ("PNG", "JPEG", "WEBP")) -> None:
+    """Raise ValueError saying what is wrong unless `value` is an http(s) URL or a `data:image/<fmt>;base64,`
+    URI of an image that decodes, whose format matches its MIME type, with its shorter side ≥ `min_side` and
+    width/height within `ratios` — the limits both Ark and MiniMax document for input images."""
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    if re.match(r"https?://\S+$", value):
+        return
+    match = re.fullmatch(r"data:image/(\w+);base64,(.+)", value, re.DOTALL)
+    if match is None:
+        raise ValueError("must be an http(s) URL or a data:image/<format>;base64,<data> URI")
+    try:
+        data = base64.b64decode(match[2], validate=True)
+    except binascii.Error:
+        raise ValueError("base64 data does not decode") from None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            kind, (width, height) = image.format, image.size
+    except Exception:
+        raise ValueError("data is not a readable image") from None
+    if kind not in formats:
+        raise ValueError(f"image format {kind} is not supported")
+    if {"jpg": "jpeg"}.get(match[1].lower(), match[1].lower()) != kind.lower():
+        raise ValueError(f"MIME type image/{match[1]} does not match the {kind} data")
+    if min(width, height) < min_side:
+        raise ValueError(f"image is {width}x{height}; the shorter side must be at least {min_side} px")
+    if not ratios[0] <= width / height <= ratios[1]:
+        raise ValueError(f"image aspect ratio {width / height:.2f} is outside {ratios[0]}..{ratios[1]}")
+
+
+@dataclass
+class FakeTask:
+    id: str
+    body: dict[str, Any]
+    created: float  # epoch seconds
+    started: float  # time.monotonic()
+    latency: float
+    outcome: str = "succeeded"  # succeeded | failed | stuck
+    error: tuple[Any, str] | None = None  # (code, message) of a failed task
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def phase(self, now: float | None = None) -> str:
+        """queued for the first quarter of its latency, running until it is over, then its outcome."""
+        elapsed = (time.monotonic() if now is None else now) - self.started
+        if elapsed < self.latency / 4:
+            return "queued"
+        if elapsed < self.latency or self.outcome == "stuck":
+            return "running"
+        return self.outcome
+
+
+class VideoTaskFake(FakeServer):
+    """Base of provider fakes. `key`: the only accepted API key. `latency`: seconds from create to outcome,
+    fixed or drawn uniformly from (min, max) with `seed`. Result files are served at `/results/<task>.mp4`."""
+
+    results_pattern = r"/results/(?P<task>[^/]+)\.mp4"
+
+    def __init__(self, key: str, *, latency: Latency = 0.0, seed: int = 0):
+        super().__init__()
+        self.key = key
+        self.latency = latency
+        self.tasks: dict[str, FakeTask] = {}
+        self.creates = 0
+        self.max_in_flight = 0
+        self._rng = random.Random(seed)
+        self._outcomes: deque[tuple[str, tuple[Any, str] | None]] = deque()
+        self._task_lock = threading.Lock()
+        self.route("GET", self.results_pattern, self._result)
+
+    # --- tasks --------------------------------------------------------------------------------------------
+
+    def authorized(self, request: Request) -> bool:
+        return request.headers.get("authorization") == f"Bearer {self.key}"
+
+    def new_task(self, task_id: str, body: dict[str, Any]) -> FakeTask:
+        """Record a created task, with the next queued outcome (default: success after the latency)."""
+        with self._task_lock:
+            latency = self.latency if isinstance(self.latency, (int, float)) else self._rng.uniform(*self.latency)
+            outcome, error = self._outcomes.popleft() if self._outcomes else ("succeeded", None)
+            task = FakeTask(task_id, body, time.time(), time.monotonic(), float(latency), outcome, error)
+            self.tasks[task_id] = task
+            self.creates += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight())
+            return task
+
+    def in_flight(self) -> int:
+        now = time.monotonic()
+        return sum(1 for task in self.tasks.values() if task.phase(now) in ("queued", "running"))
+
+    def fail_next_task(self, code: Any, message: str) -> None:
+        """The next created task runs, then ends failed with this error (e.g. moderation of the output)."""
+        self._outcomes.append(("failed", (code, message)))
+
+    def stick_next_task(self) -> None:
+        """The next created task stays running forever."""
+        self._outcomes.append(("stuck", None))
+
+    # --- results ------------------------------------------------------------------------------------------
+
+    def result_url(self, task: FakeTask) -> str:
+        return f"{self.url}/results/{task.id}.mp4"
+
+    def _result(self, request: Request) -> Response:
+        task = self.tasks.get(request.params["task"])
+        if task is None or task.phase() != "succeeded":
+            return Response(404, b"not found", {"content-type": "text/plain"})
+        return Response(200, result_video(), {"content-type": "video/mp4"})
+
+    def truncate_next_download(self) -> None:
+        """The next result download promises the whole file and sends half of it."""
+        video = result_video()
+        self.fault("GET", self.results_pattern, Response(200, video, {"content-type": "video/mp4"},
+                                                         truncate=len(video) // 2))
+
+    def corrupt_next_download(self) -> None:
+        """The next result download is complete by length but is not a video (a CDN's error page, say)."""
+        self.fault("GET", self.results_pattern, Response(200, b"\0" * len(result_video()),
+                                                         {"content-type": "video/mp4"}))
+
+    def missing_next_download(self, response: Response | None = None) -> None:
+        """The next result download answers 404 (or `response`), as a link not yet (or no longer) there."""
+        self.fault("GET", self.results_pattern, response or Response(404, b"not found",
+                                                                     {"content-type": "text/plain"}))
+
+    def drop_next(self, method: str, pattern: str) -> None:
+        """The next matching request gets its connection closed without an answer."""
+        self.fault(method, pattern, Response(drop=True))
+
+
+# --- for the tests that drive engines against these fakes ----------------------------------------------------
+
+def write_image(path: Path, size: tuple[int, int] = (320, 576), color: tuple[int, int, int] = (200, 120, 40),
+                format: str = "PNG") -> Path:
+    """A plain image large enough for the providers' input limits (shorter side ≥ 300 px)."""
+    Image.new("RGB", size, color).save(path, format=format)
+    return path
+
+
+def wait(engine: RemoteEngine, task: RemoteTask, timeout: float = 10.0) -> tuple[list[str], TaskStatus]:
+    """Poll `task` until it is done; the states seen on the way and the final status."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = engine.poll(task)
+        seen.append(status.state)
+        if status.done:
+            return seen, status
+        time.sleep(0.01)
+    raise AssertionError(f"task {task.task_id} not done after {timeout}s: {seen[-3:]}")
