@@ -13,6 +13,7 @@ from fakes.minimax import MiniMaxFake
 from fakes.video_tasks import wait, write_image
 
 from engine.api import CharacterRef, RenderRequest
+from engine.registry import engine_class
 from engine.remote import ContentRefused, CredentialsError, RateLimited, RemoteError
 from engine.remote.hailuo import HailuoEngine
 from engine.remote.retry import with_retries
@@ -294,6 +295,10 @@ def test_fake_follows_the_protocol(minimax: MiniMaxFake, tmp_path: Path):
     query = httpx.get(f"{minimax.base}/query/video_generation", params={"task_id": task_id},
                       headers={"Authorization": f"Bearer {KEY}"}).json()
     assert query["status"] in ("Preparing", "Queueing", "Processing", "Success") and "file_id" in query
+
+
+def test_registry_finds_the_engine():
+    assert engine_class("hailuo") is HailuoEngine
 
 
 def test_identity_names_the_models():

@@ -12,6 +12,7 @@ from fakes.ark import ArkFake
 from fakes.video_tasks import wait, write_image
 
 from engine.api import CameraMove, CharacterRef, RenderRequest
+from engine.registry import engine_class
 from engine.remote import ContentRefused, CredentialsError, RateLimited, RemoteError
 from engine.remote.retry import with_retries
 from engine.remote.seedance import DEFAULT_MODEL, SeedanceEngine
@@ -326,6 +327,17 @@ def test_cost_in_tokens_or_by_option():
     assert cny.amount == pytest.approx(1088 * 1920 * 24 * 5 / 1024 * 15 / 1e6, rel=1e-4)  # ≈ 3.67 CNY
     flat = SeedanceEngine(price_per_task=0.5, price_per_second=0.1).estimate(request(num_frames=200))
     assert (flat.units, flat.amount) == (10, 1.5)
+
+
+def test_last_frame_alone_is_refused(engine: SeedanceEngine, tmp_path: Path):
+    last = write_image(tmp_path / "last.png")
+    with pytest.raises(RemoteError, match="needs a first frame") as caught:
+        engine.submit(request(options={"tail_frame": str(last)}), key="k")
+    assert not caught.value.retryable
+
+
+def test_registry_finds_the_engine():
+    assert engine_class("seedance") is SeedanceEngine
 
 
 def test_identity_names_the_model():

@@ -13,7 +13,8 @@ in use and the test fake accepts both, this client sends the body fields only.
 
 Images go inline as data URIs. The two image modes are mutually exclusive on Ark: a first frame (and a last
 frame, option `tail_frame`) pins the exact picture, so it wins; the characters' reference images are sent only
-when there is no frame, and only to models that take references (1.0 lite i2v, 2.0).
+when there is no frame, and only to models that take references (1.0 lite i2v, 2.0). A last frame without a
+first frame is sent as it is and refused by Ark (400, not retryable).
 Ark has no idempotency or external id: the job key stays in `RemoteTask.external_id` only.
 """
 
