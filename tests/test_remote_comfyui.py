@@ -1,0 +1,298 @@
+"""The comfyui engine against ComfyUIFake: the shipped Wan 2.2 workflow patched and queued, history, recovery,
+and each failure typed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.api import CharacterRef, RenderRequest
+from engine.registry import get_engine
+from engine.remote import RemoteError, RemoteTask, TaskStatus
+from engine.remote.comfyui import WAN22_I2V, ComfyUIEngine, Inputs, inputs_path, prompt_id_for, template_path
+from engine.remote.retry import with_retries
+from tests.fakes.comfyui import INSTALLED, ComfyUIFake
+from tests.fakes.server import Response
+
+NO_WAIT = {"sleep": lambda seconds: None}
+SHIPPED = template_path(WAN22_I2V)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with ComfyUIFake() as running:  # one server per module: stopping one takes half a second
+        yield running
+
+
+@pytest.fixture
+def fake(server: ComfyUIFake, monkeypatch: pytest.MonkeyPatch) -> ComfyUIFake:
+    server.log.clear()
+    server.job_faults.clear()
+    server.latency = 0.0
+    server.models = {folder: list(files) for folder, files in INSTALLED.items()}
+    monkeypatch.setenv("COMFYUI_URL", server.url)
+    return server
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Path:
+    path = tmp_path / "start.png"
+    Image.fromarray(np.full((48, 32, 3), (180, 40, 20), dtype=np.uint8)).save(path)
+    return path
+
+
+def shot(start: Path | None, **changes: object) -> RenderRequest:
+    fields: dict[str, object] = dict(prompt="a lantern sways in the wind", negative_prompt="", width=540, height=960,
+                                     fps=30, num_frames=70, seed=1234, first_frame=start)
+    return RenderRequest(**{**fields, **changes})
+
+
+def wait(engine: ComfyUIEngine, task: RemoteTask) -> TaskStatus:
+    for _ in range(500):
+        status = engine.poll(task)
+        if status.done:
+            return status
+        time.sleep(0.01)
+    raise AssertionError("prompt never finished")
+
+
+def received_graph(fake: ComfyUIFake) -> dict:
+    return fake.requests("POST", "/prompt")[-1].json()["prompt"]
+
+
+def copy_workflow(tmp_path: Path) -> Path:
+    """The shipped workflow and its declaration, copied where a test may edit them."""
+    workflow = tmp_path / "flow" / "wan.json"
+    workflow.parent.mkdir()
+    shutil.copy(SHIPPED, workflow)
+    shutil.copy(inputs_path(SHIPPED), inputs_path(workflow))
+    return workflow
+
+
+def test_render_end_to_end_through_engine_render(fake: ComfyUIFake, start: Path, tmp_path: Path) -> None:
+    fake.latency = (0.05, 0.15)
+    engine = get_engine("comfyui", poll_interval=0.02)
+    (tmp_path / "out").mkdir()
+    clip = engine.render(shot(start), tmp_path / "out")
+    assert (clip.width, clip.height, clip.num_frames, clip.fps) == (64, 112, 17, 16.0)
+    assert clip.meta["provider"] == "comfyui"
+
+
+def test_the_workflow_is_patched_with_the_request(fake: ComfyUIFake, start: Path, tmp_path: Path) -> None:
+    engine = ComfyUIEngine()
+    task = engine.submit(shot(start, negative_prompt="text, watermark"), key="job-7")
+    graph = received_graph(fake)
+    body = fake.requests("POST", "/prompt")[-1].json()
+    assert body["prompt_id"] == task.task_id == prompt_id_for("job-7") and uuid.UUID(task.task_id).version == 5
+    assert body["client_id"] == task.data["client_id"] and task.external_id == "job-7"
+    assert graph["93"]["inputs"]["text"] == "a lantern sways in the wind"
+    assert graph["89"]["inputs"]["text"] == "text, watermark"
+    assert graph["86"]["inputs"]["noise_seed"] == graph["85"]["inputs"]["noise_seed"] == 1234
+    # 540×960 → multiples of 16; 70 frames at 30 fps = 2.33 s → 37 frames at Wan's 16 fps (4·9+1)
+    assert {k: graph["98"]["inputs"][k] for k in ("width", "height", "length")} == {"width": 544, "height": 960,
+                                                                                    "length": 37}
+    assert graph["94"]["inputs"]["fps"] == 16
+    name = graph["97"]["inputs"]["image"]
+    assert fake.uploads[name] == start.read_bytes() and name.startswith("drama_")
+    upload = fake.requests("POST", "/upload/image")[-1]
+    assert b'name="overwrite"' in upload.body and b'name="type"' in upload.body
+    status = wait(ComfyUIEngine(), RemoteTask.model_validate_json(task.model_dump_json()))
+    assert status.state == "succeeded" and status.result_urls[0].startswith("view?filename=drama_")
+    clip = ComfyUIEngine().fetch(task, status, tmp_path)
+    assert clip.num_frames == 17
+
+
+@pytest.mark.parametrize(("frames", "fps", "length"), [(150, 30, 81), (1, 30, 1), (48, 24, 33), (10, 30, 5)])
+def test_lengths_are_4n_plus_1_at_the_model_rate(frames: int, fps: float, length: int) -> None:
+    inputs = Inputs.load(inputs_path(SHIPPED))
+    assert inputs.frame_count(shot(None, num_frames=frames, fps=fps)) == (length, 16)
+
+
+def test_queue_states_while_waiting(fake: ComfyUIFake, start: Path) -> None:
+    fake.latency = 1.0
+    engine = ComfyUIEngine()
+    task = engine.submit(shot(start), key="queued")
+    assert engine.poll(task).state == "queued"
+    time.sleep(0.55)
+    assert engine.poll(task).state == "running"
+
+
+def test_vhs_video_combine_output_is_found_under_gifs(fake: ComfyUIFake, start: Path, tmp_path: Path) -> None:
+    workflow = copy_workflow(tmp_path)
+    graph = json.loads(workflow.read_text())
+    del graph["108"], graph["94"]
+    graph["110"] = {"class_type": "VHS_VideoCombine", "_meta": {"title": "Video Combine"},
+                    "inputs": {"images": ["87", 0], "frame_rate": 16.0, "loop_count": 0, "filename_prefix": "drama",
+                               "format": "video/h264-mp4", "pingpong": False, "save_output": True}}
+    workflow.write_text(json.dumps(graph))
+    inputs = inputs_path(workflow)
+    inputs.write_text(inputs.read_text().replace('[fps]\nclass_type = "CreateVideo"\ninput = "fps"',
+                                                 '[fps]\nclass_type = "VHS_VideoCombine"\ninput = "frame_rate"'))
+    engine = ComfyUIEngine(workflow=str(workflow))
+    task = engine.submit(shot(start), key="vhs")
+    assert received_graph(fake)["110"]["inputs"]["frame_rate"] == 16
+    status = wait(engine, task)
+    assert status.result_urls[0].startswith("view?filename=drama_") and "subfolder=&" in status.result_urls[0]
+    assert engine.fetch(task, status, tmp_path).num_frames == 17
+
+
+def test_reference_images_fill_declared_load_image_nodes(fake: ComfyUIFake, start: Path, tmp_path: Path) -> None:
+    workflow = copy_workflow(tmp_path)
+    graph = json.loads(workflow.read_text())
+    graph["120"] = {"class_type": "LoadImage", "inputs": {"image": "example.png"}, "_meta": {"title": "Reference 1"}}
+    workflow.write_text(json.dumps(graph))
+    inputs = inputs_path(workflow)
+    inputs.write_text(inputs.read_text() + '\n[[references]]\ntitle = "Reference 1"\ninput = "image"\n')
+    hero = tmp_path / "hero.png"
+    Image.fromarray(np.full((16, 16, 3), 30, dtype=np.uint8)).save(hero)
+    request = shot(start, characters=(CharacterRef(name="hero", reference_images=(hero,)),),
+                   options={"workflow": str(workflow)})
+    ComfyUIEngine().submit(request, key="refs")
+    assert fake.uploads[received_graph(fake)["120"]["inputs"]["image"]] == hero.read_bytes()
+
+
+def test_identity_follows_the_workflow_and_its_declaration(start: Path, tmp_path: Path) -> None:
+    workflow = copy_workflow(tmp_path)
+    request = shot(start, options={"workflow": str(workflow)})
+    first = ComfyUIEngine.identity(request)
+    assert first == ComfyUIEngine.identity(shot(start))  # same bytes as the shipped files
+    workflow.write_text(workflow.read_text().replace('"steps": 20', '"steps": 30'))
+    second = ComfyUIEngine.identity(request)
+    assert second["workflow"] != first["workflow"] and second["inputs"] == first["inputs"]
+    inputs_path(workflow).write_text(inputs_path(workflow).read_text().replace("size_multiple = 16",
+                                                                               "size_multiple = 32"))
+    assert ComfyUIEngine.identity(request)["inputs"] != second["inputs"]
+
+
+def test_shipped_workflow_is_found_in_a_checkout_or_an_installed_wheel(tmp_path: Path) -> None:
+    assert SHIPPED.is_file() and inputs_path(SHIPPED).is_file()
+    checkout = tmp_path / "checkout"
+    (checkout / "templates" / "comfyui").mkdir(parents=True)
+    (checkout / "templates" / WAN22_I2V).write_text("{}")
+    assert template_path(WAN22_I2V, checkout) == checkout / "templates" / WAN22_I2V
+    wheel = tmp_path / "site-packages"
+    (wheel / "drama" / "_templates" / "comfyui").mkdir(parents=True)
+    (wheel / "drama" / "_templates" / WAN22_I2V).write_text("{}")
+    assert template_path(WAN22_I2V, wheel) == wheel / "drama" / "_templates" / WAN22_I2V
+    with pytest.raises(FileNotFoundError):
+        template_path(WAN22_I2V, tmp_path / "empty")
+
+
+def test_the_shipped_graph_is_a_valid_wan22_i2v_graph(fake: ComfyUIFake) -> None:
+    graph = json.loads(SHIPPED.read_text())
+    fake.uploads["example.png"] = b"png"
+    assert fake.validate(graph) is None
+    classes = sorted(node["class_type"] for node in graph.values())
+    assert classes.count("KSamplerAdvanced") == 2 and classes.count("UNETLoader") == 2
+    high, low = graph["86"]["inputs"], graph["85"]["inputs"]
+    assert high["end_at_step"] == low["start_at_step"] and low["latent_image"] == ["86", 0]
+
+
+def test_a_missing_model_file_is_a_clear_final_error(fake: ComfyUIFake, start: Path) -> None:
+    fake.models["diffusion_models"] = ["wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors"]
+    with pytest.raises(RemoteError) as refused:
+        ComfyUIEngine().submit(shot(start), key="k")
+    message = str(refused.value)
+    assert not refused.value.retryable and refused.value.status == 400
+    assert "model file not on the server: wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors" in message
+    assert "node 95 (UNETLoader) input unet_name" in message
+
+
+def test_inputs_the_workflow_cannot_take_are_refused_before_queueing(fake: ComfyUIFake, start: Path,
+                                                                      tmp_path: Path) -> None:
+    with pytest.raises(RemoteError, match="needs first_frame") as no_start:
+        ComfyUIEngine().submit(shot(None), key="k")
+    assert not no_start.value.retryable
+    workflow = copy_workflow(tmp_path)
+    inputs_path(workflow).write_text(inputs_path(workflow).read_text().replace('title = "Start frame"',
+                                                                               'title = "First frame"'))
+    with pytest.raises(RemoteError, match=r"has no node LoadImage 'First frame'\.image"):
+        ComfyUIEngine(workflow=str(workflow)).submit(shot(start), key="k")
+    assert not fake.requests("POST", "/prompt") and not fake.requests("POST", "/upload/image")
+
+
+@pytest.mark.parametrize(("fault", "retryable", "words"), [
+    ("error", False, "node 86 (KSamplerAdvanced): RuntimeError: mat1"),
+    ("oom", True, "CUDA out of memory"),
+])
+def test_execution_errors_are_failed_statuses(fake: ComfyUIFake, start: Path, fault: str, retryable: bool,
+                                              words: str) -> None:
+    fake.job_faults.append(fault)
+    engine = ComfyUIEngine()
+    status = wait(engine, engine.submit(shot(start), key="k"))
+    assert status.state == "failed" and status.retryable is retryable and words in (status.reason or "")
+
+
+def test_recover_finds_a_lost_task_by_its_key(fake: ComfyUIFake, start: Path) -> None:
+    fake.latency = 0.6
+    ComfyUIEngine().submit(shot(start), key="lost-record")
+    found = ComfyUIEngine().recover("lost-record")  # another process, which never saw the task
+    assert found is not None and found.task_id == prompt_id_for("lost-record") and found.external_id == "lost-record"
+    assert wait(ComfyUIEngine(), found).state == "succeeded"
+    assert ComfyUIEngine().recover("lost-record") is not None  # finished: found in /history
+    assert ComfyUIEngine().recover("never-submitted") is None and ComfyUIEngine().recover("") is None
+
+
+def test_a_prompt_the_server_forgot_fails_retryably(fake: ComfyUIFake) -> None:
+    task = RemoteTask(provider="comfyui", task_id=str(uuid.uuid4()), submitted=time.time())
+    status = ComfyUIEngine().poll(task)
+    assert status.state == "failed" and status.retryable and "knows no prompt" in (status.reason or "")
+
+
+@pytest.mark.parametrize("response", [Response(500, b"Internal Server Error"), Response(429, b"busy"),
+                                      Response(drop=True)])
+def test_transient_submit_faults_are_retryable_and_pass_with_retries(fake: ComfyUIFake, start: Path,
+                                                                     response: Response) -> None:
+    fake.fault("POST", "/prompt", response)
+    with pytest.raises(RemoteError) as failed:
+        ComfyUIEngine().submit(shot(start), key="k")
+    assert failed.value.retryable
+    fake.fault("POST", "/prompt", response)
+    task = with_retries(lambda: ComfyUIEngine().submit(shot(start), key="k"), **NO_WAIT)
+    assert task.task_id == prompt_id_for("k")
+
+
+def test_transient_poll_and_download_faults_pass_with_retries(fake: ComfyUIFake, start: Path,
+                                                              tmp_path: Path) -> None:
+    engine = ComfyUIEngine()
+    task = engine.submit(shot(start), key="faults")
+    fake.fault("GET", r"/history/.*", Response(drop=True))
+    fake.fault("GET", r"/history/.*", Response(502, b"Bad Gateway"))
+    status = with_retries(lambda: engine.poll(task), **NO_WAIT)
+    assert status.state == "succeeded"
+    fake.fault("GET", "/view", Response(404, b""))
+    fake.fault("GET", "/view", Response(200, b"\x00" * 4000, truncate=500))
+    with pytest.raises(RemoteError) as missing:
+        engine.fetch(task, status, tmp_path)
+    assert missing.value.retryable and missing.value.status == 404
+    clip = with_retries(lambda: engine.fetch(task, status, tmp_path), **NO_WAIT)
+    assert clip.num_frames == 17 and len(fake.requests("GET", "/view")) == 3
+
+
+def test_a_stuck_prompt_times_out_in_render(fake: ComfyUIFake, start: Path, tmp_path: Path) -> None:
+    fake.job_faults.append("stuck")
+    with pytest.raises(RemoteError, match="not finished") as stuck:
+        ComfyUIEngine(poll_interval=0.01, timeout=0.2).render(shot(start), tmp_path / "out")
+    assert stuck.value.retryable
+
+
+def test_check_asks_the_server(fake: ComfyUIFake, monkeypatch: pytest.MonkeyPatch) -> None:
+    check = ComfyUIEngine().check()
+    assert check.configured and "ComfyUI 0.3.66" in check.detail
+    monkeypatch.setenv("COMFYUI_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
+    started = time.monotonic()
+    down = ComfyUIEngine().check()
+    assert not down.configured and "no ComfyUI at http://127.0.0.1:9" in down.detail
+    assert time.monotonic() - started < 5
+
+
+def test_estimate_is_free_by_default_and_priced_when_set(start: Path) -> None:
+    assert ComfyUIEngine().estimate(shot(start)).amount == 0
+    assert ComfyUIEngine(price_per_task=0.3).estimate(shot(start)).amount == pytest.approx(0.3)
