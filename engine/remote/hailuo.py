@@ -1,6 +1,6 @@
 """MiniMax Hailuo video generation.
 
-Protocol (MiniMax "Video Generation" guide; shapes in /work/shared/remote-engines-facts.md):
+Protocol (MiniMax's "Video Generation" API guide):
 `POST {base}/video_generation {"model","prompt","prompt_optimizer","first_frame_image","subject_reference",
 "duration","resolution"}` → `{"task_id", "base_resp"}`; `GET {base}/query/video_generation?task_id=` →
 `status` Queueing|Preparing|Processing|Success|Fail and `file_id`; `GET {base}/files/retrieve?file_id=` →

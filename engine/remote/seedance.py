@@ -1,6 +1,6 @@
 """Seedance (ByteDance) on Volcengine Ark: content-generation tasks.
 
-Protocol (`docs`: Ark "视频生成 API"; shapes in /work/shared/remote-engines-facts.md):
+Protocol (Ark's video generation API, "视频生成 API"):
 `POST {base}/contents/generations/tasks` with `model` and `content` — a text item plus `image_url` items whose
 `role` is `first_frame`, `last_frame` or `reference_image` — answers `{"id": "cgt-…"}`;
 `GET {base}/contents/generations/tasks/{id}` answers `status` (queued|running|succeeded|failed|cancelled|expired),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
+from PIL import Image
 
 from engine.api import RenderRequest
 from engine.remote.engine import RemoteEngine
@@ -29,8 +30,6 @@ def data_uri(path: Path) -> str:
     data = path.read_bytes()
     mime = next((m for magic, m in _SIGNATURES if data.startswith(magic)), None)
     if mime is None:
-        from PIL import Image
-
         buffer = io.BytesIO()
         with Image.open(io.BytesIO(data)) as image:
             image.convert("RGB").save(buffer, format="PNG")
