@@ -1,8 +1,9 @@
 """Render jobs: one (shot, draw) each, with a deterministic seed and a content-addressed cache key.
 
 The key hashes everything that changes the pixels — engine name and version, every render-relevant field of
-the request, the *bytes* of every image it refers to, and the seed — so an unchanged shot is never redrawn
-and any change (a reworded prompt, a retouched portrait, a new engine version) is.
+the request, the *bytes* of every image it refers to, what the engine says its options mean (`Engine.identity`:
+a checkpoint's contents, a remote model's version) and the seed — so an unchanged shot is never redrawn and any
+change (a reworded prompt, a retouched portrait, a new engine version, a checkpoint trained further) is.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from drama.project import Project
 from drama.render.request import build_request
 from drama.storyboard.model import Shot
 from engine.api import RenderRequest
+from engine.registry import engine_class
 
 KEY_LENGTH = 32  # hex digits of sha256 kept in folder names
 ID_LENGTH = 10  # hex digits a creator types to pick a candidate
@@ -96,13 +98,14 @@ class Job(BaseModel):
 
 
 def current_shot_key(project: Project, shot: Shot, engine: str, engine_version: str) -> str:
-    return shot_key(engine, engine_version, build_request(project, shot, seed=0, engine=engine))
+    request = build_request(project, shot, seed=0, engine=engine)
+    return shot_key(engine, engine_version, request, engine_class(engine).identity(request))
 
 
 def shot_jobs(project: Project, episode: str, shot: Shot, draws: range, engine: str, engine_version: str) -> list[Job]:
     """The jobs for the given draws of one shot; the shot key is computed once, each draw adds only its seed."""
     base = build_request(project, shot, seed=0, engine=engine)
-    key = shot_key(engine, engine_version, base)
+    key = shot_key(engine, engine_version, base, engine_class(engine).identity(base))
     jobs = []
     for draw in draws:
         seed = draw_seed(shot.id, draw)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,32 @@ from engine.dit.camera import camera_path_from_move, load_camera_path, plucker_r
 from engine.dit.controls import load_image, load_video
 from engine.dit.pipeline import DiTPipeline
 from engine.video import write_mp4
+
+INFERENCE_FILES = ("config.json", "vae.safetensors", "dit.safetensors", "text_encoder.safetensors")  # what a draw reads
+
+_file_digests: dict[tuple[str, int, int], str] = {}
+
+
+def _file_digest(path: Path) -> str:
+    """sha256 of a file, memoised on (path, mtime, size): a checkpoint is hashed once per process per save."""
+    stat = path.stat()
+    memo = (str(path), stat.st_mtime_ns, stat.st_size)
+    if memo not in _file_digests:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        _file_digests[memo] = digest.hexdigest()
+    return _file_digests[memo]
+
+
+def checkpoint_digest(path: Path) -> str:
+    """A hash of what a checkpoint folder draws with (config and inference weights, not the optimiser state), so
+    training it further in place changes it; "missing" when there is no checkpoint there."""
+    files = [path / name for name in INFERENCE_FILES if (path / name).is_file()]
+    if not files:
+        return "missing"
+    return hashlib.sha256("".join(f"{file.name}:{_file_digest(file)}\n" for file in files).encode()).hexdigest()
 
 
 class DiTEngine(Engine):
@@ -30,17 +57,27 @@ class DiTEngine(Engine):
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.device = device
         self.sampling = {k: v for k, v in {"steps": steps, "guidance": guidance, "solver": solver}.items() if v is not None}
-        self._pipelines: dict[Path, DiTPipeline] = {}
+        self._pipelines: dict[tuple[Path, str], DiTPipeline] = {}
         if self.checkpoint is not None:
             self.pipeline_for(self.checkpoint)
 
+    @classmethod
+    def identity(cls, request: RenderRequest) -> dict[str, str]:
+        """The checkpoint's contents: `drama engine train` resumes in place, so its path alone would serve draws of
+        the old weights as new. (A checkpoint given to the constructor is the caller's to key; drama passes it in
+        `request.options`.)"""
+        if "checkpoint" not in request.options:
+            return {}
+        return {"checkpoint": checkpoint_digest(Path(str(request.options["checkpoint"])))}
+
     def pipeline_for(self, path: Path) -> DiTPipeline:
-        """The pipeline of a checkpoint folder, loaded once."""
-        if path not in self._pipelines:
-            if not (path / "config.json").exists():
-                raise FileNotFoundError(f"no DiT checkpoint at {path} (expected config.json and *.safetensors); train one with `drama engine train`")
-            self._pipelines[path] = DiTPipeline.from_checkpoint(path, self.device)
-        return self._pipelines[path]
+        """The pipeline of a checkpoint folder, loaded once (and again if it is trained further meanwhile)."""
+        if not (path / "config.json").exists():
+            raise FileNotFoundError(f"no DiT checkpoint at {path} (expected config.json and *.safetensors); train one with `drama engine train`")
+        loaded = (path, checkpoint_digest(path))
+        if loaded not in self._pipelines:
+            self._pipelines[loaded] = DiTPipeline.from_checkpoint(path, self.device)
+        return self._pipelines[loaded]
 
     def render(self, request: RenderRequest, out_dir: Path) -> Clip:
         if request.width % 2 or request.height % 2:
