@@ -242,6 +242,13 @@ def test_a_lost_create_answer_is_paid_once(engine: KlingEngine, kling: KlingFake
     assert len(kling.tasks) == 1
 
 
+def test_a_refused_create_with_a_new_key_is_not_mistaken_for_a_duplicate(engine: KlingEngine, kling: KlingFake):
+    kling.refuse(1201, "prompt is required")
+    with pytest.raises(RemoteError, match="prompt is required") as caught:
+        engine.submit(request(), key="fresh")
+    assert caught.value.code == 1201 and not caught.value.retryable and not kling.tasks
+
+
 # --- errors --------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("code", "kind", "retryable", "words"), [

@@ -338,7 +338,8 @@ def kling_error(code: int, message: str, *, status: int, retry_after: float | No
     """The typed error for Kling's envelope `code` (HTTP `status` decides for codes not listed)."""
     common: dict[str, Any] = {"provider": "kling", "code": code, "status": status}
     if 1000 <= code <= 1004:
-        return CredentialsError(f"authentication failed: {message}", variables=KEYS, **common)
+        hint = "; keys work only on the host of the site that issued them (KLING_API_BASE)" if code <= 1002 else ""
+        return CredentialsError(f"authentication failed: {message}{hint}", variables=KEYS, **common)
     if code in ACCOUNT_ERRORS:
         return RemoteError(f"{ACCOUNT_ERRORS[code]}: {message}", **common)
     if code in (1300, 1301):
