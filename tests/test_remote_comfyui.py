@@ -35,6 +35,7 @@ def server():
 def fake(server: ComfyUIFake, monkeypatch: pytest.MonkeyPatch) -> ComfyUIFake:
     server.log.clear()
     server.job_faults.clear()
+    server.prompts.clear()
     server.latency = 0.0
     server.models = {folder: list(files) for folder, files in INSTALLED.items()}
     monkeypatch.setenv("COMFYUI_URL", server.url)
@@ -238,6 +239,19 @@ def test_recover_finds_a_lost_task_by_its_key(fake: ComfyUIFake, start: Path) ->
     assert wait(ComfyUIEngine(), found).state == "succeeded"
     assert ComfyUIEngine().recover("lost-record") is not None  # finished: found in /history
     assert ComfyUIEngine().recover("never-submitted") is None and ComfyUIEngine().recover("") is None
+
+
+def test_a_submit_repeated_under_one_key_queues_once_unless_it_failed(fake: ComfyUIFake, start: Path) -> None:
+    fake.latency = 0.6
+    first = ComfyUIEngine().submit(shot(start), key="twice")
+    again = ComfyUIEngine().submit(shot(start), key="twice")  # e.g. retried after the answer was lost
+    assert again.task_id == first.task_id and len(fake.requests("POST", "/prompt")) == 1
+    fake.latency = 0.0
+    fake.job_faults.append("oom")
+    engine = ComfyUIEngine()
+    assert wait(engine, engine.submit(shot(start), key="oom")).state == "failed"
+    assert wait(engine, engine.submit(shot(start), key="oom")).state == "succeeded"  # queued anew
+    assert len(fake.requests("POST", "/prompt")) == 3
 
 
 def test_a_prompt_the_server_forgot_fails_retryably(fake: ComfyUIFake) -> None:

@@ -181,11 +181,14 @@ def test_missing_inputs_a_model_requires_are_refused_before_sending(fake: FalFak
         FalEngine(model="nope").submit(request.model_copy(update={"options": {}}), key="k")
 
 
-def test_urls_are_built_when_the_answer_lacks_them(fake: FalFake, images: dict[str, Path]) -> None:
+def test_urls_are_built_when_the_answer_lacks_them_or_points_elsewhere(fake: FalFake, images: dict[str, Path]) -> None:
     fake.fault("POST", r"/fal-ai/.*", Response(200, {"request_id": "abc"}))
     task = FalEngine().submit(full_request(images), key="k")
     assert task.data["status_url"] == f"{fake.url}/fal-ai/kling-video/requests/abc/status"
     assert task.data["response_url"] == f"{fake.url}/fal-ai/kling-video/requests/abc"
+    fake.fault("POST", r"/fal-ai/.*", Response(200, {"request_id": "abc", "status_url": "https://elsewhere.test/s"}))
+    task = FalEngine().submit(full_request(images), key="k")  # the key is only ever sent to the queue host
+    assert task.data["status_url"] == f"{fake.url}/fal-ai/kling-video/requests/abc/status"
 
 
 def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch, images: dict[str, Path]) -> None:

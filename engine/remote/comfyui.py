@@ -29,7 +29,7 @@ from engine.remote.task import RemoteTask, TaskStatus
 
 WAN22_I2V = "comfyui/wan22_i2v.json"
 # prompt_ids are uuid5 of the job key in this namespace: the same job always has the same prompt_id
-PROMPT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/drama/comfyui/prompt")
+PROMPT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:drama:comfyui:prompt_id")
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv")
 _ROOT = Path(__file__).resolve().parents[2]  # site-packages in a wheel, the checkout otherwise
 
@@ -271,8 +271,16 @@ class ComfyUIEngine(RemoteEngine):
         return f"{subfolder}/{answer['name']}" if subfolder else str(answer["name"])
 
     def submit(self, request: RenderRequest, key: str) -> RemoteTask:
-        graph, workflow = self.graph(request)
+        """Queue the patched workflow under the key's prompt_id. A prompt already queued or finished under that id
+        (a submit retried after its answer was lost) is returned instead of being run twice; a failed one is
+        queued again."""
         prompt_id = prompt_id_for(key)
+        if key:
+            known = self.lookup(prompt_id)
+            if known is not None and known.state != "failed":
+                return RemoteTask(provider=self.provider, task_id=prompt_id, external_id=key, submitted=time.time(),
+                                  cost=self.estimate(request), data={"prompt_id": prompt_id})
+        graph, workflow = self.graph(request)
         response = self.http().request("POST", "prompt",
                                        json={"prompt": graph, "client_id": self.client_id, "prompt_id": prompt_id})
         if response.status_code == 400:
@@ -284,26 +292,30 @@ class ComfyUIEngine(RemoteEngine):
                               code=(refusal.get("error") or {}).get("type"))
         if response.status_code != 200:
             raise self.http().error(response, f"queueing the prompt failed: {response.text[:200]}")
-        answer = response.json()
-        return RemoteTask(provider=self.provider, task_id=str(answer.get("prompt_id") or prompt_id),
-                          external_id=key or None, submitted=time.time(), cost=self.estimate(request),
-                          data={"prompt_id": str(answer.get("prompt_id") or prompt_id), "client_id": self.client_id,
-                                "number": answer.get("number"), "workflow": workflow})
+        prompt_id = str(response.json().get("prompt_id") or prompt_id)
+        return RemoteTask(provider=self.provider, task_id=prompt_id, external_id=key or None, submitted=time.time(),
+                          cost=self.estimate(request),
+                          data={"prompt_id": prompt_id, "client_id": self.client_id, "workflow": workflow})
 
     # --- poll, recover -------------------------------------------------------------------------------------
 
     def poll(self, task: RemoteTask) -> TaskStatus:
-        prompt_id = task.task_id
+        status = self.lookup(task.task_id)
+        if status is None:
+            return TaskStatus(state="failed", retryable=True,
+                              reason=f"the server knows no prompt {task.task_id} (restarted, or history cleared)")
+        return status
+
+    def lookup(self, prompt_id: str) -> TaskStatus | None:
+        """The prompt's state on the server, from its history entry or its place in the queue; None when the
+        server does not know it."""
         entry = self.history(prompt_id)
         if entry is None:
             state = self.queued(prompt_id)
             if state is not None:
                 return TaskStatus(state=state)
             entry = self.history(prompt_id)  # it may have finished between the two questions
-            if entry is None:
-                return TaskStatus(state="failed", retryable=True,
-                                  reason=f"the server knows no prompt {prompt_id} (restarted, or history cleared)")
-        return self.entry_status(entry)
+        return self.entry_status(entry) if entry is not None else None
 
     def entry_status(self, entry: dict[str, Any]) -> TaskStatus:
         """A finished (or finishing) history entry as a status: success with its video, or the error."""
@@ -342,10 +354,8 @@ class ComfyUIEngine(RemoteEngine):
     def recover(self, key: str) -> RemoteTask | None:
         """The task queued for `key` before its record was lost: its prompt_id is derived from the key, so it is
         found in /history (finished) or /queue (waiting, running)."""
-        if not key:
-            return None
         prompt_id = prompt_id_for(key)
-        if self.history(prompt_id) is None and self.queued(prompt_id) is None:
+        if not key or self.lookup(prompt_id) is None:
             return None
         return RemoteTask(provider=self.provider, task_id=prompt_id, external_id=key, submitted=time.time(),
                           data={"prompt_id": prompt_id, "recovered": True})

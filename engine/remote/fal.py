@@ -240,15 +240,21 @@ class FalEngine(RemoteEngine):
             raise self.failure(response, f"submit to {model.endpoint}", missing_is_final=True)
         answer = response.json()
         request_id = str(answer["request_id"])
-        requests_url = f"{self.base_url}/{model.app}/requests/{request_id}"  # when the answer lacks the URLs
+        requests_url = f"{self.base_url}/{model.app}/requests/{request_id}"
+
+        def given(name: str, built: str) -> str:
+            """The answer's URL, built when absent; only ever on the queue host, where the key may be sent."""
+            url = answer.get(name)
+            return url if isinstance(url, str) and url.startswith(f"{self.base_url}/") else built
+
         return RemoteTask(
             provider=self.provider, task_id=request_id, external_id=key or None, submitted=time.time(),
             cost=self.estimate(request),
             data={
                 "model": model.name, "endpoint": model.endpoint,
-                "status_url": answer.get("status_url") or f"{requests_url}/status",
-                "response_url": answer.get("response_url") or requests_url,
-                "cancel_url": answer.get("cancel_url") or f"{requests_url}/cancel",
+                "status_url": given("status_url", f"{requests_url}/status"),
+                "response_url": given("response_url", requests_url),
+                "cancel_url": given("cancel_url", f"{requests_url}/cancel"),
                 "ignored": ",".join(ignored),
             },
         )
