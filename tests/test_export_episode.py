@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 
-from drama.edit.export import export_episode, export_paths
+from drama.edit.export import export_episode, export_paths, up_to_date
 from drama.edit.otio import read_takes
 from drama.edit.timeline import build_timeline
 from tests.edit_inputs import decode_audio, decode_frame, make_inputs, onsets
@@ -154,3 +155,48 @@ def test_landscape_export_crops_other_aspects(tmp_path):
     frame = decode_frame(result.mp4, 5)
     assert frame[:, :, 0].mean() > 150  # the portrait clip covers the whole landscape frame (centre crop)
     assert result.loudness.integrated < -60  # silence stays silence (no music, no lines)
+
+
+def _published_take(project, shot_id: str) -> str:
+    return next(shot.active for shot in read_takes(project.exports_dir / "ep01.otio") if shot.shot_id == shot_id)
+
+
+@pytest.mark.parametrize("renamed", [1, 4], ids=["between-renames", "before-the-stamp"])
+def test_a_killed_export_never_passes_for_the_previous_cut(tmp_path, monkeypatch, renamed):
+    """Export take A, start exporting take B and kill it after `renamed` of the four files are in place, pick A
+    again: the export must be redone, not reported unchanged over files that (partly) hold B."""
+    inputs = make_inputs(tmp_path / "project", draws=2)
+    project, alternates = inputs.project, inputs.alternates
+    first = build_timeline(project, inputs.storyboard, inputs.lines, inputs.picks, alternates)
+    export_episode(project, first)
+    other = build_timeline(project, inputs.storyboard, inputs.lines, {**inputs.picks, "s5": alternates["s5"][1]},
+                           alternates)
+    published = {path for kind, path in export_paths(project, "ep01").items() if kind != "stamp"}
+    replace, done = os.replace, []
+
+    def killed_after_some_renames(source, target):
+        replace(source, target)
+        if Path(target) in published:
+            done.append(target)
+            if len(done) == renamed:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", killed_after_some_renames)
+    with pytest.raises(KeyboardInterrupt):
+        export_episode(project, other)
+    monkeypatch.undo()
+    assert up_to_date(project, first) is None and up_to_date(project, other) is None
+    again = export_episode(project, first)  # the creator re-picks A
+    assert not again.skipped
+    assert _published_take(project, "s5") == inputs.picks["s5"].id
+    assert export_episode(project, first).skipped
+
+
+def test_a_published_file_that_no_longer_matches_its_manifest_is_exported_again(tmp_path):
+    inputs = make_inputs(tmp_path / "project", draws=1)
+    timeline = build_timeline(inputs.project, inputs.storyboard, inputs.lines, inputs.picks)
+    result = export_episode(inputs.project, timeline)
+    assert up_to_date(inputs.project, timeline) is not None
+    result.srt.write_text(result.srt.read_text(encoding="utf-8").replace("你好", "您好"), encoding="utf-8")
+    assert up_to_date(inputs.project, timeline) is None
+    assert not export_episode(inputs.project, timeline).skipped

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import av
 import numpy as np
@@ -113,3 +114,28 @@ def test_unknown_episode(made, capsys):
     root, _ = made
     assert main(["make", str(root), "ep99"]) == 2
     assert "ep99" in capsys.readouterr().err
+
+
+def _seconds(video) -> float:
+    with av.open(str(video)) as container:
+        return container.duration / av.time_base
+
+
+def test_a_blank_or_far_shorter_screenplay_keeps_the_finished_export(made, tmp_path, capsys):
+    root = tmp_path / "demo"
+    shutil.copytree(made[0], root)
+    mp4, screenplay = root / "exports" / "ep01.mp4", root / "episodes" / "ep01.txt"
+    finished, full, text = mp4.read_bytes(), _seconds(mp4), screenplay.read_text(encoding="utf-8")
+    for blank in ("", " \n\n\t\n"):
+        screenplay.write_text(blank, encoding="utf-8")
+        for command in (["export", str(root)], ["make", str(root)], ["make", str(root), "--force"]):
+            assert main(command) == 2, (blank, command)
+            err = capsys.readouterr().err
+            assert "ep01.txt" in err and "nothing to export" in err and "ep01.mp4 is kept" in err
+    screenplay.write_text(text[:text.index("1-2 ")], encoding="utf-8")  # the first scene only
+    assert main(["make", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "ep01.txt" in err and "under half its last export" in err and "--force" in err
+    assert mp4.read_bytes() == finished
+    assert main(["make", str(root), "--force"]) == 0
+    assert _seconds(mp4) < 0.5 * full and "unchanged" not in capsys.readouterr().out

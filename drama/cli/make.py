@@ -24,12 +24,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     make.add_argument("episode", nargs="?", help="episode id (default: every episode)")
     make.add_argument("--draws", type=int, help="draws per shot (default: [render] draws in drama.toml)")
     make.add_argument("--force-export", action="store_true", help="export even when nothing changed")
+    make.add_argument("--force", action="store_true",
+                      help="export even when the episode is far shorter than its last export (implies --force-export)")
     make.set_defaults(handler=make_command)
 
     export = subparsers.add_parser("export", help="export episodes from the current picks (MP4, SRT, ASS, OTIO)")
     export.add_argument("project", type=Path)
     export.add_argument("episode", nargs="?", help="episode id (default: every episode)")
-    export.add_argument("--force", action="store_true", help="export even when nothing changed")
+    export.add_argument("--force", action="store_true",
+                        help="export even when nothing changed, or when the episode is far shorter than its last export")
     export.set_defaults(handler=export_command)
 
 
@@ -98,7 +101,7 @@ def make_command(args: argparse.Namespace) -> int:
         console.print(f"render: {report.count('rendered')} rendered, {report.count('cached')} cached, "
                       f"{len(report.failed)} failed ({report.engine})")
         failures += print_failed_draws(report)
-        results.append(_export(project, prepared, clock, args.force_export))
+        results.append(_export(project, prepared, clock, args.force or args.force_export))
     _summary(results, clock)
     if failures:
         err_console.print(f"[yellow]{failures} draw(s) failed[/]; the episode used the draws that succeeded. "

@@ -1,8 +1,11 @@
 """Export an episode: exports/<episode>.mp4 (H.264 + AAC, subtitles burned in), .srt, .ass and .otio.
 
 Everything is built in a scratch folder and renamed into exports/ only when finished, so a crash or Ctrl-C
-never leaves a half-written export. A stamp beside the export records the hash of everything that went in;
-exporting again with the same inputs is skipped.
+never leaves a half-written file. The four files are a set, published with a manifest beside them
+(exports/.<episode>.stamp.json): the hash of everything that went in, and the size and sha256 of each file.
+The manifest is invalidated before the first file is replaced and written after the last, and it is checked
+on read, so a set that a kill left mixed, or a file changed by hand, is never reported "unchanged": it is
+exported again. The files stay plain files where players and upload tools expect them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from rich.progress import Progress
 
 from drama import atomic
@@ -24,6 +27,7 @@ from drama.edit.loudness import Loudness, analysis_filter, measure_file, normali
 from drama.edit.otio import write_otio
 from drama.edit.subtitles import write_ass, write_srt
 from drama.edit.timeline import Timeline, build_timeline
+from drama.errors import DramaError
 from drama.fonts import fontconfig_env
 from drama.pipeline import PreparedEpisode
 from drama.project import Project
@@ -33,6 +37,8 @@ from drama.storyboard.model import Storyboard
 from engine.video import ffmpeg_exe
 
 EXPORT_VERSION = 2  # bump when the export's output changes for the same inputs
+KINDS = ("otio", "srt", "ass", "mp4")  # published in this order
+SHORTER_LIMIT = 0.5  # an episode under half its last export's length replaces it only with --force
 
 
 class ExportResult(BaseModel):
@@ -50,10 +56,50 @@ class ExportResult(BaseModel):
     skipped: bool = False  # nothing changed since the last export
 
 
+class PublishedFile(BaseModel):
+    size: int
+    sha256: str
+
+
+class ExportStamp(BaseModel):
+    """The manifest of an episode's export. `hash` (of the inputs) is None while a new set is being published;
+    `result` is then still the last finished export's, so its length is known."""
+
+    hash: str | None
+    files: dict[str, PublishedFile] = {}  # stamps written before manifests had none: never up to date
+    result: ExportResult
+
+
 def export_paths(project: Project, episode: str) -> dict[str, Path]:
     folder = project.exports_dir
-    return {kind: folder / f"{episode}.{kind}" for kind in ("mp4", "srt", "ass", "otio")} | \
-        {"stamp": folder / f".{episode}.stamp.json"}
+    return {kind: folder / f"{episode}.{kind}" for kind in KINDS} | {"stamp": folder / f".{episode}.stamp.json"}
+
+
+def _published(path: Path) -> PublishedFile:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return PublishedFile(size=path.stat().st_size, sha256=digest.hexdigest())
+
+
+def read_stamp(project: Project, episode: str) -> ExportStamp | None:
+    """The episode's export manifest, or None when there is none (or it is unreadable)."""
+    try:
+        return ExportStamp.model_validate_json(export_paths(project, episode)["stamp"].read_bytes())
+    except (OSError, ValidationError):
+        return None
+
+
+def _is_published(paths: dict[str, Path], stamp: ExportStamp) -> bool:
+    """Every file is there with the size and contents the manifest records (sizes first: a stat is free)."""
+    if set(stamp.files) != set(KINDS):
+        return False
+    try:
+        return all(paths[kind].stat().st_size == record.size for kind, record in stamp.files.items()) and \
+            all(_published(paths[kind]) == record for kind, record in stamp.files.items())
+    except OSError:
+        return False
 
 
 def _file_state(path: Path) -> list[object]:
@@ -76,15 +122,11 @@ def inputs_hash(timeline: Timeline) -> str:
 
 
 def up_to_date(project: Project, timeline: Timeline) -> ExportResult | None:
-    """The previous export's result if its stamp matches these inputs and its files are all there."""
-    paths = export_paths(project, timeline.episode)
-    try:
-        stamp = json.loads(paths["stamp"].read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    """The previous export's result if its manifest matches these inputs and every file matches its manifest."""
+    stamp = read_stamp(project, timeline.episode)
+    if stamp is None or stamp.hash != inputs_hash(timeline) or not _is_published(export_paths(project, timeline.episode), stamp):
         return None
-    if stamp.get("hash") != inputs_hash(timeline) or not all(paths[k].is_file() for k in ("mp4", "srt", "ass", "otio")):
-        return None
-    return ExportResult.model_validate({**stamp["result"], "skipped": True, "seconds": 0.0})
+    return stamp.result.model_copy(update={"skipped": True, "seconds": 0.0})
 
 
 def export_episode(project: Project, timeline: Timeline, progress: Progress | None = None, *,
@@ -120,18 +162,29 @@ def export_episode(project: Project, timeline: Timeline, progress: Progress | No
         step("measuring")
         loudness = measure_file(built["mp4"])
         write_otio(timeline, built["otio"])
-        project.exports_dir.mkdir(parents=True, exist_ok=True)
-        for kind in ("otio", "srt", "ass", "mp4"):
-            os.replace(built[kind], paths[kind])
         result = ExportResult(episode=timeline.episode, mp4=paths["mp4"], srt=paths["srt"], ass=paths["ass"],
                               otio=paths["otio"], duration=timeline.duration, width=timeline.width,
                               height=timeline.height, fps=timeline.fps, loudness=loudness,
                               seconds=time.perf_counter() - started)
-        atomic.write_json(paths["stamp"], {"hash": inputs_hash(timeline), "result": result.model_dump(mode="json")})
+        _publish(project, timeline.episode, built,
+                 ExportStamp(hash=inputs_hash(timeline), files={kind: _published(built[kind]) for kind in KINDS},
+                             result=result))
         step("done")
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _publish(project: Project, episode: str, built: dict[str, Path], stamp: ExportStamp) -> None:
+    """Move the built files into exports/: the old manifest stops vouching for anything before the first file
+    is replaced, and the new one is written after the last, so a kill in between leaves no valid manifest."""
+    paths = export_paths(project, episode)
+    project.exports_dir.mkdir(parents=True, exist_ok=True)
+    if (previous := read_stamp(project, episode)) is not None:
+        atomic.write_text(paths["stamp"], previous.model_copy(update={"hash": None}).model_dump_json(indent=2))
+    for kind in KINDS:
+        os.replace(built[kind], paths[kind])
+    atomic.write_text(paths["stamp"], stamp.model_dump_json(indent=2))
 
 
 def current_takes(project: Project, storyboard: Storyboard) -> tuple[dict[str, Candidate], dict[str, list[Candidate]]]:
@@ -146,9 +199,37 @@ def current_takes(project: Project, storyboard: Storyboard) -> tuple[dict[str, C
     return picks, alternates
 
 
+def screenplay_file(project: Project, storyboard: Storyboard) -> Path:
+    """The file an episode is planned from, for error messages (the episodes folder if no file can be told)."""
+    if sources := [shot.source_file for shot in storyboard.shots if shot.source_file]:
+        return sources[0]
+    files = project.screenplay_files()
+    return next((path for path in files if path.stem == storyboard.episode), None) or \
+        next((path for path in files if storyboard.episode.startswith(f"{path.stem}-")), project.episodes_dir)
+
+
+def check_replaceable(project: Project, storyboard: Storyboard, *, force: bool = False) -> None:
+    """Refuse to export a blank episode, and (unless `force`) one under half as long as its last export:
+    both are far likelier a screenplay emptied by mistake than a cut, and the finished export is kept."""
+    screenplay = screenplay_file(project, storyboard)
+    kept = f"{project.exports_dir.name}/{storyboard.episode}.mp4 is kept"
+    blank = screenplay.is_file() and not screenplay.read_text(encoding="utf-8-sig").strip()
+    if not storyboard.shots or blank:
+        raise DramaError(f"episode {storyboard.episode} {'is empty' if blank else 'has no shots'}: nothing to export",
+                         path=screenplay, hint=f"write its scenes (or restore the file); {kept}")
+    stamp = read_stamp(project, storyboard.episode)
+    if not force and stamp is not None and storyboard.duration < SHORTER_LIMIT * stamp.result.duration:
+        raise DramaError(f"episode {storyboard.episode} is now {storyboard.duration:.1f}s, under half its last export "
+                         f"({stamp.result.duration:.1f}s); {kept}", path=screenplay,
+                         hint="if the episode is meant to be this short, run again with --force")
+
+
 def export_current_cut(project: Project, prepared: PreparedEpisode, progress: Progress | None = None, *,
                        force: bool = False) -> ExportResult:
-    """Export the episode as the state store has it now; `drama make`, `drama export` and the review page share this."""
-    picks, alternates = current_takes(project, prepared.storyboard)
-    timeline = build_timeline(project, prepared.storyboard, prepared.lines, picks, alternates)
+    """Export the episode as the state store has it now; `drama make`, `drama export` and the review page share this.
+    `force` exports even when nothing changed, or when the episode is far shorter than its last export."""
+    storyboard = prepared.storyboard
+    check_replaceable(project, storyboard, force=force)
+    picks, alternates = current_takes(project, storyboard)
+    timeline = build_timeline(project, storyboard, prepared.lines, picks, alternates)
     return export_episode(project, timeline, progress, force=force)
