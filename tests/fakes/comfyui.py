@@ -112,6 +112,8 @@ class ComfyUIFake(FakeServer):
     def __init__(self, *, models: dict[str, list[str]] | None = None,
                  latency: float | tuple[float, float] = 0.0, seed: int = 0):
         super().__init__()
+        # headers and body leave in separate writes: without TCP_NODELAY each answer waits ~40 ms for a delayed ACK
+        self._server.RequestHandlerClass.disable_nagle_algorithm = True
         self.models = {folder: list(files) for folder, files in (models or INSTALLED).items()}
         self.latency = latency
         self._rng = random.Random(seed)
