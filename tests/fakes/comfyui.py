@@ -46,7 +46,6 @@ class Node:
 
 
 INT = Number(int)
-FLOAT = Number(float)
 SAMPLERS = ("euler", "euler_ancestral", "dpmpp_2m", "uni_pc", "lcm")
 SCHEDULERS = ("simple", "normal", "karras", "sgm_uniform", "beta")
 
