@@ -180,8 +180,8 @@ def validation_error(answer: dict[str, Any]) -> str:
 
 
 class ComfyUIEngine(RemoteEngine):
-    """A ComfyUI server (COMFYUI_URL, default http://127.0.0.1:8188; no credentials). Options: `workflow` (an
-    API-format JSON; default the shipped Wan 2.2 i2v graph) and `inputs` (its declaration; default beside it).
+    """A ComfyUI server (COMFYUI_URL, default http://127.0.0.1:8188; no credentials). Option `workflow`: an
+    API-format JSON with its `.inputs.toml` beside it (default the shipped Wan 2.2 i2v graph).
     The GPU is your own, so the price defaults to 0 per task (set price_per_task to count power or rent)."""
 
     name: ClassVar[str] = "comfyui"
@@ -197,11 +197,10 @@ class ComfyUIEngine(RemoteEngine):
 
     @classmethod
     def files(cls, request: RenderRequest, options: dict[str, Any] | None = None) -> tuple[Path, Path]:
-        """The workflow and its declaration for a request (request options first, then engine options)."""
-        options = {**(options or {}), **request.options}
-        workflow = Path(str(options["workflow"])) if options.get("workflow") else template_path(WAN22_I2V)
-        declared = Path(str(options["inputs"])) if options.get("inputs") else inputs_path(workflow)
-        return workflow, declared
+        """The workflow (option `workflow`: request options first, then engine options) and its declaration."""
+        chosen = request.options.get("workflow", (options or {}).get("workflow"))
+        workflow = Path(str(chosen)) if chosen else template_path(WAN22_I2V)
+        return workflow, inputs_path(workflow)
 
     @classmethod
     def identity(cls, request: RenderRequest) -> dict[str, str]:
