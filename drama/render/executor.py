@@ -238,8 +238,8 @@ def _run_remote(project: Project, name: str, jobs: list[Job], store: StateStore,
     run = RemoteRun(project, store, engine, concurrency=project.config.engine_settings(name).concurrency,
                     publish=publish, on_event=on_event)
     outcomes = run.run(jobs)
-    return {job.key: JobResult(shot_id=job.shot_id, draw=job.draw, seed=job.seed,
-                               **outcomes[job.key].model_dump(exclude={"key"})) for job in jobs}
+    return {job.key: JobResult(shot_id=job.shot_id, draw=job.draw, seed=job.seed, **outcomes[job.key].model_dump())
+            for job in jobs}
 
 
 def _remote_progress(progress: Progress, overall: TaskID | None, jobs: list[Job]) -> Callable[[RemoteEvent], None]:

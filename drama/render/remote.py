@@ -120,7 +120,7 @@ class RemoteRun:
                 self._event(job, "skipped", refusal)
                 return RemoteOutcome(key=job.key, status="skipped", seconds=0.0, error=refusal)
             try:
-                task = self._call(job, lambda: self.engine.submit(job.request, job.key))
+                task = self._call(job, lambda: self._submit(job))
             except RemoteError as error:
                 self.store.settle(job.key, "billed" if error.billed else "not_billed", reason=str(error))
                 return self._fail(job, started, str(error))
@@ -154,7 +154,7 @@ class RemoteRun:
         if row.task is not None:
             self._event(job, row.state, "resumed")
             return RemoteTask.model_validate_json(row.task)
-        task = self._call(job, lambda: self.engine.recover(job.key))  # state "submitting": was it created?
+        task = self._call(job, lambda: self.engine.recover(self._external_id(job)))  # "submitting": created?
         if task is not None:
             self._record(job, "queued", task)
             self.store.settle(job.key, "pending", task_id=task.task_id)
@@ -181,6 +181,30 @@ class RemoteRun:
             if refusal is None:
                 self._record(job, "submitting")
             return refusal
+
+    def _external_id(self, job: Job) -> str:
+        """The id the provider knows this attempt by: the job key, with the attempt number after a failed task
+        (providers keep a failed task under its external id, so a new draw needs a new one)."""
+        attempt = max(0, self.store.attempts(job.key) - 1)  # the booking for this attempt is already made
+        return job.key if attempt == 0 else f"{job.key}-{attempt}"
+
+    def _submit(self, job: Job) -> RemoteTask:
+        """One submission. If the connection broke after the request went out, the task may exist: ask the
+        provider where it can tell (then retrying is safe); where it cannot, do not risk paying twice."""
+        key = self._external_id(job)
+        try:
+            return self.engine.submit(job.request, key)
+        except RemoteError as error:
+            if not error.sent:
+                raise
+            if self.engine.finds_lost_tasks:
+                found = self.engine.recover(key)
+                if found is not None:
+                    return found
+                raise  # not created: the retry is safe
+            raise RemoteError(f"{error.message}; the request may have reached {self.engine.provider}, so it was "
+                              "not sent again (that could pay twice): check the provider's task list, then run "
+                              "again to draw anew", provider=self.engine.provider, billed=True) from None
 
     def _wait(self, job: Job, task: RemoteTask) -> TaskStatus | None:
         """Poll until the task ends (its status) or counts as stuck (None)."""

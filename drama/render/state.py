@@ -376,6 +376,10 @@ class StateStore:
                        "updated = ? WHERE id = (SELECT MAX(id) FROM ledger WHERE key = ?)",
                        (outcome, task_id, reason, time.time(), key))
 
+    def attempts(self, key: str) -> int:
+        """How many tasks were booked for a job (the first submission is attempt 0)."""
+        return self._rows("SELECT COUNT(*) FROM ledger WHERE key = ?", key)[0][0]
+
     def ledger(self, *, episode: str | None = None) -> list[LedgerEntry]:
         sql = "SELECT * FROM ledger" + (" WHERE episode = ?" if episode else "") + " ORDER BY id"
         return [LedgerEntry.model_validate(dict(r)) for r in self._rows(sql, *([episode] if episode else []))]

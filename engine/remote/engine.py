@@ -69,6 +69,11 @@ class RemoteEngine(Engine):
         providers that can look a task up by external id return it, so it is polled instead of paid twice."""
         return None
 
+    @property
+    def finds_lost_tasks(self) -> bool:
+        """Whether `recover` can tell if a task exists for a key (the provider takes an external id)."""
+        return type(self).recover is not RemoteEngine.recover
+
     def http(self) -> Http:
         """The provider's client (subclasses add auth); created on first use so listing engines costs nothing."""
         if self._http is None:

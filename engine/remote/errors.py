@@ -13,11 +13,15 @@ class RemoteError(Exception):
     `retryable`: the same call may succeed later (rate limit, 5xx, dropped connection, truncated download).
     `retry_after`: seconds the provider asked us to wait, when it said so.
     `billed`: whether the provider charges for what failed (False for rejected submissions).
+    `sent`: the request may have reached the provider before the connection broke (a read timeout, a dropped
+    answer), so a create may have happened: retrying a submission blindly could pay twice.
     """
 
     def __init__(self, message: str, *, provider: str, retryable: bool = False, retry_after: float | None = None,
-                 code: str | int | None = None, status: int | None = None, billed: bool = False):
+                 code: str | int | None = None, status: int | None = None, billed: bool = False,
+                 sent: bool = False):
         super().__init__(message)
+        self.sent = sent
         self.message = message
         self.provider = provider
         self.retryable = retryable

@@ -57,8 +57,9 @@ class Http:
         try:
             return self._client.request(method, self.url(path), headers=headers, **kwargs)
         except httpx.TransportError as error:
+            unsent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
             raise RemoteError(self.redact(f"{method} {self.url(path)}: {type(error).__name__}: {error}"),
-                              provider=self.provider, retryable=True) from None
+                              provider=self.provider, retryable=True, sent=not unsent) from None
 
     def error(self, response: httpx.Response, message: str, **kwargs: Any) -> RemoteError:
         """A RemoteError for an unexpected answer: 429 and 5xx are retryable, with Retry-After honoured."""
