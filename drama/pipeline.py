@@ -1,7 +1,7 @@
-"""An episode ready to render and cut: the planned storyboard, the creator's edits applied, timed by its voices.
+"""The one current storyboard of an episode: the planned storyboard, the creator's edits applied, timed by its voices.
 
-Every stage after planning (render, review, edit) starts from `prepare_episode`, so they all agree on the
-same shots, durations and therefore the same render cache keys.
+Every command that shows or renders shots (plan, voice, status, render, review, make, export) starts from
+`prepare_episode`, so they all agree on the same shots, durations and therefore the same render cache keys.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from drama.project import Project
 from drama.render.state import ShotOverride, StateStore
 from drama.storyboard import plan_episode
 from drama.storyboard.model import Storyboard
-from drama.voice import VoiceLine, apply_timing, speak_storyboard
+from drama.voice import Speaker, VoiceLine, apply_timing, cached_lines
 
 
 class PreparedEpisode(BaseModel):
     storyboard: Storyboard
-    lines: list[VoiceLine] = Field(default_factory=list)  # one per spoken shot, in shot order
+    lines: list[VoiceLine] = Field(default_factory=list)  # one per voiced shot, in shot order
 
 
 def apply_overrides(storyboard: Storyboard, overrides: dict[str, ShotOverride]) -> Storyboard:
@@ -42,15 +42,26 @@ def keep_duration_overrides(storyboard: Storyboard, overrides: dict[str, ShotOve
     return storyboard.model_copy(update={"shots": shots})
 
 
-def prepare_episode(project: Project, episode_id: str, *, voice: bool = True,
-                    progress: Progress | None = None) -> PreparedEpisode:
-    """plan → creator overrides → voice timing (with `voice`; else the planner's reading-speed durations)."""
-    storyboard = plan_episode(project, episode_id)
+def stored_overrides(project: Project) -> dict[str, ShotOverride]:
+    """The creator's per-shot edits; a project never opened by render or review has none (and gets no store)."""
+    if not (project.state_dir / "state.db").is_file():
+        return {}
     with StateStore(project) as store:
-        overrides = store.overrides()
-    storyboard = apply_overrides(storyboard, overrides)
-    if not voice:
-        return PreparedEpisode(storyboard=storyboard)
-    lines = speak_storyboard(project, storyboard, progress=progress)
+        return store.overrides()
+
+
+def prepare_episode(project: Project, episode_id: str, *, speak: bool | Speaker = False,
+                    progress: Progress | None = None) -> PreparedEpisode:
+    """plan → creator overrides → voice timing: the storyboard every command shows and renders.
+
+    Looking (plan, status, the review page) only reads: lines in the voice cache time their shots, the others keep
+    the planner's reading-speed durations. With `speak` (True, or a `Speaker` to voice with) the lines not in the
+    cache are synthesised first, as voice, render, make and export need."""
+    overrides = stored_overrides(project)
+    storyboard = apply_overrides(plan_episode(project, episode_id), overrides)
+    if speak:
+        lines = (speak if isinstance(speak, Speaker) else Speaker(project)).speak(storyboard, progress)
+    else:
+        lines = cached_lines(project, storyboard)
     storyboard = keep_duration_overrides(apply_timing(storyboard, lines), overrides)
     return PreparedEpisode(storyboard=storyboard, lines=lines)

@@ -18,8 +18,9 @@ from drama.cli import main  # noqa: E402
 from drama.pipeline import prepare_episode  # noqa: E402
 from drama.project import Project  # noqa: E402
 from drama.render import StateStore  # noqa: E402
-from drama.render.jobs import current_shot_key  # noqa: E402
+from drama.render.status import shot_key_now  # noqa: E402
 from engine.open_weights.wan import WanEngine  # noqa: E402
+from engine.registry import get_engine  # noqa: E402
 
 def project(root: Path, model_dir: Path, control: str) -> Path:
     return tiny.one_shot_project(root, model_dir, f'engine = "wan"\ncontrol = "{control}"\ncontrol_strength = 0.7')
@@ -39,7 +40,7 @@ def model(tmp_path_factory) -> Path:
 def render(root: Path, model: Path, monkeypatch, capsys) -> tuple[str, list[dict]]:
     """`drama render ROOT`, recording what the Wan transformer was called with."""
     engine = WanEngine(model_dir=str(model))  # the same load options as drama.toml: the same loaded pipeline
-    monkeypatch.setattr("drama.render.executor.get_engine", lambda name: engine)
+    monkeypatch.setattr("drama.render.executor.get_engine", lambda name: engine if name == "wan" else get_engine(name))
     with tiny.one_torch_thread(), tiny.transformer_inputs(engine, "WanVACEPipeline") as calls:
         assert main(["render", str(root)]) == 0
     return capsys.readouterr().out, calls
@@ -79,7 +80,7 @@ def test_previz_control_reaches_wan_and_is_reused(tmp_path, model, monkeypatch, 
         assert [c.engine for c in store.candidates(shot.id)] == ["wan"]  # the control draw is not a candidate
 
     # The control's bytes are in the key: a changed depth video makes the Wan draw stale.
-    before = current_shot_key(proj, shot, "wan", WanEngine.version)
+    before = shot_key_now(proj, shot, "wan")
     tiny.gradient_video(folder / "depth.mp4", 5, invert=True, size=(18, 32))
-    assert current_shot_key(proj, shot, "wan", WanEngine.version) != before
-    assert current_shot_key(proj, shot, "previz", "1") == current_shot_key(Project.load(plain_root), shot, "previz", "1")
+    assert shot_key_now(proj, shot, "wan") != before
+    assert shot_key_now(proj, shot, "previz") == shot_key_now(Project.load(plain_root), shot, "previz")

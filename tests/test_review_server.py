@@ -23,7 +23,7 @@ HOST = {"host": "127.0.0.1:8765"}
 @pytest.fixture
 def session(tiny_demo):
     project = Project.load(tiny_demo)
-    prepared = prepare_episode(project, "ep01")
+    prepared = prepare_episode(project, "ep01", speak=True)  # voiced, as `drama render` does
     first = next(shot for shot in prepared.storyboard.shots if shot.kind != "title_card")
     render_shots(project, prepared.storyboard, draws=2, shot_ids=[first.id])
     session = ReviewSession.start(project, None)
@@ -191,7 +191,7 @@ def test_a_broken_project_answers_with_a_message_not_a_500(client, session):
 
 def test_export_from_the_page(tiny_demo):
     project = Project.load(tiny_demo)
-    render_shots(project, prepare_episode(project, "ep01").storyboard, draws=1)
+    render_shots(project, prepare_episode(project, "ep01", speak=True).storyboard, draws=1)
     session = ReviewSession.start(project, "ep01")
     client = TestClient(create_app(session), base_url="http://127.0.0.1:8765")
     try:

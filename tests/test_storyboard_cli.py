@@ -53,3 +53,25 @@ def test_unknown_episode_and_unknown_speaker_are_clear_errors(demo, capsys):
     assert main(["plan", str(demo)]) == 2
     err = capsys.readouterr().err
     assert "ep01.txt:29" in err and "顾成泽" in err and "did you mean '顾承泽'" in err
+
+
+def test_plan_shows_the_storyboard_that_renders(demo, capsys):
+    """One current storyboard: plan, status and render agree on the creator's edits and the voiced durations."""
+    from drama.pipeline import prepare_episode
+    from drama.render import StateStore
+
+    project = Project.load(demo)
+    planned = plan_episode(project, "ep01")
+    talk, still = [shot for shot in planned.shots if shot.kind == "dialogue"][:2]
+    with StateStore(project) as store:
+        store.set_override(talk.id, duration=30.0)
+        store.set_override(still.id, prompt="a rain-streaked window, neon beyond", size="ECU")
+    voiced = prepare_episode(project, "ep01", speak=True).storyboard  # what `drama render` renders
+    assert main(["plan", str(demo), "ep01", "--json"]) == 0
+    shown = {shot["id"]: shot for shot in json.loads(capsys.readouterr().out)["shots"]}
+    assert shown[talk.id]["duration"] == 30.0
+    assert (shown[still.id]["prompt"], shown[still.id]["size"]) == ("a rain-streaked window, neon beyond", "ECU")
+    assert [shot["duration"] for shot in shown.values()] == [shot.duration for shot in voiced.shots]
+    assert main(["status", str(demo), "ep01", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["episodes"]["ep01"]
+    assert [row["duration"] for row in rows] == [round(shot.duration, 2) for shot in voiced.shots]

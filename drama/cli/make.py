@@ -91,10 +91,10 @@ def make_command(args: argparse.Namespace) -> int:
     for episode in select_episodes(project, args.episode):
         console.rule(f"[bold]{episode}")
         with clock.stage("plan"):
-            planned = prepare_episode(project, episode, voice=False)
-        console.print(f"plan: {len(planned.storyboard.shots)} shots, {planned.storyboard.duration:.1f}s by reading speed")
+            planned = prepare_episode(project, episode)
+        console.print(f"plan: {len(planned.storyboard.shots)} shots, {planned.storyboard.duration:.1f}s before voicing")
         with clock.stage("voice"), progress_bar() as progress:
-            prepared = prepare_episode(project, episode, voice=True, progress=progress)
+            prepared = prepare_episode(project, episode, speak=True, progress=progress)
         console.print(f"voice: {len(prepared.lines)} lines, episode {prepared.storyboard.duration:.1f}s")
         with clock.stage("render"), progress_bar() as progress:
             report = render_shots(project, prepared.storyboard, draws=args.draws, progress=progress)
@@ -118,7 +118,7 @@ def export_command(args: argparse.Namespace) -> int:
     results = []
     for episode in select_episodes(project, args.episode):
         with clock.stage("plan + voice"):
-            prepared = prepare_episode(project, episode, voice=True)
+            prepared = prepare_episode(project, episode, speak=True)
         results.append(_export(project, prepared, clock, args.force))
     _summary(results, clock)
     return 0

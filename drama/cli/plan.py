@@ -1,4 +1,5 @@
-"""`drama plan PROJECT [EPISODE]`: the storyboard as a table of shots, or as JSON for tools."""
+"""`drama plan PROJECT [EPISODE]`: the current storyboard (the creator's edits applied, timed by the lines already
+voiced) as a table of shots, or as JSON for tools. Only reads: nothing is voiced or rendered."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from drama.project import Project
-from drama.storyboard import Storyboard, episode_ids, plan_episode
+from drama.storyboard import Storyboard, episode_ids
 from drama.storyboard.model import Shot
 
 
@@ -28,17 +29,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from drama.cli import console
+    from drama.pipeline import prepare_episode
 
     project = Project.load(args.project)
     ids = episode_ids(project)
-    storyboard = plan_episode(project, args.episode or (ids[0] if ids else ""))
+    prepared = prepare_episode(project, args.episode or (ids[0] if ids else ""))
+    storyboard = prepared.storyboard
     if args.json:
         sys.stdout.write(storyboard.model_dump_json(indent=2) + "\n")
         return 0
     zh = project.config.language == "zh"
     console.print(table(storyboard, zh=zh))
     others = [episode for episode in ids if episode != storyboard.episode]
-    console.print(f"[dim]{len(storyboard.shots)} shots · {storyboard.duration:.1f} s at reading speed"
+    timing = f"{len(prepared.lines)} voiced line(s) timed by their audio, the rest" if prepared.lines else "timed"
+    console.print(f"[dim]{len(storyboard.shots)} shots · {storyboard.duration:.1f} s · {timing} at reading speed"
                   + (f" · other episodes: {', '.join(others)}" if others else "") + "[/]")
     if args.prompts:
         for shot in storyboard.shots:

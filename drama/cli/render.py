@@ -53,7 +53,8 @@ def render_command(args: argparse.Namespace) -> int:
                              hint="give the folder `drama engine train` wrote (config.json + *.safetensors)")
         project.config.render.engine_options["checkpoint"] = str(args.checkpoint.resolve())
     shot_ids = [s.strip() for s in args.shots.split(",") if s.strip()] if args.shots else None
-    episodes = {episode: prepare_episode(project, episode).storyboard for episode in select_episodes(project, args.episode)}
+    episodes = {episode: prepare_episode(project, episode, speak=True).storyboard
+                for episode in select_episodes(project, args.episode)}
     if shot_ids and len(episodes) > 1:  # --shots across episodes: each episode renders the ids it has
         known = {shot.id for storyboard in episodes.values() for shot in storyboard.shots}
         unknown = [shot_id for shot_id in shot_ids if shot_id not in known]
@@ -143,6 +144,8 @@ def status_command(args: argparse.Namespace) -> int:
         for row in shots:
             if row.kind == "title_card":
                 state = "[dim]title card[/]"
+            elif row.key is None:  # not known without rendering, and status only reads
+                state = "[yellow]not rendered[/] [dim](previz control)[/]"
             elif row.pick is None:
                 state = "[yellow]not rendered[/]"
             else:

@@ -1,4 +1,5 @@
-"""`drama voice PROJECT [EPISODE]`: speak every line (cached), show who says what in which voice and how long."""
+"""`drama voice PROJECT [EPISODE]`: speak every line (cached), show who says what in which voice and how long each shot
+of the current storyboard (the creator's edits applied) lasts."""
 
 from __future__ import annotations
 
@@ -25,17 +26,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def voice_command(args: argparse.Namespace) -> int:
     from drama.pipeline import prepare_episode
     from drama.storyboard import select_episodes
-    from drama.voice import Speaker, apply_timing
+    from drama.voice import Speaker
 
     project = Project.load(args.project)
     speaker = Speaker(project, args.backend)
     for episode in select_episodes(project, args.episode):
-        storyboard = prepare_episode(project, episode, voice=False).storyboard
+        before = prepare_episode(project, episode).storyboard
         with progress_bar() as progress:
-            lines = speaker.speak(storyboard, progress)
-        timed = apply_timing(storyboard, lines)
+            voiced = prepare_episode(project, episode, speak=speaker, progress=progress)
+        timed, lines = voiced.storyboard, voiced.lines
         table = Table(title=f"{escape(project.config.title)} · {episode}: {len(lines)} lines, "
-                            f"{timed.duration:.1f} s (was {storyboard.duration:.1f} s)")
+                            f"{timed.duration:.1f} s (was {before.duration:.1f} s)")
         for column in ("shot", "speaker", "line", "backend", "voice", "line s", "shot s", "timing"):
             table.add_column(column, justify="right" if column.endswith(" s") else "left",
                              overflow="fold", no_wrap=column != "line", min_width=10 if column == "line" else None)

@@ -22,12 +22,13 @@ from rich.progress import Progress, TaskID
 from drama.atomic import atomic_dir, write_json
 from drama.errors import DramaError, did_you_mean
 from drama.project import Project
+from drama.render.controls import PREVIZ, control_job, stored_controls, wants_controls
 from drama.render.jobs import Job, shot_jobs
 from drama.render.request import renderable
 from drama.render.remote import RemoteEvent, RemoteRun
 from drama.render.state import Candidate, StateStore
-from drama.storyboard.model import Storyboard
-from engine.api import Clip, Engine
+from drama.storyboard.model import Shot, Storyboard
+from engine.api import Clip, Control, Engine
 from engine.remote import RemoteEngine
 from engine.registry import UnknownEngineError, engine_class, get_engine
 
@@ -72,7 +73,8 @@ def resolve_engine(name: str) -> type[Engine]:
 
 def plan_jobs(project: Project, storyboard: Storyboard, *, draws: int, shot_ids: list[str] | None = None,
               engine: str) -> list[Job]:
-    """Every job of the episode (or of the given shots) for draws 0..draws-1; title cards have none."""
+    """Every job of the episode (or of the given shots) for draws 0..draws-1; title cards have none.
+    Only builds: previz controls the draws follow must be rendered already (`render_controls`)."""
     cls = resolve_engine(engine)
     shots = [s for s in storyboard.shots if renderable(s)]
     if shot_ids:
@@ -85,7 +87,37 @@ def plan_jobs(project: Project, storyboard: Storyboard, *, draws: int, shot_ids:
                 raise DramaError(f"shot {shot_id!r} is a title card; title cards are drawn by the edit, not rendered")
         shots = [s for s in shots if s.id in set(shot_ids)]
     return [job for shot in shots for job in shot_jobs(project, storyboard.episode, shot, range(draws), engine,
-                                                       cls.version)]
+                                                       cls.version, _rendered_controls(project, shot, engine))]
+
+
+def _rendered_controls(project: Project, shot: Shot, engine: str) -> tuple[Control, ...]:
+    controls = stored_controls(project, shot, engine)
+    if controls is None:
+        raise DramaError(f"the previz control of shot {shot.id} is not rendered",
+                         hint="render_controls runs before the jobs are built")
+    return controls
+
+
+def render_controls(project: Project, shots: list[Shot], engine: str) -> None:
+    """The controls stage (`[render] control = "previz"`): render the previz draws the draws of `shots` on
+    `engine` follow, unless they are in the cache. Runs before jobs are built; these draws are not candidates."""
+    if not wants_controls(project, engine):
+        return
+    missing = [job for job in (control_job(project, shot) for shot in shots if renderable(shot))
+               if load_candidate(project, job.key) is None]
+    if not missing:
+        return
+    with render_lock(project):
+        previz = get_engine(PREVIZ)
+        for job in missing:
+            if load_candidate(project, job.key) is not None:  # another process drew it meanwhile
+                continue
+            try:
+                run_job(project, previz, job)
+            except Exception as error:  # the generative draws cannot be planned without it
+                raise DramaError(f"the previz control of shot {job.shot_id} failed: {type(error).__name__}: {error}",
+                                 path=project.root / "drama.toml",
+                                 hint='fix the shot, or set [render] control = "none"') from error
 
 
 def candidate_dir(project: Project, key: str) -> Path:
@@ -291,6 +323,7 @@ def render_shots(project: Project, storyboard: Storyboard, *, draws: int | None 
     started = time.perf_counter()
     engine = engine or project.config.render.engine
     draws = draws or project.config.render.draws
+    render_controls(project, [shot for shot in storyboard.shots if not shot_ids or shot.id in shot_ids], engine)
     jobs = plan_jobs(project, storyboard, draws=draws, shot_ids=shot_ids, engine=engine)
     own_store = store is None
     store = store or StateStore(project)

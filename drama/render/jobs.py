@@ -19,7 +19,7 @@ from drama.errors import DramaError
 from drama.project import Project
 from drama.render.request import build_request
 from drama.storyboard.model import Shot
-from engine.api import RenderRequest
+from engine.api import Control, RenderRequest
 from engine.registry import engine_class
 
 KEY_LENGTH = 32  # hex digits of sha256 kept in folder names
@@ -97,14 +97,17 @@ class Job(BaseModel):
         return self.key[:ID_LENGTH]
 
 
-def current_shot_key(project: Project, shot: Shot, engine: str, engine_version: str) -> str:
-    request = build_request(project, shot, seed=0, engine=engine)
+def current_shot_key(project: Project, shot: Shot, engine: str, engine_version: str,
+                     controls: tuple[Control, ...] = ()) -> str:
+    request = build_request(project, shot, seed=0, engine=engine, controls=controls)
     return shot_key(engine, engine_version, request, engine_class(engine).identity(request))
 
 
-def shot_jobs(project: Project, episode: str, shot: Shot, draws: range, engine: str, engine_version: str) -> list[Job]:
-    """The jobs for the given draws of one shot; the shot key is computed once, each draw adds only its seed."""
-    base = build_request(project, shot, seed=0, engine=engine)
+def shot_jobs(project: Project, episode: str, shot: Shot, draws: range, engine: str, engine_version: str,
+              controls: tuple[Control, ...] = ()) -> list[Job]:
+    """The jobs for the given draws of one shot (following `controls`, see drama.render.controls); the shot key
+    is computed once, each draw adds only its seed."""
+    base = build_request(project, shot, seed=0, engine=engine, controls=controls)
     key = shot_key(engine, engine_version, base, engine_class(engine).identity(base))
     jobs = []
     for draw in draws:

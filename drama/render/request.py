@@ -57,20 +57,16 @@ def _character(project: Project, shot: Shot, index: int) -> CharacterRef:
     )
 
 
-def build_request(project: Project, shot: Shot, seed: int, engine: str | None = None) -> RenderRequest:
-    """The request for one draw of a shot on `engine` (default: drama.toml's). Title cards have no request:
-    the edit draws them. With `[render] control = "previz"` a generative engine gets the shot's previz
-    controls, rendering them first if they are not in the cache (their bytes are part of the cache key)."""
+def build_request(project: Project, shot: Shot, seed: int, engine: str | None = None,
+                  controls: tuple[Control, ...] = ()) -> RenderRequest:
+    """The request for one draw of a shot on `engine` (default: drama.toml's): a pure function of the project,
+    the shot and the `controls` the draw follows (`drama.render.controls`; their bytes are part of the cache key).
+    Title cards have no request: the edit draws them."""
     if shot.kind == "title_card":
         raise ValueError(f"shot {shot.id} is a title card; title cards are drawn by the edit, not rendered")
     width, height = draft_size(project)
     fps = project.config.video.fps
     render = project.config.render
-    controls: tuple[Control, ...] = ()
-    if render.control == "previz" and (engine or render.engine) != "previz":
-        from drama.render.controls import previz_controls  # it renders through the executor, which imports us
-
-        controls = previz_controls(project, shot, render.control_strength)
     return RenderRequest(
         prompt=shot.prompt,
         negative_prompt=shot.negative_prompt,

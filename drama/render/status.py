@@ -1,5 +1,10 @@
 """Where each shot of an episode stands: how many current draws, which one is used and why, and whether
-the shot changed since it was drawn. Shared by `drama status` and the review page."""
+the shot changed since it was drawn. Shared by `drama status` and the review page.
+
+Only reads: a candidate is stale when its shot key differs from the shot's key now, computed here and never
+written back (the render that draws the shot again records it). A key that cannot be known by reading — a
+shot whose previz control is not rendered yet — is reported as unknown, not rendered to find out.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,12 @@ from typing import Literal
 from pydantic import BaseModel
 
 from drama.project import Project
+from drama.render.controls import stored_controls
 from drama.render.executor import resolve_engine
 from drama.render.jobs import current_shot_key
 from drama.render.request import renderable
-from drama.render.state import StateStore
-from drama.storyboard.model import Storyboard
+from drama.render.state import Candidate, StateStore
+from drama.storyboard.model import Shot, Storyboard
 
 
 class ShotStatus(BaseModel):
@@ -22,6 +28,7 @@ class ShotStatus(BaseModel):
     size: str
     move: str
     duration: float
+    key: str | None  # the shot's cache key now; None while unknown (its previz control is not rendered yet)
     draws: int  # candidates of the shot as it is now
     stale_draws: int  # candidates of earlier versions of the shot
     failed: int
@@ -29,14 +36,29 @@ class ShotStatus(BaseModel):
     picked_by: Literal["creator", "auto"] | None
     pick_score: float | None
     best_score: float | None  # best current candidate
-    stale: bool  # the shot changed since the candidate in use was drawn (or it has no current draw yet)
+    stale: bool | None  # the shot changed since the candidate in use was drawn (or it has none); None: unknown yet
     overridden: list[str]  # fields the creator edited
 
 
+def shot_key_now(project: Project, shot: Shot, engine: str) -> str | None:
+    """The cache key of the shot as it is now on `engine`, by reading alone; None while it cannot be known."""
+    controls = stored_controls(project, shot, engine)
+    return None if controls is None else current_shot_key(project, shot, engine, resolve_engine(engine).version,
+                                                          controls)
+
+
+def ranked_draws(store: StateStore, shot_id: str, key: str | None) -> list[Candidate]:
+    """The shot's candidates, stale as of its `key` now (as last recorded while the key is unknown), current ones
+    first, best score first."""
+    candidates = store.candidates(shot_id)
+    if key is not None:
+        candidates = [c.model_copy(update={"stale": c.shot_key != key}) for c in candidates]
+    return sorted(candidates, key=lambda c: (c.stale, -c.score, c.draw))
+
+
 def episode_status(project: Project, storyboard: Storyboard, store: StateStore, engine: str | None = None) -> list[ShotStatus]:
-    """One row per shot; also brings the candidates' stale flags up to date with the current storyboard."""
+    """One row per shot."""
     engine = engine or project.config.render.engine
-    version = resolve_engine(engine).version
     overrides = store.overrides()
     rows = []
     for shot in storyboard.shots:
@@ -44,20 +66,20 @@ def episode_status(project: Project, storyboard: Storyboard, store: StateStore, 
                     duration=round(shot.duration, 2),
                     overridden=sorted(overrides[shot.id].model_dump(exclude_none=True)) if shot.id in overrides else [])
         if not renderable(shot):
-            rows.append(ShotStatus(**base, draws=0, stale_draws=0, failed=0, pick=None, picked_by=None,
+            rows.append(ShotStatus(**base, key=None, draws=0, stale_draws=0, failed=0, pick=None, picked_by=None,
                                    pick_score=None, best_score=None, stale=False))
             continue
-        store.mark_stale(shot.id, current_shot_key(project, shot, engine, version))
-        candidates = store.candidates(shot.id)
+        key = shot_key_now(project, shot, engine)
+        candidates = ranked_draws(store, shot.id, key)
         current = [c for c in candidates if not c.stale]
         creator = store.creator_pick(shot.id)
-        chosen = creator or (candidates[0] if candidates else None)
+        chosen = next((c for c in candidates if c.id == creator.id), creator) if creator else next(iter(candidates), None)
         rows.append(ShotStatus(
-            **base, draws=len(current), stale_draws=len(candidates) - len(current),
+            **base, key=key, draws=len(current), stale_draws=len(candidates) - len(current),
             failed=len(store.failures(shot.id)), pick=chosen.id if chosen else None,
             picked_by=None if chosen is None else "creator" if creator else "auto",
             pick_score=chosen.score if chosen else None,
             best_score=max((c.score for c in current), default=None),
-            stale=chosen is None or chosen.stale,
+            stale=None if key is None else chosen is None or chosen.stale,
         ))
     return rows

@@ -19,10 +19,9 @@ from drama.errors import DramaError, did_you_mean
 from drama.pipeline import PreparedEpisode, prepare_episode
 from drama.project import Project
 from drama.render import StateStore, render_shots
-from drama.render.executor import resolve_engine
-from drama.render.jobs import current_shot_key
+from drama.render.executor import render_controls
 from drama.render.request import renderable
-from drama.render.status import episode_status
+from drama.render.status import episode_status, ranked_draws, shot_key_now
 from drama.review.security import new_token
 from drama.storyboard import select_episodes
 from drama.storyboard.model import Shot
@@ -119,7 +118,7 @@ class ReviewSession:
             shots, cut = [], []
             for shot in storyboard.shots:
                 status = statuses[shot.id]
-                candidates = store.candidates(shot.id) if renderable(shot) else []
+                candidates = ranked_draws(store, shot.id, status.key) if renderable(shot) else []
                 failures = [Job(id=f"failure-{f.key}", kind="draw", shot_id=shot.id, status="failed", error=f.error)
                             for f in store.failures(shot.id)]
                 shots.append({
@@ -140,7 +139,7 @@ class ReviewSession:
                     "jobs": [job.model_dump() for job in jobs if job.shot_id == shot.id] +
                             [f.model_dump() for f in failures],
                 })
-                picked = store.pick_for(shot.id) if renderable(shot) else None
+                picked = next((c for c in candidates if c.id == status.pick), None)
                 line = lines.get(shot.id)
                 cut.append({
                     "shot_id": shot.id, "kind": shot.kind, "duration": shot.duration,
@@ -256,14 +255,12 @@ class ReviewSession:
             self._update(job, status="failed", error=f"{type(error).__name__}: {error}")
 
     def _run_draws(self, job: Job) -> None:
-        storyboard = self.prepared().storyboard
+        storyboard = prepare_episode(self.project, self.episode_id, speak=True).storyboard
+        engine = self.project.config.render.engine
+        render_controls(self.project, [storyboard.shot(job.shot_id)], engine)  # so the shot's key is known
+        key = shot_key_now(self.project, storyboard.shot(job.shot_id), engine)
         with StateStore(self.project) as store:
-            current = sum(1 for c in store.candidates(job.shot_id) if not c.stale)
-            if job.kind == "redraw":  # the edited shot has a new cache key: its earlier draws are stale now
-                engine = self.project.config.render.engine
-                key = current_shot_key(self.project, storyboard.shot(job.shot_id), engine, resolve_engine(engine).version)
-                store.mark_stale(job.shot_id, key)
-                current = sum(1 for c in store.candidates(job.shot_id) if not c.stale)
+            current = sum(1 for c in ranked_draws(store, job.shot_id, key) if not c.stale)
             for done in range(job.total):
                 report = render_shots(self.project, storyboard, draws=current + done + 1, shot_ids=[job.shot_id], store=store)
                 if report.failed:
@@ -274,7 +271,7 @@ class ReviewSession:
     def _run_export(self, job: Job) -> None:
         progress = Progress(disable=True)  # tracks the export's tasks; view() reads the fraction done
         self._export_progress = progress
-        result = export_current_cut(self.project, self.prepared(), progress)
+        result = export_current_cut(self.project, prepare_episode(self.project, self.episode_id, speak=True), progress)
         self._update(job, status="done", progress=1.0, url=self.url(result.mp4), name=result.mp4.name,
                      done=1, total=1)
 

@@ -2,7 +2,7 @@
 length sets the shot durations (`apply_timing`)."""
 
 from drama.voice.model import VoiceLine, WordTiming
-from drama.voice.speak import Speaker, speak_storyboard
+from drama.voice.speak import Speaker, cached_lines, speak_storyboard
 from drama.voice.timing import apply_timing
 
-__all__ = ["Speaker", "VoiceLine", "WordTiming", "apply_timing", "speak_storyboard"]
+__all__ = ["Speaker", "VoiceLine", "WordTiming", "apply_timing", "cached_lines", "speak_storyboard"]

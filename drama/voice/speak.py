@@ -89,3 +89,14 @@ class Speaker:
 def speak_storyboard(project: Project, storyboard: Storyboard, progress: Progress | None = None) -> list[VoiceLine]:
     """Every spoken line of the storyboard as a WAV with word timings, in shot order (cached by content)."""
     return Speaker(project).speak(storyboard, progress)
+
+
+def cached_lines(project: Project, storyboard: Storyboard) -> list[VoiceLine]:
+    """The storyboard's lines the voice cache already holds, in shot order, without speaking or touching the
+    network: edge-tts audio first (as `Speaker` prefers it) unless the project is offline, then eSpeak NG's.
+    Lines not voiced yet are left out."""
+    cache = VoiceCache(project.cache_dir / "voice")
+    backends: tuple[Backend, ...] = ("offline",) if project.config.voice.backend == "offline" else ("edge", "offline")
+    found = (next(filter(None, (cache.load(backend, request) for backend in backends)), None)
+             for request in spoken_lines(project, storyboard))
+    return [line for line in found if line is not None]
