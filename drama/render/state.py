@@ -1,9 +1,11 @@
 """The project's bookkeeping in .drama/state.db: candidates and their scores, the creator's picks, per-shot
-overrides and failed jobs.
+overrides, draws asked for and not yet drawn, and failed jobs.
 
 SQLite in WAL mode with a busy timeout, so `drama render` and the review page can read and write at the same
-time from different processes. Picks and overrides are keyed by stable shot id, so they survive re-planning.
-Candidates whose shot has changed since they were drawn are marked stale, never deleted.
+time from different processes. Picks and overrides are keyed by stable shot id (unique across the project's
+episodes), so they survive re-planning. Candidates whose shot has changed since they were drawn are marked
+stale, never deleted. A store written by an earlier schema is migrated when opened (see drama.render.migrate);
+one written by a newer drama is refused.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from drama.errors import DramaError, did_you_mean
 from drama.project import Project
+from drama.render.migrate import migrate_v1
 from drama.render.parts import ScorePart
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: shot ids include the episode; wanted draws
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS candidates (
     id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, shot_key TEXT NOT NULL, episode TEXT NOT NULL,
@@ -32,6 +35,8 @@ CREATE TABLE IF NOT EXISTS candidates (
 CREATE INDEX IF NOT EXISTS candidates_shot ON candidates (shot_id);
 CREATE TABLE IF NOT EXISTS picks (shot_id TEXT PRIMARY KEY, candidate_id TEXT NOT NULL, picked REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS overrides (shot_id TEXT PRIMARY KEY, fields TEXT NOT NULL, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS wanted (
+    shot_id TEXT PRIMARY KEY, shot_key TEXT NOT NULL, draws INTEGER NOT NULL, asked REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
     key TEXT PRIMARY KEY, episode TEXT NOT NULL, shot_id TEXT NOT NULL, draw INTEGER NOT NULL,
     status TEXT NOT NULL, error TEXT, updated REAL NOT NULL);
@@ -145,13 +150,24 @@ class StateStore:
         self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")
+        try:
+            self._open(project)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open(self, project: Project) -> None:
+        """Create the tables of a new store, migrate one of an earlier schema, refuse one of a newer."""
         with self._write():
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise DramaError(f"state database is from a newer drama (schema {version})", path=self.path,
-                                 hint="upgrade drama")
+                raise DramaError(f"the state store was written by a newer drama (schema {version}; this drama "
+                                 f"reads schema {SCHEMA_VERSION} and older)", path=self.path,
+                                 hint="upgrade drama (pip install -U drama); this store is left untouched")
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self._db.execute(statement)
+            if version == 1:
+                migrate_v1(self._db, project, self.path)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -308,6 +324,30 @@ class StateStore:
     def overrides(self) -> dict[str, ShotOverride]:
         return {r["shot_id"]: ShotOverride.model_validate(json.loads(r["fields"]))
                 for r in self._rows("SELECT * FROM overrides ORDER BY shot_id")}
+
+    # wanted draws: "draw N more" from the review page, honoured by whichever process renders the shot next
+
+    def want_draws(self, shot_id: str, shot_key: str, more: int, *, at_least: int = 0) -> int:
+        """Ask for `more` draws of the shot's current version (`shot_key`) beyond those it has, those already asked
+        for and the `at_least` every render makes anyway; returns the number of draws now wanted (draws 0..n-1)."""
+        with self._write() as db:
+            drawn = db.execute("SELECT COALESCE(MAX(draw) + 1, 0) FROM candidates WHERE shot_id = ? AND shot_key = ?",
+                               (shot_id, shot_key)).fetchone()[0]
+            asked = db.execute("SELECT draws FROM wanted WHERE shot_id = ? AND shot_key = ?",
+                               (shot_id, shot_key)).fetchone()
+            draws = max(at_least, drawn, asked[0] if asked else 0) + more
+            db.execute("INSERT OR REPLACE INTO wanted (shot_id, shot_key, draws, asked) VALUES (?, ?, ?, ?)",
+                       (shot_id, shot_key, draws, time.time()))
+        return draws
+
+    def wanted(self) -> dict[str, int]:
+        """Shot id → draws wanted, for shots asked for more than they have."""
+        return {r["shot_id"]: r["draws"] for r in self._rows("SELECT shot_id, draws FROM wanted")}
+
+    def drawn(self, shot_id: str, draws: int) -> None:
+        """Draws 0..draws-1 of the shot exist now: the request is done unless a larger one came meanwhile."""
+        with self._write() as db:
+            db.execute("DELETE FROM wanted WHERE shot_id = ? AND draws <= ?", (shot_id, draws))
 
     # jobs
 
