@@ -14,8 +14,13 @@ def progress_bar() -> Progress:
 
 
 def print_failed_draws(report) -> int:  # noqa: ANN001 - a drama.render.RenderReport, imported lazily by callers
-    """One line per failed draw, so the creator sees which seed of which shot broke and why."""
+    """One line per failed draw, so the creator sees which seed of which shot broke and why; then the draws not
+    submitted (budget, stop_at_score), once per reason."""
     for result in report.failed:
         err_console.print(f"[red]failed[/] shot {result.shot_id} draw {result.draw} (seed {result.seed}): "
                           f"{escape(result.error or '')}", highlight=False)
+    skipped = [r for r in report.results if r.status == "skipped"]
+    for reason in dict.fromkeys(r.error or "" for r in skipped):
+        count = sum(r.error == reason for r in skipped)
+        err_console.print(f"[yellow]not drawn[/] {count} draw(s): {escape(reason)}", highlight=False)
     return len(report.failed)

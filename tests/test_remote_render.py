@@ -1,0 +1,182 @@
+"""Paid draws through drama's executor against the fake Kling: end to end from the CLI, a `kill -9` between
+submit and download, the budget, the concurrency limit, refusals, stuck tasks, and keys that never leak."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from drama.cli import main
+from drama.project import Project
+from drama.render.state import StateStore
+from fakes.kling import ACCESS_KEY, SECRET_KEY, KlingFake
+
+SCREENPLAY = """INT. KITCHEN - DAY
+
+Ann pours tea by the window.
+
+ANN
+You came back.
+
+EXT. GARDEN - NIGHT
+
+Rain falls on the empty garden.
+"""
+SHOTS = 3  # the screenplay plans to three shots
+
+
+def make_project(root: Path, *, draws: int = 2, render: str = "", engine: str = "") -> Path:
+    """A three-shot English project on the kling engine, polled fast (the fake answers in fractions of a second)."""
+    (root / "episodes").mkdir(parents=True)
+    (root / "episodes" / "ep01.fountain").write_text(SCREENPLAY, encoding="utf-8")
+    (root / "drama.toml").write_text(
+        f'title = "remote"\nlanguage = "en"\n[video]\nwidth = 144\nheight = 256\nfps = 12\n'
+        f'[render]\nengine = "kling"\ndraws = {draws}\n{render}\n[voice]\nbackend = "offline"\n'
+        f'[engines.kling]\npoll_interval = 0.05\n{engine}\n', encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def kling(monkeypatch):
+    with KlingFake(latency=0.2) as fake:
+        for name, value in fake.environ().items():
+            monkeypatch.setenv(name, value)
+        yield fake
+
+
+def said(capsys) -> str:
+    """What the CLI printed, stdout and stderr, with rich's line wrapping undone."""
+    out = capsys.readouterr()
+    return " ".join((out.out + out.err).split())
+
+
+def ledger(root: Path):
+    with StateStore(Project.load(root)) as store:
+        return store.ledger()
+
+
+def candidates(root: Path):
+    with StateStore(Project.load(root)) as store:
+        return store.candidates()
+
+
+def test_render_on_kling_end_to_end(tmp_path, kling, capsys):
+    root = make_project(tmp_path / "p")
+    assert main(["render", str(root)]) == 0
+    found = candidates(root)
+    assert len(found) == SHOTS * 2 and len(kling.tasks) == SHOTS * 2
+    for candidate in found:
+        manifest = json.loads((candidate.path / "candidate.json").read_text(encoding="utf-8"))
+        assert manifest["clip"]["meta"]["provider"] == "kling" and candidate.video.stat().st_size > 0
+    entries = ledger(root)
+    assert len(entries) == SHOTS * 2 and {e.outcome for e in entries} == {"billed"}
+    assert all(e.task_id and e.cost > 0 for e in entries)
+    # a second run finds every draw and submits nothing
+    assert main(["render", str(root)]) == 0
+    assert len(kling.tasks) == SHOTS * 2 and "0 rendered" in capsys.readouterr().out
+    # status shows the spend per shot and episode
+    capsys.readouterr()
+    assert main(["status", str(root), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert sum(status["spend"]["ep01"].values()) == pytest.approx(sum(e.cost for e in entries), abs=1e-3)
+
+
+def test_kill_9_between_submit_and_download_submits_each_job_once(tmp_path, kling):
+    """The render is killed while every task is still running; the rerun downloads their results and
+    submits nothing again."""
+    root = make_project(tmp_path / "p", engine=f"concurrency = {SHOTS * 2}")
+    kling.latency = 6.0
+    env = {**os.environ, **kling.environ()}
+    driver = subprocess.Popen([sys.executable, "-m", "drama", "render", str(root)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(kling.tasks) < SHOTS * 2 and time.monotonic() < deadline and driver.poll() is None:
+        time.sleep(0.05)
+    assert len(kling.tasks) == SHOTS * 2, driver.stderr.read().decode() if driver.poll() is not None else "timeout"
+    time.sleep(0.3)  # let the last task record reach the state store (it is written right after the create)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    assert not candidates(root), "the kill came before any task finished"
+    kling.latency = 0.2
+    assert main(["render", str(root)]) == 0
+    assert len(candidates(root)) == SHOTS * 2
+    assert len(kling.tasks) == SHOTS * 2 and all(count == 1 for count in kling.creates.values())
+    assert {e.outcome for e in ledger(root)} == {"billed"} and len(ledger(root)) == SHOTS * 2
+
+
+def test_budget_is_never_exceeded(tmp_path, kling, capsys):
+    per_draw = 0.5
+    budget = 4 * per_draw + 0.01  # room for four draws of nine
+    root = make_project(tmp_path / "p", draws=3, render=f"budget = {budget}", engine=f"price_per_task = {per_draw}")
+    assert main(["render", str(root)]) == 0  # the render did all the budget allows
+    out = said(capsys)
+    entries = ledger(root)
+    spent = sum(e.cost for e in entries if e.outcome != "not_billed")
+    assert spent <= budget + 1e-9
+    assert len(kling.tasks) == len(entries) == 4
+    assert f"not drawn {SHOTS * 3 - 4} draw(s): the budget of episode ep01" in out
+
+
+def test_in_flight_tasks_never_exceed_the_concurrency_limit(tmp_path, kling):
+    root = make_project(tmp_path / "p", draws=3, engine="concurrency = 2")
+    kling.latency = 0.5
+    assert main(["render", str(root)]) == 0
+    assert kling.max_in_flight == 2  # reached, never exceeded
+    assert len(candidates(root)) == SHOTS * 3
+
+
+def test_a_refused_draw_fails_alone_and_is_not_billed(tmp_path, kling, capsys):
+    root = make_project(tmp_path / "p", engine="concurrency = 1")
+    kling.fail_next("Failure to pass the risk control system")
+    assert main(["render", str(root)]) == 1
+    assert "risk control system" in said(capsys)
+    assert len(candidates(root)) == SHOTS * 2 - 1
+    outcomes = sorted(e.outcome for e in ledger(root))
+    assert outcomes.count("not_billed") == 1 and outcomes.count("billed") == SHOTS * 2 - 1
+    # the rerun draws the failed one again under a new external id (Kling keeps the failed task under the old one)
+    assert main(["render", str(root)]) == 0
+    assert len(candidates(root)) == SHOTS * 2
+
+
+def test_a_stuck_task_times_out_and_is_waited_for_again_not_resubmitted(tmp_path, kling, capsys):
+    root = make_project(tmp_path / "p", draws=1, engine="concurrency = 1\ntimeout = 1.0")
+    kling.stick_next()
+    assert main(["render", str(root)]) == 1
+    assert "not finished after 1s" in said(capsys)
+    created = len(kling.tasks)
+    assert created == SHOTS and len(candidates(root)) == SHOTS - 1
+    assert main(["render", str(root)]) == 1  # still stuck: polled again, not submitted again
+    assert len(kling.tasks) == created
+
+
+def test_stop_at_score_spares_later_draws(tmp_path, kling):
+    root = make_project(tmp_path / "p", draws=3, render="stop_at_score = 0.0", engine="concurrency = 1")
+    assert main(["render", str(root)]) == 0
+    assert len(kling.tasks) == SHOTS  # one draw per shot was enough
+
+
+def test_a_wrong_key_names_the_variable_and_no_key_reaches_any_file(tmp_path, kling, monkeypatch, capsys):
+    root = make_project(tmp_path / "p", draws=1)
+    assert main(["render", str(root)]) == 0
+    monkeypatch.setenv("KLING_SECRET_KEY", "wrong-secret-" + SECRET_KEY[::-1])
+    (root / "episodes" / "ep01.fountain").write_text(SCREENPLAY + "\nA bird lands.\n", encoding="utf-8")
+    assert main(["render", str(root)]) == 1
+    out = capsys.readouterr()
+    assert "KLING_SECRET_KEY" in out.err
+    monkeypatch.delenv("KLING_ACCESS_KEY")
+    assert main(["engines", str(root)]) == 0
+    out = out.out + out.err + "".join(capsys.readouterr())
+    secrets = (ACCESS_KEY, SECRET_KEY, "wrong-secret-")
+    for secret in secrets:
+        assert secret not in out
+    for path in root.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(secret.encode() in data for secret in secrets), path
