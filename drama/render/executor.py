@@ -72,9 +72,11 @@ def resolve_engine(name: str) -> type[Engine]:
 
 
 def plan_jobs(project: Project, storyboard: Storyboard, *, draws: int, shot_ids: list[str] | None = None,
-              engine: str) -> list[Job]:
+              engine: str, store: StateStore | None = None) -> list[Job]:
     """Every job of the episode (or of the given shots) for draws 0..draws-1; title cards have none.
-    Only builds: previz controls the draws follow must be rendered already (`render_controls`)."""
+    Only builds: previz controls the draws follow must be rendered already (`render_controls`).
+    With the state store, a shot asked for more draws (`StateStore.want_draws`) gets them, and a draw the store
+    holds for the shot's current version stays that draw (one migrated from schema-1 ids keeps its old seed)."""
     cls = resolve_engine(engine)
     shots = [s for s in storyboard.shots if renderable(s)]
     if shot_ids:
@@ -86,8 +88,35 @@ def plan_jobs(project: Project, storyboard: Storyboard, *, draws: int, shot_ids:
             if not renderable(known[shot_id]):
                 raise DramaError(f"shot {shot_id!r} is a title card; title cards are drawn by the edit, not rendered")
         shots = [s for s in shots if s.id in set(shot_ids)]
-    return [job for shot in shots for job in shot_jobs(project, storyboard.episode, shot, range(draws), engine,
-                                                       cls.version, _rendered_controls(project, shot, engine))]
+    wanted = store.wanted() if store is not None else {}
+    jobs = []
+    for shot in shots:
+        planned = shot_jobs(project, storyboard.episode, shot, range(max(draws, wanted.get(shot.id, 0))), engine,
+                            cls.version, _rendered_controls(project, shot, engine))
+        jobs += _as_drawn(planned, store) if store is not None else planned
+    return jobs
+
+
+def _as_drawn(jobs: list[Job], store: StateStore) -> list[Job]:
+    """The jobs of one shot, each replaced by the draw the store already holds for that draw of this version."""
+    if not jobs:
+        return jobs
+    drawn = {c.draw: c for c in store.candidates(jobs[0].shot_id) if c.shot_key == jobs[0].shot_key}
+    return [job if (held := drawn.get(job.draw)) is None or held.key == job.key else
+            job.model_copy(update={"seed": held.seed, "key": held.key,
+                                   "request": job.request.model_copy(update={"seed": held.seed})})
+            for job in jobs]
+
+
+def _settle_wanted(store: StateStore, results: list[JobResult]) -> None:
+    """Requests for more draws are done once draws 0..n-1 of the shot all exist."""
+    wanted = store.wanted()
+    have: dict[str, set[int]] = {}
+    for result in results:
+        if result.shot_id in wanted and result.status != "failed":
+            have.setdefault(result.shot_id, set()).add(result.draw)
+    for shot_id, draws in have.items():
+        store.drawn(shot_id, next(n for n in range(len(draws) + 1) if n not in draws))
 
 
 def _rendered_controls(project: Project, shot: Shot, engine: str) -> tuple[Control, ...]:
@@ -318,20 +347,22 @@ def _run_one(project: Project, job: Job, engines: dict[str, Engine], store: Stat
 def render_shots(project: Project, storyboard: Storyboard, *, draws: int | None = None,
                  shot_ids: list[str] | None = None, engine: str | None = None, progress: Progress | None = None,
                  store: StateStore | None = None) -> RenderReport:
-    """Make sure every renderable shot (or the given ones) has `draws` candidates for its current version:
-    render only the missing draws, mark candidates of earlier versions stale, and report per job."""
+    """Make sure every renderable shot (or the given ones) has `draws` candidates for its current version, or as
+    many as were asked for from the review page: render only the missing draws, mark candidates of earlier
+    versions stale, and report per job."""
     started = time.perf_counter()
     engine = engine or project.config.render.engine
     draws = draws or project.config.render.draws
     render_controls(project, [shot for shot in storyboard.shots if not shot_ids or shot.id in shot_ids], engine)
-    jobs = plan_jobs(project, storyboard, draws=draws, shot_ids=shot_ids, engine=engine)
     own_store = store is None
     store = store or StateStore(project)
     try:
+        jobs = plan_jobs(project, storyboard, draws=draws, shot_ids=shot_ids, engine=engine, store=store)
         for shot_id, key in {job.shot_id: job.shot_key for job in jobs}.items():
             store.mark_stale(shot_id, key)
             store.clear_failures(shot_id)  # failures are re-recorded below if they happen again
         results = render_jobs(project, jobs, store=store, progress=progress)
+        _settle_wanted(store, results)
     finally:
         if own_store:
             store.close()

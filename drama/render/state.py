@@ -36,7 +36,7 @@ CREATE INDEX IF NOT EXISTS candidates_shot ON candidates (shot_id);
 CREATE TABLE IF NOT EXISTS picks (shot_id TEXT PRIMARY KEY, candidate_id TEXT NOT NULL, picked REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS overrides (shot_id TEXT PRIMARY KEY, fields TEXT NOT NULL, updated REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS wanted (
-    shot_id TEXT PRIMARY KEY, shot_key TEXT NOT NULL, draws INTEGER NOT NULL, asked REAL NOT NULL);
+    shot_id TEXT PRIMARY KEY, shot_key TEXT, draws INTEGER NOT NULL, asked REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
     key TEXT PRIMARY KEY, episode TEXT NOT NULL, shot_id TEXT NOT NULL, draw INTEGER NOT NULL,
     status TEXT NOT NULL, error TEXT, updated REAL NOT NULL);
@@ -327,13 +327,14 @@ class StateStore:
 
     # wanted draws: "draw N more" from the review page, honoured by whichever process renders the shot next
 
-    def want_draws(self, shot_id: str, shot_key: str, more: int, *, at_least: int = 0) -> int:
-        """Ask for `more` draws of the shot's current version (`shot_key`) beyond those it has, those already asked
-        for and the `at_least` every render makes anyway; returns the number of draws now wanted (draws 0..n-1)."""
+    def want_draws(self, shot_id: str, shot_key: str | None, more: int, *, at_least: int = 0) -> int:
+        """Ask for `more` draws of the shot's current version (`shot_key`; None while it cannot be known) beyond
+        those it has, those already asked for and the `at_least` every render makes anyway; returns the number of
+        draws now wanted (draws 0..n-1)."""
         with self._write() as db:
             drawn = db.execute("SELECT COALESCE(MAX(draw) + 1, 0) FROM candidates WHERE shot_id = ? AND shot_key = ?",
                                (shot_id, shot_key)).fetchone()[0]
-            asked = db.execute("SELECT draws FROM wanted WHERE shot_id = ? AND shot_key = ?",
+            asked = db.execute("SELECT draws FROM wanted WHERE shot_id = ? AND shot_key IS ?",
                                (shot_id, shot_key)).fetchone()
             draws = max(at_least, drawn, asked[0] if asked else 0) + more
             db.execute("INSERT OR REPLACE INTO wanted (shot_id, shot_key, draws, asked) VALUES (?, ?, ?, ?)",

@@ -19,7 +19,6 @@ from drama.errors import DramaError, did_you_mean
 from drama.pipeline import PreparedEpisode, prepare_episode
 from drama.project import Project
 from drama.render import StateStore, render_shots
-from drama.render.executor import render_controls
 from drama.render.request import renderable
 from drama.render.status import episode_status, ranked_draws, shot_key_now
 from drama.review.security import new_token
@@ -178,6 +177,9 @@ class ReviewSession:
             raise DramaError(f"shot {shot_id} is a title card: it has no draws")
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_DRAWS_PER_REQUEST:
             raise DramaError(f"draw count must be a whole number from 1 to {MAX_DRAWS_PER_REQUEST}")
+        with StateStore(self.project) as store:  # recorded first: a render running now or next draws them too
+            store.want_draws(shot_id, shot_key_now(self.project, shot, self.project.config.render.engine), count,
+                             at_least=self.project.config.render.draws)
         return {"job": self._submit("draw", shot_id, count).id}
 
     def edit(self, shot_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -218,6 +220,8 @@ class ReviewSession:
             raise DramaError(f"draw count must be from 1 to {MAX_DRAWS_PER_REQUEST}")
         with StateStore(self.project) as store:
             store.set_override(shot_id, **changed)
+            edited = self._shot(shot_id)  # planned again, with the override
+            store.want_draws(shot_id, shot_key_now(self.project, edited, self.project.config.render.engine), count)
         return {"job": self._submit("redraw", shot_id, count).id, "changed": sorted(changed)}
 
     def export(self) -> dict[str, Any]:
@@ -255,18 +259,14 @@ class ReviewSession:
             self._update(job, status="failed", error=f"{type(error).__name__}: {error}")
 
     def _run_draws(self, job: Job) -> None:
+        """Draw what the state store wants of the shot (`draw` and `edit` recorded it): none, if a render that ran
+        meanwhile drew it already."""
         storyboard = prepare_episode(self.project, self.episode_id, speak=True).storyboard
-        engine = self.project.config.render.engine
-        render_controls(self.project, [storyboard.shot(job.shot_id)], engine)  # so the shot's key is known
-        key = shot_key_now(self.project, storyboard.shot(job.shot_id), engine)
         with StateStore(self.project) as store:
-            current = sum(1 for c in ranked_draws(store, job.shot_id, key) if not c.stale)
-            for done in range(job.total):
-                report = render_shots(self.project, storyboard, draws=current + done + 1, shot_ids=[job.shot_id], store=store)
-                if report.failed:
-                    raise DramaError(report.failed[0].error or "the engine failed")
-                self._update(job, done=done + 1, progress=(done + 1) / job.total)
-        self._update(job, status="done")
+            report = render_shots(self.project, storyboard, draws=1, shot_ids=[job.shot_id], store=store)
+        if report.failed:
+            raise DramaError(report.failed[0].error or "the engine failed")
+        self._update(job, status="done", done=job.total, progress=1.0)
 
     def _run_export(self, job: Job) -> None:
         progress = Progress(disable=True)  # tracks the export's tasks; view() reads the fraction done
