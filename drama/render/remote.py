@@ -9,7 +9,8 @@ For each job a worker thread
 3. polls until the task ends or counts as stuck, backing off with jitter on rate limits and 5xx;
 4. downloads the result as soon as the task succeeds and publishes it like any draw (atomic folder, scores).
 
-At most `[engines.NAME] concurrency` tasks are in flight (one thread each). Ctrl-C stops the workers at
+At most `[engines.NAME] concurrency` tasks are in flight (a slot each, held from submit until the task ends;
+downloads and scoring run outside it). Ctrl-C stops the workers at
 their next wait and leaves every submitted task recorded, so the next run picks them up.
 """
 
@@ -17,7 +18,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Literal, TypeVar
 
@@ -32,6 +34,7 @@ from engine.remote.retry import with_retries
 T = TypeVar("T")
 Phase = Literal["submitting", "queued", "running", "downloading", "done", "failed", "stuck", "skipped"]
 RETRIES = 6  # tries of one call (submit, poll, download) before the job fails
+DOWNLOADERS = 2  # threads beyond `concurrency`: finished tasks download and score while others keep their slots
 
 
 class RemoteEvent(BaseModel):
@@ -72,7 +75,9 @@ class RemoteRun:
         self.on_event = on_event or (lambda event: None)
         self.render = project.config.render
         self.stop = threading.Event()
-        self._book = threading.Lock()  # the stop-at-score check and the budget booking of one job at a time
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._book = threading.Lock()
+        self._shot_locks: dict[str, threading.Lock] = {}  # the stop-at-score check and the budget booking of one job at a time
         self.poll_interval = float(engine.option("poll_interval", engine.poll_interval))
         self.timeout = float(engine.option("timeout", engine.timeout))
 
@@ -84,7 +89,7 @@ class RemoteRun:
         recorded = {row.key for row in self.store.tasks() if row.state not in ("done", "failed")}
         order = sorted(range(len(jobs)), key=lambda i: (jobs[i].key not in recorded, jobs[i].draw, i))
         outcomes: dict[str, RemoteOutcome] = {}
-        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=f"drama-{self.engine.name}")
+        pool = ThreadPoolExecutor(max_workers=self.concurrency + DOWNLOADERS, thread_name_prefix=f"drama-{self.engine.name}")
         futures: dict[Future, Job] = {pool.submit(self._guarded, jobs[i]): jobs[i] for i in order}
         try:
             pending = set(futures)
@@ -111,22 +116,27 @@ class RemoteRun:
             return self._fail(job, started, f"{type(error).__name__}: {error}")
 
     def _job(self, job: Job, started: float) -> RemoteOutcome:
-        if self.stop.is_set():
-            raise _Stopped
-        task = self._recorded_task(job)
-        if task is None:
-            refusal = self._book_draw(job)
-            if refusal is not None:
-                self._event(job, "skipped", refusal)
-                return RemoteOutcome(key=job.key, status="skipped", seconds=0.0, error=refusal)
-            try:
-                task = self._call(job, lambda: self._submit(job))
-            except RemoteError as error:
-                self.store.settle(job.key, "billed" if error.billed else "not_billed", reason=str(error))
-                return self._fail(job, started, str(error))
-            self._record(job, "queued", task)
-            self.store.settle(job.key, "pending", task_id=task.task_id)
-        status = self._wait(job, task)
+        if self.render.stop_at_score is None:
+            return self._draw(job, started)
+        with self._shot_locks.setdefault(job.shot_id, threading.Lock()):  # draws of a shot one after another,
+            return self._draw(job, started)  # so each knows the scores of those before it
+
+    def _draw(self, job: Job, started: float) -> RemoteOutcome:
+        with self._slot():  # a provider slot from submit until the task ends; downloads and scoring run outside it
+            task = self._recorded_task(job)
+            if task is None:
+                refusal = self._book_draw(job)
+                if refusal is not None:
+                    self._event(job, "skipped", refusal)
+                    return RemoteOutcome(key=job.key, status="skipped", seconds=0.0, error=refusal)
+                try:
+                    task = self._call(job, lambda: self._submit(job))
+                except RemoteError as error:
+                    self.store.settle(job.key, "billed" if error.billed else "not_billed", reason=str(error))
+                    return self._fail(job, started, str(error))
+                self._record(job, "queued", task)
+                self.store.settle(job.key, "pending", task_id=task.task_id)
+            status = self._wait(job, task)
         if status is None:
             message = (f"task {task.task_id} not finished after {self.timeout:.0f}s; it stays recorded: run again to "
                        "keep waiting for it (it will not be submitted again)")
@@ -142,6 +152,18 @@ class RemoteRun:
         self.store.settle(job.key, "billed")
         self._record(job, "done")
         return RemoteOutcome(key=job.key, status="rendered", seconds=time.perf_counter() - started, score=score)
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        while not self._slots.acquire(timeout=0.2):
+            if self.stop.is_set():
+                raise _Stopped
+        try:
+            if self.stop.is_set():
+                raise _Stopped
+            yield
+        finally:
+            self._slots.release()
 
     # --- steps --------------------------------------------------------------------------------------------
 
