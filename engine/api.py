@@ -93,6 +93,9 @@ class RenderRequest(BaseModel):
     characters: tuple[CharacterRef, ...] = ()
     scene: SceneContext = SceneContext()
     first_frame: Path | None = None  # an image to continue from (image-to-video, shot continuity)
+    # the frame the clip should end on (first-and-last-frame video); like every path here, its bytes are part
+    # of the render cache key
+    last_frame: Path | None = None
     controls: tuple[Control, ...] = ()
     options: dict[str, str | int | float | bool] = Field(default_factory=dict)  # engine-specific knobs
 

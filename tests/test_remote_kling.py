@@ -113,7 +113,7 @@ def test_duration_is_a_string_covering_the_shot(engine: KlingEngine, kling: Klin
 def test_image_to_video_sends_the_first_frame_as_raw_base64(engine: KlingEngine, kling: KlingFake, tmp_path: Path):
     first = picture(tmp_path / "first.png")  # 144x256: under Kling's 300 px, so re-encoded larger
     big = picture(tmp_path / "tail.jpg", 360, 640, "JPEG")  # within the limits: sent byte for byte
-    task = engine.submit(request(first_frame=first, options={"tail_frame": str(big)}), key="i2v")
+    task = engine.submit(request(first_frame=first, last_frame=big), key="i2v")
     [body] = created(kling, "image2video")
     assert not body["image"].startswith("data:") and "aspect_ratio" not in body
     with Image.open(io.BytesIO(base64.b64decode(body["image"]))) as image:
@@ -186,7 +186,7 @@ def test_image_to_video_camera_control_only_without_an_end_frame(engine: KlingEn
     options = {"model": "kling-v1-5", "mode": "pro"}
     engine.submit(request(first_frame=first, camera=CameraMove(kind="crane"), options=options), key="a")
     engine.submit(request(first_frame=first, camera=CameraMove(kind="crane"),
-                          options={**options, "tail_frame": str(first)}), key="b")
+                          last_frame=first, options=options), key="b")
     with_control, with_tail = created(kling, "image2video")
     assert with_control["camera_control"]["config"]["vertical"] == 5
     assert "camera_control" not in with_tail and with_tail["prompt"].endswith("The camera cranes up.")

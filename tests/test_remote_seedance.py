@@ -70,8 +70,7 @@ def test_text_to_video_through_render(engine: SeedanceEngine, ark: ArkFake, tmp_
 def test_first_and_last_frame_through_submit_poll_fetch(engine: SeedanceEngine, ark: ArkFake, tmp_path: Path):
     first = write_image(tmp_path / "first.png")
     last = write_image(tmp_path / "last.jpg", color=(10, 20, 30), format="JPEG")
-    shot = request(first_frame=first, num_frames=200, camera=CameraMove(kind="pan"),
-                   options={"tail_frame": str(last)})
+    shot = request(first_frame=first, last_frame=last, num_frames=200, camera=CameraMove(kind="pan"))
     task = engine.submit(shot, key="job-key-1")
     assert (task.provider, task.external_id, task.task_id) == ("ark", "job-key-1", ark.tasks[task.task_id].id)
     seen, status = wait(engine, task)
@@ -332,7 +331,7 @@ def test_cost_in_tokens_or_by_option():
 def test_last_frame_alone_is_refused(engine: SeedanceEngine, tmp_path: Path):
     last = write_image(tmp_path / "last.png")
     with pytest.raises(RemoteError, match="needs a first frame") as caught:
-        engine.submit(request(options={"tail_frame": str(last)}), key="k")
+        engine.submit(request(last_frame=last), key="k")
     assert not caught.value.retryable
 
 

@@ -9,7 +9,6 @@ allowed durations and the list prices come from `fal_models.toml`, one row per m
 from __future__ import annotations
 
 import base64
-import hashlib
 import mimetypes
 import time
 import tomllib
@@ -150,12 +149,6 @@ def reference_images(request: RenderRequest) -> list[Path]:
     return images
 
 
-def last_frame(request: RenderRequest) -> Path | None:
-    """The end frame, from the `last_frame` option (a path: RenderRequest has no field for it yet)."""
-    value = request.options.get("last_frame")
-    return Path(str(value)) if value else None
-
-
 def arguments(model: FalModel, request: RenderRequest) -> tuple[dict[str, Any], list[str]]:
     """The model's input JSON for `request` and the request parts it cannot take."""
     body: dict[str, Any] = dict(model.fixed)
@@ -164,7 +157,7 @@ def arguments(model: FalModel, request: RenderRequest) -> tuple[dict[str, Any], 
         body[model.negative] = request.negative_prompt
     parts: dict[RequestPart, Any] = {
         "first_frame": request.first_frame,
-        "last_frame": last_frame(request),
+        "last_frame": request.last_frame,
         "references": reference_images(request)[:model.references_max] or None,
     }
     missing = [part for part in model.requires if parts[part] is None]
@@ -202,12 +195,8 @@ class FalEngine(RemoteEngine):
 
     @classmethod
     def identity(cls, request: RenderRequest) -> dict[str, str]:
-        """The endpoint the request goes to (a changed table row renders elsewhere) and the end frame's bytes."""
-        identity = {"endpoint": model_for(request, {}).endpoint}
-        end = last_frame(request)
-        if end is not None and end.is_file():
-            identity["last_frame"] = hashlib.sha256(end.read_bytes()).hexdigest()
-        return identity
+        """The endpoint the request goes to (a changed table row renders elsewhere)."""
+        return {"endpoint": model_for(request, {}).endpoint}
 
     def http(self) -> Http:
         if self._http is None:

@@ -3,12 +3,12 @@
 Which endpoint a draw uses (all under `/v1/videos/`):
 
 - `request.first_frame` set → `image2video` with `image` (raw base64, no `data:` prefix) and, when
-  `options["tail_frame"]` names an image, `image_tail` (the shot's end frame). Character reference images are
+  `request.last_frame` is set, `image_tail` (the shot's end frame). Character reference images are
   not sent: the first frame already shows the characters. The output takes the first frame's aspect ratio.
 - no first frame, characters with `reference_images` → `multi-image2video` with `image_list`: at most 4
   images, the first of each character, then the second of each, and so on; the rest are dropped. Only
   kling-v1-6 takes image lists, so this endpoint uses option `multi_image_model` (default kling-v1-6) and
-  ignores `model`. A `tail_frame` is ignored here and on text2video (Kling takes an end frame only with a start).
+  ignores `model`. A last frame is ignored here and on text2video (Kling takes an end frame only with a start).
 - otherwise → `text2video`.
 
 Images Kling would refuse (not png/jpg, under 300 px a side, outside 1:2.5–2.5:1, over 10 MB) are
@@ -18,7 +18,7 @@ already within the limits are sent byte for byte.
 Options (drama.toml `[engines.kling]` through the constructor, overlaid per request by `request.options`):
 `model` (default kling-v2-5-turbo: current, and the cheapest per second at its quality, for text2video
 and image2video), `multi_image_model` (kling-v1-6), `mode` std|pro (std), `cfg_scale` (0–1, only sent when
-set; v2.x ignores it), `tail_frame`, `price_per_unit` (0.14), `price_per_task`/`price_per_second`
+set; v2.x ignores it), `price_per_unit` (0.14), `price_per_task`/`price_per_second`
 (override the unit price when either is given), `poll_interval`, `timeout`.
 
 The prompt, plus the camera move in words where it is not sent as camera control, is cut to Kling's 2500
@@ -199,7 +199,7 @@ class KlingEngine(RemoteEngine):
         if mode not in MODES:
             raise ValueError(f"kling option mode must be std or pro, not {mode!r}")
         duration = f"{choose_duration(request.duration, DURATIONS):.0f}"
-        tail = endpoint == "image2video" and bool(options.get("tail_frame"))
+        tail = endpoint == "image2video" and request.last_frame is not None
         supported = (endpoint, model, mode, duration) in CAMERA_CONTROL and not tail
         return Plan(endpoint, model, mode, duration, supported and camera_control(request.camera) is not None)
 
@@ -401,8 +401,8 @@ def request_body(request: RenderRequest, plan: Plan, settings: dict[str, Any], k
     if plan.endpoint == "image2video":
         assert request.first_frame is not None
         body["image"] = encode_image(request.first_frame)
-        if settings.get("tail_frame"):
-            body["image_tail"] = encode_image(Path(str(settings["tail_frame"])))
+        if request.last_frame is not None:
+            body["image_tail"] = encode_image(request.last_frame)
     else:
         body["aspect_ratio"] = aspect_ratio(request.width, request.height)
     if plan.endpoint == "multi-image2video":

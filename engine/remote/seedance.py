@@ -12,7 +12,7 @@ Ark also takes them as a suffix of the text (`--ratio 9:16 --duration 5 --camera
 in use and the test fake accepts both, this client sends the body fields only.
 
 Images go inline as data URIs. The two image modes are mutually exclusive on Ark: a first frame (and a last
-frame, option `tail_frame`) pins the exact picture, so it wins; the characters' reference images are sent only
+frame, `request.last_frame`) pins the exact picture, so it wins; the characters' reference images are sent only
 when there is no frame, and only to models that take references (1.0 lite i2v, 2.0). A last frame without a
 first frame is sent as it is and refused by Ark (400, not retryable).
 Ark has no idempotency or external id: the job key stays in `RemoteTask.external_id` only.
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -80,7 +79,7 @@ def sensitive(code: str | None) -> bool:
 
 class SeedanceEngine(BearerVideoEngine):
     """Seedance text/image-to-video on Ark. Options: `model`, `resolution` (480p|720p|1080p, default 720p),
-    `tail_frame` (path of a last frame), `price_per_million_tokens`, or `price_per_task` / `price_per_second`
+    `price_per_million_tokens`, or `price_per_task` / `price_per_second`
     to price by task or second instead of tokens."""
 
     name = "seedance"
@@ -101,9 +100,7 @@ class SeedanceEngine(BearerVideoEngine):
     def body(self, request: RenderRequest) -> dict[str, Any]:
         model = str(self.setting(request, "model", DEFAULT_MODEL))
         content: list[dict[str, Any]] = [{"type": "text", "text": request.prompt}]
-        tail = request.options.get("tail_frame")
-        frames = [(request.first_frame, "first_frame"), (Path(tail) if isinstance(tail, str) and tail else None,
-                                                         "last_frame")]
+        frames = [(request.first_frame, "first_frame"), (request.last_frame, "last_frame")]
         images = [(path, role) for path, role in frames if path is not None]
         if not images and takes_references(model):
             images = [(path, "reference_image") for path in reference_images(request, MAX_REFERENCES)]
