@@ -6,7 +6,6 @@ all written. Ctrl-C or a crash at any moment leaves no partial candidate; rerunn
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 import time
@@ -23,6 +22,7 @@ from drama.atomic import atomic_dir, write_json
 from drama.errors import DramaError, did_you_mean
 from drama.project import Project
 from drama.render.controls import PREVIZ, control_job, stored_controls, wants_controls
+from drama.render.damage import CANDIDATE_FILE, DamagedDraw, check_video, read_draw, set_aside
 from drama.render.jobs import Job, shot_jobs
 from drama.render.request import renderable
 from drama.render.remote import RemoteEvent, RemoteRun
@@ -31,8 +31,6 @@ from drama.storyboard.model import Shot, Storyboard
 from engine.api import Clip, Control, Engine
 from engine.remote import RemoteEngine
 from engine.registry import UnknownEngineError, engine_class, get_engine
-
-CANDIDATE_FILE = "candidate.json"
 
 
 class JobResult(BaseModel):
@@ -154,16 +152,17 @@ def candidate_dir(project: Project, key: str) -> Path:
 
 
 def load_candidate(project: Project, key: str) -> Candidate | None:
-    """The finished candidate in renders/<key>/, or None (a folder there is always complete: it got there by rename)."""
+    """The finished candidate in renders/<key>/, or None when there is none. The folder is checked first
+    (drama.render.damage); a damaged one is moved aside with a warning, so the draw is rendered again."""
     folder = candidate_dir(project, key)
-    manifest = folder / CANDIDATE_FILE
-    if not manifest.is_file():
+    if not folder.is_dir():
         return None
-    data = json.loads(manifest.read_text(encoding="utf-8"))
-    return Candidate(id=data["id"], key=data["key"], shot_key=data["shot_key"], episode=data["episode"],
-                     shot_id=data["shot_id"], draw=data["draw"], seed=data["seed"], path=folder,
-                     engine=data["engine"], engine_version=data["engine_version"], score=data["score"]["total"],
-                     parts=data["score"]["parts"], created=data["created"])
+    try:
+        draw = read_draw(folder, key)
+    except DamagedDraw as damage:
+        set_aside(folder, damage)
+        return None
+    return Candidate(**draw.model_dump(exclude={"score"}), path=folder, score=draw.score.total, parts=draw.score.parts)
 
 
 @contextmanager
@@ -221,6 +220,7 @@ def run_job(project: Project, engine: Engine, job: Job, *, draw: Callable[[Path]
             if actual != standard:
                 os.replace(tmp / actual, tmp / standard)
         clip = clip.model_copy(update={"video": tmp / "video.mp4", "poster": tmp / "poster.png"})
+        check_video(clip.video)  # an engine's broken video fails this draw instead of being published
         score = score_clip(job.request, clip)
         scored = time.perf_counter()
         created = time.time()
@@ -238,7 +238,8 @@ def run_job(project: Project, engine: Engine, job: Job, *, draw: Callable[[Path]
             "created": created,
         })
     candidate = load_candidate(project, job.key)
-    assert candidate is not None
+    if candidate is None:  # a damaged folder was in the way of the rename: it is set aside now
+        raise RuntimeError(f"{candidate_dir(project, job.key)} was damaged; it is set aside, run again to draw it")
     return candidate
 
 

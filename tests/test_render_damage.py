@@ -1,0 +1,90 @@
+"""Damaged draws: a bad folder under renders/ is found when loaded, set aside with a warning naming it, and drawn
+again — one bad folder never stops a whole render, and a truncated video is never "cached"."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from drama.project import Project
+from drama.render import StateStore, render_shots
+from drama.render import damage
+from drama.render.executor import load_candidate
+from render_fakes import make_project, make_storyboard
+
+MOVES = ["static", "pan"]
+
+
+@pytest.fixture
+def rendered(tmp_path):
+    """A project with two shots drawn once each; returns it and the keys of the draws."""
+    project = Project.load(make_project(tmp_path / "proj"))
+    report = render_shots(project, make_storyboard(project, MOVES), draws=1)
+    assert report.count("rendered") == 2
+    return project, [result.key for result in report.results]
+
+
+def _truncate(path, keep: float = 0.6) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+DAMAGE = {
+    "corrupt manifest": lambda folder: _truncate(folder / "candidate.json", 0.5),
+    "manifest missing a field": lambda folder: (folder / "candidate.json").write_text(json.dumps(
+        {k: v for k, v in json.loads((folder / "candidate.json").read_text()).items() if k != "score"})),
+    "no manifest": lambda folder: (folder / "candidate.json").unlink(),
+    "truncated video": lambda folder: _truncate(folder / "video.mp4"),
+    "no video": lambda folder: (folder / "video.mp4").unlink(),
+}
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_a_damaged_draw_is_set_aside_and_drawn_again(rendered, kind, caplog):
+    project, (bad, good) = rendered
+    folder = project.renders_dir / bad
+    DAMAGE[kind](folder)
+    with caplog.at_level(logging.WARNING, logger=damage.__name__):
+        report = render_shots(project, make_storyboard(project, MOVES), draws=1)
+    assert {r.key: r.status for r in report.results} == {bad: "rendered", good: "cached"}
+    [aside] = (project.renders_dir / damage.DAMAGED_DIR).iterdir()
+    assert aside.name.startswith(f"{bad}-")
+    assert str(folder) in caplog.text and str(aside) in caplog.text
+    assert load_candidate(project, bad) is not None  # whole again
+    with StateStore(project) as store:
+        assert store.failures() == []
+
+
+def test_a_draw_whose_engine_wrote_a_truncated_video_fails_and_is_not_published(rendered, monkeypatch):
+    project, _ = rendered
+    from render_fakes import SquaresEngine
+
+    render = SquaresEngine.render
+
+    def truncating(self, request, out_dir):
+        clip = render(self, request, out_dir)
+        _truncate(clip.video)
+        return clip
+
+    monkeypatch.setattr(SquaresEngine, "render", truncating)
+    report = render_shots(project, make_storyboard(project, MOVES), draws=2)
+    assert report.count("failed") == 2 and "truncated" in report.failed[0].error
+    assert len(list(project.renders_dir.glob("[!.]*"))) == 2  # only the two good draws from before
+
+
+def test_a_video_is_probed_once_per_process_until_it_changes(rendered, monkeypatch):
+    project, (key, _) = rendered
+    calls = []
+    import engine.video
+
+    probe = engine.video.probe
+    monkeypatch.setattr(engine.video, "probe", lambda path: calls.append(path) or probe(path))
+    damage._videos_checked.clear()
+    for _ in range(3):
+        assert load_candidate(project, key) is not None
+    assert len(calls) == 1
+    video = project.renders_dir / key / "video.mp4"
+    _truncate(video)
+    assert load_candidate(project, key) is None and len(calls) == 2
