@@ -167,9 +167,10 @@ def test_a_wrong_key_names_the_variable_and_no_key_reaches_any_file(tmp_path, kl
     assert main(["render", str(root)]) == 0
     monkeypatch.setenv("KLING_SECRET_KEY", "wrong-secret-" + SECRET_KEY[::-1])
     (root / "episodes" / "ep01.fountain").write_text(SCREENPLAY + "\nA bird lands.\n", encoding="utf-8")
+    submitted = len(kling.tasks)
     assert main(["render", str(root)]) == 1
     out = capsys.readouterr()
-    assert "KLING_SECRET_KEY" in out.err
+    assert "KLING_SECRET_KEY" in out.err and len(kling.tasks) == submitted
     monkeypatch.delenv("KLING_ACCESS_KEY")
     assert main(["engines", str(root)]) == 0
     out = out.out + out.err + "".join(capsys.readouterr())

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from drama.project import Project
 from drama.render.jobs import Job
 from drama.render.state import StateStore
-from engine.remote import RemoteEngine, RemoteError, RemoteTask, TaskStatus
+from engine.remote import CredentialsError, RemoteEngine, RemoteError, RemoteTask, TaskStatus
 from engine.remote.retry import with_retries
 
 T = TypeVar("T")
@@ -77,7 +77,8 @@ class RemoteRun:
         self.stop = threading.Event()
         self._slots = threading.BoundedSemaphore(concurrency)
         self._book = threading.Lock()
-        self._shot_locks: dict[str, threading.Lock] = {}  # the stop-at-score check and the budget booking of one job at a time
+        self._shot_locks: dict[str, threading.Lock] = {}
+        self._refused_keys: CredentialsError | None = None  # the stop-at-score check and the budget booking of one job at a time
         self.poll_interval = float(engine.option("poll_interval", engine.poll_interval))
         self.timeout = float(engine.option("timeout", engine.timeout))
 
@@ -122,6 +123,8 @@ class RemoteRun:
             return self._draw(job, started)  # so each knows the scores of those before it
 
     def _draw(self, job: Job, started: float) -> RemoteOutcome:
+        if self._refused_keys is not None:  # no use asking again with keys the provider refused
+            return self._fail(job, started, str(self._refused_keys))
         with self._slot():  # a provider slot from submit until the task ends; downloads and scoring run outside it
             task = self._recorded_task(job)
             if task is None:
@@ -133,6 +136,8 @@ class RemoteRun:
                     task = self._call(job, lambda: self._submit(job))
                 except RemoteError as error:
                     self.store.settle(job.key, "billed" if error.billed else "not_billed", reason=str(error))
+                    if isinstance(error, CredentialsError):
+                        self._refused_keys = error
                     return self._fail(job, started, str(error))
                 self._record(job, "queued", task)
                 self.store.settle(job.key, "pending", task_id=task.task_id)
