@@ -111,6 +111,30 @@ def test_kill_9_between_submit_and_download_submits_each_job_once(tmp_path, klin
     assert {e.outcome for e in ledger(root)} == {"billed"} and len(ledger(root)) == SHOTS * 2
 
 
+def test_ctrl_c_while_tasks_run_stops_promptly_and_the_rerun_submits_nothing_again(tmp_path, kling):
+    root = make_project(tmp_path / "p", engine=f"concurrency = {SHOTS * 2}")
+    kling.latency = 30.0
+    driver = subprocess.Popen([sys.executable, "-m", "drama", "render", str(root)], env={**os.environ, **kling.environ()},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while len(kling.tasks) < SHOTS * 2 and time.monotonic() < deadline and driver.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    interrupted = time.monotonic()
+    driver.send_signal(signal.SIGINT)
+    assert driver.wait(timeout=20) == 130
+    assert time.monotonic() - interrupted < 5, "workers must leave at their next wait"
+    assert "interrupted" in driver.stderr.read().decode()
+    with StateStore(Project.load(root)) as store:
+        rows = store.tasks()
+    assert len(rows) == SHOTS * 2 and {row.state for row in rows} <= {"queued", "running"}
+    for task in kling.tasks.values():  # the provider finishes them meanwhile
+        task.ready = time.monotonic()
+    assert main(["render", str(root)]) == 0
+    assert len(candidates(root)) == SHOTS * 2 and len(kling.tasks) == SHOTS * 2
+
+
 def test_budget_is_never_exceeded(tmp_path, kling, capsys):
     per_draw = 0.5
     budget = 4 * per_draw + 0.01  # room for four draws of nine
