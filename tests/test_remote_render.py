@@ -88,6 +88,16 @@ def test_render_on_kling_end_to_end(tmp_path, kling, capsys):
     assert sum(status["spend"]["ep01"].values()) == pytest.approx(sum(e.cost for e in entries), abs=1e-3)
 
 
+def test_make_cuts_an_episode_from_kling_draws(tmp_path, kling):
+    root = make_project(tmp_path / "p", draws=1)
+    assert main(["make", str(root)]) == 0
+    from engine.video import probe
+
+    cut = probe(root / "exports" / "ep01.mp4")
+    assert (cut.width, cut.height) == (144, 256) and cut.num_frames / cut.fps > 5  # three shots, about 6.5 s
+    assert len(kling.tasks) == SHOTS
+
+
 def test_kill_9_between_submit_and_download_submits_each_job_once(tmp_path, kling):
     """The render is killed while every task is still running; the rerun downloads their results and
     submits nothing again."""
