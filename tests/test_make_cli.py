@@ -14,7 +14,7 @@ from drama.edit.otio import read_takes
 from drama.pipeline import prepare_episode
 from drama.project import Project
 from drama.render import StateStore
-from tests.conftest import copy_demo
+from conftest import copy_demo
 from tests.edit_inputs import decode_audio
 
 RATE = 48_000
@@ -139,3 +139,21 @@ def test_a_blank_or_far_shorter_screenplay_keeps_the_finished_export(made, tmp_p
     assert mp4.read_bytes() == finished
     assert main(["make", str(root), "--force"]) == 0
     assert _seconds(mp4) < 0.5 * full and "unchanged" not in capsys.readouterr().out
+
+
+def test_a_damaged_take_is_named_by_export_and_drawn_again_by_make(made, tmp_path, capsys):
+    root = tmp_path / "demo"
+    shutil.copytree(made[0], root)
+    project = Project.load(root)
+    with StateStore(project) as store:
+        pick = store.pick_for(store.shot_ids()[0])
+    video = pick.video.read_bytes()
+    pick.video.write_bytes(video[: len(video) // 2])  # a copy cut short
+    assert main(["export", str(root), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert pick.key in err and "is damaged" in err and "truncated" in err and "drama render" in err
+    assert main(["make", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "1 rendered" in out and "unchanged" not in out
+    assert pick.video.read_bytes() == video  # drawn again, identically
+    assert [p.name.split("-")[0] for p in (root / "renders" / ".damaged").iterdir()] == [pick.key]
