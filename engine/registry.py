@@ -4,6 +4,7 @@ previz engine never loads torch."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 from importlib.metadata import entry_points
 from typing import Any
@@ -40,6 +41,7 @@ def register_engine(cls: type[Engine]) -> type[Engine]:
     return cls
 
 
+@functools.cache  # scanning the installed packages' entry points costs tens of ms; they do not change while we run
 def _declared() -> dict[str, str]:
     declared = dict(BUILTIN_ENGINES)
     for ep in entry_points(group="drama.engines"):

@@ -39,7 +39,23 @@ def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+class _Serialised:
+    """The JSON of the last page view: polls of an unchanged page (the session hands back the same view) serialise
+    nothing. Used from the event loop only."""
+
+    def __init__(self) -> None:
+        self.view: dict[str, Any] | None = None
+        self.body = b""
+
+    def __call__(self, view: dict[str, Any]) -> bytes:
+        if view is not self.view:
+            self.view, self.body = view, json.dumps(view, ensure_ascii=False, separators=(",", ":")).encode()
+        return self.body
+
+
 def create_app(session: ReviewSession, *, host: str = "127.0.0.1") -> Starlette:
+    serialised = _Serialised()
+
     async def page(request: Request) -> Response:
         html = environment("review", autoescape=True).get_template("index.html").render(
             title=session.project.config.title,
@@ -65,10 +81,12 @@ def create_app(session: ReviewSession, *, host: str = "127.0.0.1") -> Starlette:
         return FileResponse(path)
 
     async def episode(request: Request) -> Response:
+        """Only reads: what is stored, never rendered or voiced to find out."""
         try:
-            return JSONResponse(await run_in_threadpool(session.view))
+            view = await run_in_threadpool(session.view)
         except DramaError as error:  # a project file broken meanwhile: say what, keep serving
             return _error(str(error))
+        return Response(serialised(view), media_type="application/json")
 
     async def body_of(request: Request) -> dict[str, Any]:
         raw = await request.body()

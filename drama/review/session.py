@@ -5,8 +5,11 @@ so the page and a running render see each other's work; long jobs run on one bac
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
@@ -65,6 +68,10 @@ class ReviewSession:
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-job")
         self._prepared: tuple[tuple, PreparedEpisode] | None = None
+        self._view: tuple[tuple, dict[str, Any]] | None = None
+        self._view_lock = threading.Lock()
+        self._store_watch: sqlite3.Connection | None = None
+        self._reader: StateStore | None = None
         self._export_progress: Progress | None = None
 
     @classmethod
@@ -74,16 +81,21 @@ class ReviewSession:
 
     def close(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
+        for connection in (self._store_watch, self._reader):
+            if connection is not None:
+                connection.close()
 
     # reading
 
     def _inputs_stamp(self) -> tuple:
-        """What the prepared episode depends on besides overrides: the files a creator may edit meanwhile."""
-        files = [self.project.root / "drama.toml", self.project.root / "cast.toml", *self.project.screenplay_files()]
+        """What the prepared episode depends on besides overrides: the files a creator may edit meanwhile, and the
+        voice cache (a line voiced meanwhile times its shot)."""
+        files = [self.project.root / "drama.toml", self.project.root / "cast.toml", *self.project.screenplay_files(),
+                 self.project.cache_dir / "voice"]
         return tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
 
     def prepared(self) -> PreparedEpisode:
-        with StateStore(self.project) as store:
+        with self._reading() as store:
             overrides = {k: v.model_dump_json() for k, v in store.overrides().items()}
         stamp = (self._inputs_stamp(), tuple(sorted(overrides.items())))
         cached = self._prepared
@@ -104,14 +116,50 @@ class ReviewSession:
             return ""
         return "\n".join(f"{n:>4}  {lines[n - 1]}" for n in shot.source_lines if 0 < n <= len(lines))
 
+    @contextmanager
+    def _reading(self) -> Iterator[StateStore]:
+        """The page's reads share one store connection, kept open: opening a store checks its schema in a write
+        transaction, which a poll should neither do nor wait for while a render writes."""
+        with self._lock:
+            if self._reader is None:
+                self._reader = StateStore(self.project)
+        yield self._reader
+
+    def _store_version(self) -> int | None:
+        """Changes with every commit to the state store by any connection but this read-only one (SQLite's
+        data_version), so a poll knows without reading whether picks, draws or overrides changed."""
+        path = self.project.state_dir / "state.db"
+        if self._store_watch is None:
+            if not path.is_file():  # created by the first read of the page
+                return None
+            self._store_watch = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
+        return self._store_watch.execute("PRAGMA data_version").fetchone()[0]
+
+    def _view_stamp(self) -> tuple:
+        """Everything the page's data is read from, cheaply: input files, voices, the state store, the draws on
+        disk, the settings in memory, the background jobs."""
+        renders = self.project.renders_dir
+        with self._lock:
+            jobs = tuple(job.model_dump_json() for job in self._jobs)
+        return (self._inputs_stamp(), self._store_version(), renders.stat().st_mtime_ns if renders.is_dir() else None,
+                self.project.config.model_dump_json(), jobs, self._export_fraction())
+
     def view(self) -> dict[str, Any]:
+        """The page's data as of now; polls (many tabs at once) share one build until something it reads changes."""
+        with self._view_lock:
+            stamp = self._view_stamp()
+            if self._view is None or self._view[0] != stamp:
+                self._view = (stamp, self._build_view())
+            return self._view[1]
+
+    def _build_view(self) -> dict[str, Any]:
         """The whole page's data: shots in order with their ranked draws, jobs, and the current cut."""
         prepared = self.prepared()
         storyboard = prepared.storyboard
         lines = {line.shot_id: line for line in prepared.lines}
         with self._lock:
             jobs = list(self._jobs)
-        with StateStore(self.project) as store:
+        with self._reading() as store:
             statuses = {row.shot_id: row for row in episode_status(self.project, storyboard, store)}
             overrides = store.overrides()
             shots, cut = [], []
