@@ -116,6 +116,17 @@ def test_pick_persists_at_once(client, session):
     assert again["pick"] == chosen and again["pick_by"] == "creator"
 
 
+def test_a_poll_shows_what_another_process_changed(client, session):
+    """Polls share one cached view, but a pick made elsewhere (`drama pick` in a terminal) shows on the next one."""
+    shot = first_drawn(client)
+    assert client.get("/api/episode").content == client.get("/api/episode").content
+    other = shot["candidates"][1]["id"]
+    with StateStore(Project.load(session.project.root)) as store:
+        store.pick(shot["id"], other)
+    again = first_drawn(client)
+    assert again["pick"] == other and again["pick_by"] == "creator"
+
+
 @pytest.mark.parametrize("route,body,message", [
     ("pick", {"candidate": "nope"}, "is not a candidate"),
     ("draw", {"count": 0}, "whole number from 1"),
