@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from engine.api import RenderRequest
 from engine.remote.engine import EngineCheck, RemoteEngine
 from engine.remote.errors import RemoteError
-from engine.remote.fal import reference_images
+from engine.remote.media import reference_images
 from engine.remote.task import RemoteTask, TaskStatus
 
 WAN22_I2V = "comfyui/wan22_i2v.json"
@@ -227,7 +227,7 @@ class ComfyUIEngine(RemoteEngine):
         workflow_path, declared_path = self.files(request, self.options)
         graph = json.loads(workflow_path.read_text(encoding="utf-8"))
         inputs = Inputs.load(declared_path)
-        references = reference_images(request)
+        references = reference_images(request, len(inputs.references), location=True)
         parts = {"first_frame": request.first_frame, "references": references or None}
         missing = [part for part in inputs.required if parts[part] is None]
         if missing:

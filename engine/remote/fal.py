@@ -8,8 +8,6 @@ allowed durations and the list prices come from `fal_models.toml`, one row per m
 
 from __future__ import annotations
 
-import base64
-import mimetypes
 import time
 import tomllib
 from functools import lru_cache
@@ -23,6 +21,7 @@ from engine.api import RenderRequest
 from engine.remote.engine import RemoteEngine, choose_duration
 from engine.remote.errors import ContentRefused, CredentialsError, RateLimited, RemoteError
 from engine.remote.http import Http, retry_after
+from engine.remote.media import data_uri, reference_images
 from engine.remote.task import Cost, RemoteTask, TaskStatus
 
 MODELS_FILE = Path(__file__).with_name("fal_models.toml")
@@ -95,6 +94,7 @@ class FalModel(BaseModel):
     last_frame: str | None = None
     references: str | None = None
     references_max: int = 4
+    location_reference: bool = False  # the location's image joins the list, after the characters'
     requires: tuple[RequestPart, ...] = ()
     seed: str | None = None
     duration: Duration | None = None
@@ -135,20 +135,6 @@ def model_for(request: RenderRequest, options: dict[str, Any]) -> FalModel:
     return models[name].variant(request.first_frame is not None)
 
 
-def data_uri(path: Path) -> str:
-    """An image file as a `data:` URI (fal takes these wherever it takes an image URL)."""
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
-
-
-def reference_images(request: RenderRequest) -> list[Path]:
-    """The request's reference images in order: each character's, then the location's."""
-    images = [image for character in request.characters for image in character.reference_images]
-    if request.scene.location_image is not None:
-        images.append(request.scene.location_image)
-    return images
-
-
 def arguments(model: FalModel, request: RenderRequest) -> tuple[dict[str, Any], list[str]]:
     """The model's input JSON for `request` and the request parts it cannot take."""
     body: dict[str, Any] = dict(model.fixed)
@@ -158,7 +144,7 @@ def arguments(model: FalModel, request: RenderRequest) -> tuple[dict[str, Any], 
     parts: dict[RequestPart, Any] = {
         "first_frame": request.first_frame,
         "last_frame": request.last_frame,
-        "references": reference_images(request)[:model.references_max] or None,
+        "references": reference_images(request, model.references_max, location=model.location_reference) or None,
     }
     missing = [part for part in model.requires if parts[part] is None]
     if missing:

@@ -27,7 +27,8 @@ from engine.api import RenderRequest
 from engine.remote.engine import choose_duration
 from engine.remote.errors import ContentRefused, CredentialsError, RateLimited, RemoteError
 from engine.remote.task import Cost, RemoteTask, TaskState, TaskStatus
-from engine.remote.video_api import BearerVideoEngine, data_uri, json_object, reference_images
+from engine.remote.media import data_uri, reference_images
+from engine.remote.video_api import IMAGE_LIMITS, BearerVideoEngine, json_object
 
 DEFAULT_MODEL = "MiniMax-Hailuo-02"
 REFERENCE_MODEL = "S2V-01"
@@ -117,11 +118,12 @@ class HailuoEngine(BearerVideoEngine):
                                 "prompt_optimizer": bool(self.setting(request, "prompt_optimizer", True)),
                                 "duration": seconds, "resolution": resolution}
         if request.first_frame is not None:
-            body["first_frame_image"] = data_uri(request.first_frame)
+            body["first_frame_image"] = data_uri(request.first_frame, IMAGE_LIMITS)
         else:
             references = reference_images(request, 1)
             if references:
-                body["subject_reference"] = [{"type": "character", "image": [data_uri(references[0])]}]
+                image = data_uri(references[0], IMAGE_LIMITS)
+                body["subject_reference"] = [{"type": "character", "image": [image]}]
         return body
 
     def submit(self, request: RenderRequest, key: str) -> RemoteTask:

@@ -75,26 +75,23 @@ Failed tasks are not billed.
 
 from __future__ import annotations
 
-import base64
-import io
 import logging
 import math
 import re
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
 import jwt
-from PIL import Image
 
-from engine.api import CameraMove, CharacterRef, RenderRequest
+from engine.api import CameraMove, RenderRequest
 from engine.remote.engine import RemoteEngine, choose_duration
 from engine.remote.errors import ContentRefused, CredentialsError, RateLimited, RemoteError
 from engine.remote.http import Http, retry_after
+from engine.remote.media import ImageLimits, raw_base64, reference_images
 from engine.remote.task import Cost, RemoteTask, TaskState, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -113,10 +110,8 @@ ASPECT_RATIOS = {"9:16": 9 / 16, "16:9": 16 / 9, "1:1": 1.0}
 PROMPT_LIMIT = 2500
 MAX_REFERENCES = 4
 
-# Image limits of Kling's image inputs: png/jpg, ≥300 px a side, aspect 1:2.5–2.5:1, ≤10 MB.
-IMAGE_MIN_SIDE = 300
-IMAGE_MAX_ASPECT = 2.5
-IMAGE_MAX_BYTES = 10 * 1024 * 1024
+# Kling's image inputs: png/jpg, ≥300 px a side, aspect 1:2.5–2.5:1, ≤10 MB.
+IMAGE_LIMITS = ImageLimits(min_side=300, max_aspect=2.5, max_bytes=10 * 1024 * 1024)
 
 # (endpoint, model, mode, duration) where simple camera control is honoured.
 CAMERA_CONTROL = {("text2video", "kling-v1", "std", "5"), ("image2video", "kling-v1-5", "pro", "5")}
@@ -400,13 +395,14 @@ def request_body(request: RenderRequest, plan: Plan, settings: dict[str, Any], k
         body["cfg_scale"] = float(settings["cfg_scale"])
     if plan.endpoint == "image2video":
         assert request.first_frame is not None
-        body["image"] = encode_image(request.first_frame)
+        body["image"] = raw_base64(request.first_frame, IMAGE_LIMITS)
         if request.last_frame is not None:
-            body["image_tail"] = encode_image(request.last_frame)
+            body["image_tail"] = raw_base64(request.last_frame, IMAGE_LIMITS)
     else:
         body["aspect_ratio"] = aspect_ratio(request.width, request.height)
     if plan.endpoint == "multi-image2video":
-        body["image_list"] = [{"image": encode_image(path)} for path in reference_images(request.characters)]
+        body["image_list"] = [{"image": raw_base64(path, IMAGE_LIMITS)}
+                              for path in reference_images(request, MAX_REFERENCES)]
     if control is not None:
         body["camera_control"] = control
     if key:
@@ -461,46 +457,3 @@ def camera_words(move: CameraMove) -> str:
         "follow": "The camera follows the subject.",
         "handheld": "Handheld camera.",
     }[move.kind]
-
-
-def reference_images(characters: tuple[CharacterRef, ...]) -> list[Path]:
-    """Up to MAX_REFERENCES images: the first of each character, then the second of each, and so on."""
-    lists = [character.reference_images for character in characters if character.reference_images]
-    ordered = [images[i] for i in range(max(map(len, lists), default=0)) for images in lists if i < len(images)]
-    return ordered[:MAX_REFERENCES]
-
-
-def encode_image(path: Path) -> str:
-    """Raw base64 (no `data:` prefix) of an image Kling accepts: the file itself when it is a png/jpg within
-    Kling's limits, else a conforming re-encode (see the module docstring)."""
-    data = Path(path).read_bytes()
-    with Image.open(io.BytesIO(data)) as image:
-        width, height = image.size
-        fits = (image.format in ("PNG", "JPEG") and min(width, height) >= IMAGE_MIN_SIDE
-                and max(width, height) <= IMAGE_MAX_ASPECT * min(width, height) and len(data) <= IMAGE_MAX_BYTES)
-        if not fits:
-            data = conform_image(image)
-    return base64.b64encode(data).decode("ascii")
-
-
-def conform_image(image: Image.Image) -> bytes:
-    """Centre-crop to at most 2.5:1, scale the short side up to 300 px, encode PNG (JPEG when over 10 MB)."""
-    picture = image.convert("RGB")
-    width, height = picture.size
-    if width > IMAGE_MAX_ASPECT * height:
-        keep = int(IMAGE_MAX_ASPECT * height)
-        picture = picture.crop(((width - keep) // 2, 0, (width - keep) // 2 + keep, height))
-    elif height > IMAGE_MAX_ASPECT * width:
-        keep = int(IMAGE_MAX_ASPECT * width)
-        picture = picture.crop((0, (height - keep) // 2, width, (height - keep) // 2 + keep))
-    width, height = picture.size
-    if min(width, height) < IMAGE_MIN_SIDE:
-        scale = IMAGE_MIN_SIDE / min(width, height)
-        size = (max(IMAGE_MIN_SIDE, round(width * scale)), max(IMAGE_MIN_SIDE, round(height * scale)))
-        picture = picture.resize(size, Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    if buffer.tell() > IMAGE_MAX_BYTES:
-        buffer = io.BytesIO()
-        picture.save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()

@@ -30,7 +30,8 @@ from engine.api import RenderRequest
 from engine.remote.engine import choose_duration
 from engine.remote.errors import ContentRefused, RemoteError
 from engine.remote.task import Cost, RemoteTask, TaskState, TaskStatus
-from engine.remote.video_api import BearerVideoEngine, data_uri, json_object, reference_images
+from engine.remote.media import data_uri, reference_images
+from engine.remote.video_api import IMAGE_LIMITS, BearerVideoEngine, json_object
 
 DEFAULT_MODEL = "doubao-seedance-1-0-pro-250528"
 FPS = 24  # every Seedance model renders 24 frames per second
@@ -104,7 +105,8 @@ class SeedanceEngine(BearerVideoEngine):
         images = [(path, role) for path, role in frames if path is not None]
         if not images and takes_references(model):
             images = [(path, "reference_image") for path in reference_images(request, MAX_REFERENCES)]
-        content += [{"type": "image_url", "image_url": {"url": data_uri(path)}, "role": role} for path, role in images]
+        content += [{"type": "image_url", "image_url": {"url": data_uri(path, IMAGE_LIMITS)}, "role": role}
+                    for path, role in images]
         return {
             "model": model,
             "content": content,

@@ -1,48 +1,22 @@
 """What the hosted video APIs with one Bearer key share (Seedance on Ark, MiniMax Hailuo): per-request options,
-images sent inline as data URIs, and the mapping of plain HTTP failures to typed errors.
-
-Kling (JWT) and fal (`Key` auth) authenticate differently but could reuse `data_uri` and `reference_images`.
-"""
+the limits of their inline images, and the mapping of plain HTTP failures to typed errors."""
 
 from __future__ import annotations
 
-import base64
-import io
-from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-from PIL import Image
 
 from engine.api import RenderRequest
 from engine.remote.engine import RemoteEngine
 from engine.remote.errors import CredentialsError, RateLimited, RemoteError
 from engine.remote.http import Http, retry_after
+from engine.remote.media import ImageLimits
 from engine.remote.task import Cost
 
-# Formats the providers decode, by their leading bytes; anything else is re-encoded as PNG.
-_SIGNATURES: tuple[tuple[bytes, str], ...] = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
-
-
-def data_uri(path: Path) -> str:
-    """An image file as a `data:<mime>;base64,…` URI. PNG and JPEG go as they are (no re-encoding, so the
-    provider sees the exact pixels); other formats Pillow reads are converted to PNG."""
-    data = path.read_bytes()
-    mime = next((m for magic, m in _SIGNATURES if data.startswith(magic)), None)
-    if mime is None:
-        buffer = io.BytesIO()
-        with Image.open(io.BytesIO(data)) as image:
-            image.convert("RGB").save(buffer, format="PNG")
-        data, mime = buffer.getvalue(), "image/png"
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def reference_images(request: RenderRequest, limit: int) -> list[Path]:
-    """The characters' reference images in cast order, at most `limit` (the first of each character first, so
-    that every character is represented before anyone gets a second image)."""
-    rounds = max((len(c.reference_images) for c in request.characters), default=0)
-    ordered = [c.reference_images[i] for i in range(rounds) for c in request.characters if i < len(c.reference_images)]
-    return ordered[:limit]
+# The input images Ark and MiniMax take: the shorter side at least 300 px, aspect 2:5 to 5:2, and (the smaller of
+# the two documented sizes, Ark 30 MB and MiniMax 20 MB) at most 20 MB. From their docs; not tried on the services.
+IMAGE_LIMITS = ImageLimits(min_side=300, max_aspect=2.5, max_bytes=20 * 1024 * 1024)
 
 
 def json_object(response: httpx.Response) -> dict[str, Any] | None:
