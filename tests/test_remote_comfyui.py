@@ -82,7 +82,7 @@ def test_render_end_to_end_through_engine_render(fake: ComfyUIFake, start: Path,
     engine = get_engine("comfyui", poll_interval=0.02)
     (tmp_path / "out").mkdir()
     clip = engine.render(shot(start), tmp_path / "out")
-    assert (clip.width, clip.height, clip.num_frames, clip.fps) == (64, 112, 17, 16.0)
+    assert (clip.width, clip.height, clip.num_frames, clip.fps) == (64, 112, 24, 24.0)
     assert clip.meta["provider"] == "comfyui"
 
 
@@ -107,7 +107,7 @@ def test_the_workflow_is_patched_with_the_request(fake: ComfyUIFake, start: Path
     status = wait(ComfyUIEngine(), RemoteTask.model_validate_json(task.model_dump_json()))
     assert status.state == "succeeded" and status.result_urls[0].startswith("view?filename=drama_")
     clip = ComfyUIEngine().fetch(task, status, tmp_path)
-    assert clip.num_frames == 17
+    assert clip.num_frames == 24
 
 
 @pytest.mark.parametrize(("frames", "fps", "length"), [(150, 30, 81), (1, 30, 1), (48, 24, 33), (10, 30, 5)])
@@ -141,7 +141,7 @@ def test_vhs_video_combine_output_is_found_under_gifs(fake: ComfyUIFake, start: 
     assert received_graph(fake)["110"]["inputs"]["frame_rate"] == 16
     status = wait(engine, task)
     assert status.result_urls[0].startswith("view?filename=drama_") and "subfolder=&" in status.result_urls[0]
-    assert engine.fetch(task, status, tmp_path).num_frames == 17
+    assert engine.fetch(task, status, tmp_path).num_frames == 24
 
 
 def test_reference_images_fill_declared_load_image_nodes(fake: ComfyUIFake, start: Path, tmp_path: Path) -> None:
@@ -287,7 +287,7 @@ def test_transient_poll_and_download_faults_pass_with_retries(fake: ComfyUIFake,
         engine.fetch(task, status, tmp_path)
     assert missing.value.retryable and missing.value.status == 404
     clip = with_retries(lambda: engine.fetch(task, status, tmp_path), **NO_WAIT)
-    assert clip.num_frames == 17 and len(fake.requests("GET", "/view")) == 3
+    assert clip.num_frames == 24 and len(fake.requests("GET", "/view")) == 3
 
 
 def test_a_stuck_prompt_times_out_in_render(fake: ComfyUIFake, start: Path, tmp_path: Path) -> None:

@@ -13,7 +13,8 @@ from PIL import Image
 from engine.api import CharacterRef, RenderRequest, SceneContext
 from engine.registry import get_engine
 from engine.remote import ContentRefused, CredentialsError, RateLimited, RemoteError, RemoteTask, TaskStatus
-from engine.remote.fal import FalEngine, data_uri, load_models
+from engine.remote.fal import FalEngine, load_models
+from engine.remote.media import data_uri
 from engine.remote.retry import with_retries
 from tests.fakes.fal import FalFake
 from tests.fakes.server import Response
@@ -113,7 +114,7 @@ EXPECTED = {
     "hailuo-02": ({"image_url": "first", "end_image_url": "last"}, "references"),
     "veo-3.1": ({"image_url": "first"}, "last_frame,references"),
     "veo-3.1-first-last": ({"first_frame_url": "first", "last_frame_url": "last"}, "references"),
-    "veo-3.1-reference": ({"image_urls": ["hero", "villain", "street"]}, "first_frame,last_frame"),
+    "veo-3.1-reference": ({"image_urls": ["hero", "villain"]}, "first_frame,last_frame"),  # people, not places
     "wan-2.2": ({"image_url": "first"}, "last_frame,references"),
     "wan-flf2v": ({"start_image_url": "first", "end_image_url": "last"}, "references"),
     "ltx-2": ({"image_url": "first"}, "last_frame,references"),
@@ -278,10 +279,10 @@ def test_a_stuck_job_times_out_in_render(fake: FalFake, images: dict[str, Path],
     assert stuck.value.retryable
 
 
-def test_the_fake_refuses_unknown_and_missing_fields_like_fastapi(fake: FalFake) -> None:
+def test_the_fake_refuses_unknown_and_missing_fields_like_fastapi(fake: FalFake, images: dict[str, Path]) -> None:
     answer = httpx.post(f"{fake.url}/fal-ai/kling-video/v2.6/pro/image-to-video",
                         headers={"Authorization": f"Key {KEY}"},
-                        json={"prompt": "p", "start_image_url": "data:image/png;base64,AA==", "tail_image_url": "x",
+                        json={"prompt": "p", "start_image_url": data_uri(images["first"]), "tail_image_url": "x",
                               "duration": 5})
     assert answer.status_code == 422
     problems = {(p["loc"][1], p["type"]) for p in answer.json()["detail"]}

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fakes.minimax import MiniMaxFake
-from fakes.video_tasks import wait, write_image
+from fakes.video_tasks import read_image, wait, write_image
 
 from engine.api import CharacterRef, RenderRequest
 from engine.registry import engine_class
@@ -62,7 +62,7 @@ def uri(path: Path) -> str:
 
 def test_text_to_video_through_render(engine: HailuoEngine, minimax: MiniMaxFake, tmp_path: Path):
     clip = engine.render(request(), out(tmp_path))
-    assert probe(clip.video).num_frames == clip.num_frames == 12 and clip.meta["provider"] == "minimax"
+    assert probe(clip.video).num_frames == clip.num_frames == 24 and clip.meta["provider"] == "minimax"
     assert sent(minimax) == {"model": "MiniMax-Hailuo-02", "prompt": request().prompt, "prompt_optimizer": True,
                              "duration": 6, "resolution": "768P"}
     assert minimax.requests("GET", r"/v1/files/retrieve")  # the download URL came from the file API
@@ -77,7 +77,7 @@ def test_first_frame_through_submit_poll_fetch(engine: HailuoEngine, minimax: Mi
     assert seen[0] in ("queued", "running") and status.state == "succeeded"
     assert status.result_urls == [f"{minimax.url}/results/{task.task_id}.mp4"] and status.data["file_id"]
     clip = engine.fetch(task, status, out(tmp_path))
-    assert probe(clip.video).num_frames == 12
+    assert probe(clip.video).num_frames == 24
     body = sent(minimax)
     assert body["first_frame_image"] == uri(first) and "subject_reference" not in body
 
@@ -204,7 +204,7 @@ def test_bad_download_is_retryable_and_leaves_no_file(engine: HailuoEngine, mini
         engine.fetch(task, status, folder)
     assert caught.value.retryable and list(folder.iterdir()) == []
     getattr(minimax, f"{fault}_next_download")()
-    assert probe(with_retries(lambda: engine.fetch(task, status, folder), sleep=no_sleep).video).num_frames == 12
+    assert probe(with_retries(lambda: engine.fetch(task, status, folder), sleep=no_sleep).video).num_frames == 24
 
 
 def test_stuck_task_times_out_as_retryable(minimax: MiniMaxFake, tmp_path: Path):
@@ -247,13 +247,17 @@ def test_no_key_in_task_records_or_errors(engine: HailuoEngine, minimax: MiniMax
 
 # --- what the fake refuses, as MiniMax does ---------------------------------------------------------------------
 
-def test_bad_input_is_a_clear_permanent_error(engine: HailuoEngine, tmp_path: Path):
+def test_bad_input_is_a_clear_permanent_error(engine: HailuoEngine):
     with pytest.raises(RemoteError, match="2000") as caught:
         engine.submit(request(prompt="雨" * 2001), key="k")
     assert (caught.value.retryable, caught.value.code) == (False, 2013)
-    wide = write_image(tmp_path / "wide.png", size=(1000, 300))
-    with pytest.raises(RemoteError, match="aspect ratio"):
-        engine.submit(request(first_frame=wide), key="k")
+
+
+def test_an_image_outside_minimaxs_limits_is_conformed_before_sending(engine: HailuoEngine, minimax: MiniMaxFake,
+                                                                      tmp_path: Path):
+    wide = write_image(tmp_path / "wide.gif", size=(1000, 300), format="GIF")  # 10:3, and a format not taken
+    engine.submit(request(first_frame=wide), key="k")
+    assert read_image(sent(minimax)["first_frame_image"])[:3] == ("PNG", 750, 300)  # centre-cropped to 5:2
 
 
 def test_fake_follows_the_protocol(minimax: MiniMaxFake, tmp_path: Path):

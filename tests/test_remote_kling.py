@@ -70,7 +70,7 @@ def no_secret(text: str) -> None:
 
 def test_render_text_to_video_end_to_end(engine: KlingEngine, kling: KlingFake, tmp_path: Path):
     clip = get_engine("kling", poll_interval=0.01).render(request(), tmp_path)
-    assert (clip.width, clip.height, clip.num_frames) == (72, 128, 24) and clip.video.exists()
+    assert (clip.width, clip.height, clip.num_frames) == (64, 112, 24) and clip.video.exists()
     assert clip.meta["provider"] == "kling"
     [body] = created(kling, "text2video")
     assert body["model_name"] == "kling-v2-5-turbo" and body["mode"] == "std"

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fakes.ark import ArkFake
-from fakes.video_tasks import wait, write_image
+from fakes.video_tasks import read_image, wait, write_image
 
 from engine.api import CameraMove, CharacterRef, RenderRequest
 from engine.registry import engine_class
@@ -58,7 +58,7 @@ def out(tmp_path: Path, name: str = "out") -> Path:
 
 def test_text_to_video_through_render(engine: SeedanceEngine, ark: ArkFake, tmp_path: Path):
     clip = engine.render(request(), out(tmp_path))
-    assert probe(clip.video).num_frames == clip.num_frames == 12
+    assert probe(clip.video).num_frames == clip.num_frames == 24
     assert clip.meta["provider"] == "ark"
     body = sent(ark)
     assert body == {"model": DEFAULT_MODEL, "content": [{"type": "text", "text": "雨夜，女孩撑伞走过街角"}],
@@ -195,7 +195,7 @@ def test_result_link_not_there_yet_is_retried(engine: SeedanceEngine, ark: ArkFa
     assert caught.value.retryable and not any(folder.iterdir())
     ark.missing_next_download() if fault == "missing" else ark.not_ready_next_download()
     clip = with_retries(lambda: engine.fetch(task, status, folder), sleep=no_sleep)
-    assert probe(clip.video).num_frames == 12
+    assert probe(clip.video).num_frames == 24
 
 
 @pytest.mark.parametrize("fault", ["truncate", "corrupt"])
@@ -258,11 +258,14 @@ def test_no_key_in_task_records_or_errors(engine: SeedanceEngine, ark: ArkFake, 
 
 # --- what the fake refuses, as Ark does -------------------------------------------------------------------------
 
-def test_bad_input_is_a_clear_permanent_error(engine: SeedanceEngine, tmp_path: Path):
-    small = write_image(tmp_path / "small.png", size=(200, 200))
-    with pytest.raises(RemoteError, match="shorter side") as caught:
-        engine.submit(request(first_frame=small), key="k")
-    assert (caught.value.retryable, caught.value.status, caught.value.code) == (False, 400, "InvalidParameter")
+def test_an_image_outside_arks_limits_is_conformed_before_sending(engine: SeedanceEngine, ark: ArkFake,
+                                                                  tmp_path: Path):
+    small = write_image(tmp_path / "small.png", size=(200, 200))  # Ark refuses a side under 300 px
+    engine.submit(request(first_frame=small), key="k")
+    assert read_image(sent(ark)["content"][1]["image_url"]["url"])[:3] == ("PNG", 300, 300)
+
+
+def test_bad_input_is_a_clear_permanent_error(engine: SeedanceEngine):
     with pytest.raises(RemoteError, match="does not exist") as caught:
         engine.submit(request(options={"model": "doubao-seedance-9"}), key="k")
     assert not caught.value.retryable and caught.value.status == 404

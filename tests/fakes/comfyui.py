@@ -16,10 +16,10 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
 from typing import Any
 
-from tests.fakes.server import FakeServer, Request, Response, tiny_mp4
+from .server import FakeServer, Request, Response
+from .video_tasks import Latency, draw_latency, result_video
 
 LINK = "link"
 STRING = str
@@ -85,9 +85,6 @@ INSTALLED = {
                          "wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors"],
 }
 
-# the MP4 every prompt renders, encoded once per test session
-result_video = lru_cache(maxsize=1)(partial(tiny_mp4, width=64, height=112, frames=17, fps=16.0, seed=5))
-
 
 @dataclass
 class Prompt:
@@ -109,10 +106,8 @@ class ComfyUIFake(FakeServer):
     seconds a prompt takes (a float or a seeded (min, max) range)."""
 
     def __init__(self, *, models: dict[str, list[str]] | None = None,
-                 latency: float | tuple[float, float] = 0.0, seed: int = 0):
+                 latency: Latency = 0.0, seed: int = 0):
         super().__init__()
-        # headers and body leave in separate writes: without TCP_NODELAY each answer waits ~40 ms for a delayed ACK
-        self._server.RequestHandlerClass.disable_nagle_algorithm = True
         self.models = {folder: list(files) for folder, files in (models or INSTALLED).items()}
         self.latency = latency
         self._rng = random.Random(seed)
@@ -236,7 +231,7 @@ class ComfyUIFake(FakeServer):
                 name = f"{node['inputs']['filename_prefix']}_{prompt.number:05d}.mp4"
                 self.outputs[("", name)] = result_video()
                 outputs[node_id] = {"gifs": [{"filename": name, "subfolder": "", "type": "output",
-                                              "format": "video/h264-mp4", "frame_rate": 16.0}]}
+                                              "format": "video/h264-mp4", "frame_rate": node["inputs"]["frame_rate"]}]}
         success = ["execution_success", {"prompt_id": prompt.prompt_id, "timestamp": 1764669660000}]
         return {"prompt": self._queue_item(prompt), "outputs": outputs,
                 "status": {"status_str": "success", "completed": True, "messages": [started, success]}}
@@ -257,11 +252,10 @@ class ComfyUIFake(FakeServer):
             return Response(400, refused)
         with self._state_lock:
             prompt_id = str(body.get("prompt_id") or f"fake-{len(self.prompts)}")
-            latency = self._rng.uniform(*self.latency) if isinstance(self.latency, tuple) else float(self.latency)
             fault = self.job_faults.pop(0) if self.job_faults else None
             number = len(self.prompts)
             self.prompts[prompt_id] = Prompt(prompt_id, number, body["prompt"], str(body.get("client_id", "")),
-                                             time.monotonic(), latency, fault)
+                                             time.monotonic(), draw_latency(self.latency, self._rng), fault)
         return Response(200, {"prompt_id": prompt_id, "number": number, "node_errors": {}})
 
     def _history(self, request: Request) -> Response:

@@ -15,10 +15,10 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache, partial
 from typing import Any
 
-from tests.fakes.server import FakeServer, Request, Response, tiny_mp4
+from .server import FakeServer, Request, Response
+from .video_tasks import Latency, check_image, draw_latency, result_video
 
 IMAGE = "image"  # a URL or a data: URI
 IMAGES = "images"  # a list of them
@@ -106,10 +106,6 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
-# the MP4 every job answers with, encoded once per test session
-result_video = lru_cache(maxsize=1)(partial(tiny_mp4, width=64, height=112, frames=24, fps=24.0, seed=3))
-
-
 def _problem(field_name: str, message: str, kind: str) -> dict[str, Any]:
     return {"loc": ["body", field_name], "msg": message, "type": kind}
 
@@ -123,10 +119,13 @@ def validate(schema: dict[str, Any], body: Any) -> list[dict[str, Any]]:
         kind = schema["accepted"].get(name)
         if kind is None:
             problems.append(_problem(name, "Extra inputs are not permitted", "extra_forbidden"))
-        elif kind == IMAGE and not _is_image(value):
-            problems.append(_problem(name, "Input should be a valid URL or data URI", "url_parsing"))
-        elif kind == IMAGES and not (isinstance(value, list) and value and all(_is_image(v) for v in value)):
+        elif kind == IMAGE and (problem := _image_problem(value)):
+            problems.append(_problem(name, f"Input should be a valid URL or data URI: {problem}", "url_parsing"))
+        elif kind == IMAGES and not (isinstance(value, list) and value):
             problems.append(_problem(name, "Input should be a non-empty list of image URLs", "list_type"))
+        elif kind == IMAGES and (problem := next(filter(None, map(_image_problem, value)), None)):
+            problems.append(_problem(name, f"Input should be a list of valid URLs or data URIs: {problem}",
+                                     "url_parsing"))
         elif isinstance(kind, tuple) and value not in kind:
             allowed = " or ".join(repr(v) for v in kind)
             problems.append(_problem(name, f"Input should be {allowed}", "literal_error"))
@@ -142,9 +141,13 @@ def _is_a(value: Any, kind: type) -> bool:
     return isinstance(value, kind) or (kind is float and isinstance(value, int))
 
 
-def _is_image(value: Any) -> bool:
-    return isinstance(value, str) and (value.startswith(("http://", "https://")) or
-                                       (value.startswith("data:image/") and ";base64," in value))
+def _image_problem(value: Any) -> str:
+    """What is wrong with an image input (fal sets no size limits), or "" when it is a URL or a readable image."""
+    try:
+        check_image(value, min_side=1, ratios=(0.0, float("inf")), formats=("PNG", "JPEG", "WEBP", "GIF"))
+    except ValueError as error:
+        return str(error)
+    return ""
 
 
 @dataclass
@@ -164,10 +167,8 @@ class FalFake(FakeServer):
     """fal's queue on 127.0.0.1. `key` is the FAL_KEY it accepts; `latency` the seconds a job takes (a float,
     or a (min, max) range drawn from a generator seeded with `seed`)."""
 
-    def __init__(self, key: str = "fal-test-key", *, latency: float | tuple[float, float] = 0.0, seed: int = 0):
+    def __init__(self, key: str = "fal-test-key", *, latency: Latency = 0.0, seed: int = 0):
         super().__init__()
-        # headers and body leave in separate writes: without TCP_NODELAY each answer waits ~40 ms for a delayed ACK
-        self._server.RequestHandlerClass.disable_nagle_algorithm = True
         self.key = key
         self.latency = latency
         self._rng = random.Random(seed)
@@ -191,11 +192,6 @@ class FalFake(FakeServer):
             return Response(401, {"detail": "No user found for Key ID and Secret"},
                             {"x-fal-error-type": "unauthorized"})
         return None
-
-    def _draw_latency(self) -> float:
-        if isinstance(self.latency, tuple):
-            return self._rng.uniform(*self.latency)
-        return float(self.latency)
 
     def _urls(self, job: Job) -> dict[str, str]:
         base = f"{self.url}/{job.app}/requests/{job.request_id}"
@@ -236,7 +232,7 @@ class FalFake(FakeServer):
         with self._jobs_lock:
             fault = self.job_faults.pop(0) if self.job_faults else None
             job = Job(uuid.uuid4().hex, endpoint, "/".join(endpoint.split("/")[:2]), body, time.monotonic(),
-                      self._draw_latency(), fault)
+                      draw_latency(self.latency, self._rng), fault)
             self.jobs[job.request_id] = job
             position = sum(1 for j in self.jobs.values() if self._state(j) == "IN_QUEUE") - 1
         return Response(200, {"request_id": job.request_id, **self._urls(job), "queue_position": max(0, position)})

@@ -30,10 +30,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import hmac
-import io
 import itertools
 import json
 import random
@@ -43,9 +41,9 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from PIL import Image
-
-from .server import FakeServer, Request, Response, tiny_mp4
+from .server import FakeServer, Request, Response
+from .video_tasks import check_image as check_inline_image
+from .video_tasks import corrupt_result, draw_latency, result_video, truncated_result
 
 ACCESS_KEY = "fake-kling-access-key-0123456789abcdef"
 SECRET_KEY = "fake-kling-secret-key-fedcba9876543210"
@@ -77,12 +75,6 @@ MODELS = {
 CAMERA_SUPPORT = {("text2video", "kling-v1", "std", "5"), ("image2video", "kling-v1-5", "pro", "5")}
 CAMERA_PRESETS = {"down_back", "forward_up", "right_turn_forward", "left_turn_forward"}
 CAMERA_FIELDS = {"horizontal", "vertical", "pan", "tilt", "roll", "zoom"}
-
-
-@functools.lru_cache(maxsize=1)
-def result_video() -> bytes:
-    """The MP4 every task returns (9:16-ish, 1 s), made once per process."""
-    return tiny_mp4(width=72, height=128, frames=24, fps=24.0, seed=7)
 
 
 def envelope(code: int, message: str, data: Any = None) -> dict[str, Any]:
@@ -149,7 +141,6 @@ class KlingFake(FakeServer):
         self.tasks: dict[str, FakeTask] = {}
         self.creates: Counter[str] = Counter()
         self.max_in_flight = 0
-        self.video = result_video()
         self._random = random.Random(seed)
         self._ids = itertools.count(1)
         self._external: dict[tuple[str, str], FakeTask] = {}
@@ -159,9 +150,6 @@ class KlingFake(FakeServer):
         self._state = threading.Lock()
         for where, handler in (("create", self._create), ("query", self._query), ("file", self._file)):
             self.route(*ROUTES[where], handler)
-        # stop() waits for the serve loop to look up: every 0.05 s instead of 0.5 s keeps each test's teardown short
-        self._thread = threading.Thread(target=functools.partial(self._server.serve_forever, poll_interval=0.05),
-                                        daemon=True)
 
     def environ(self) -> dict[str, str]:
         """The environment an engine (or a drama subprocess) needs to talk to this fake."""
@@ -207,12 +195,10 @@ class KlingFake(FakeServer):
         self.fault(*ROUTES["file"], Response(404, b"NoSuchKey", {"content-type": "text/plain"}), times=times)
 
     def truncate_result(self, times: int = 1) -> None:
-        self.fault(*ROUTES["file"], Response(200, self.video, {"content-type": "video/mp4"},
-                                            truncate=len(self.video) // 2), times=times)
+        self.fault(*ROUTES["file"], truncated_result(), times=times)
 
     def corrupt_result(self, times: int = 1) -> None:
-        """A complete download of the right length that is not a video."""
-        self.fault(*ROUTES["file"], Response(200, bytes(len(self.video)), {"content-type": "video/mp4"}), times=times)
+        self.fault(*ROUTES["file"], corrupt_result(), times=times)
 
     # --- routes -------------------------------------------------------------------------------------------
 
@@ -250,7 +236,7 @@ class KlingFake(FakeServer):
         return Response(200, envelope(0, "SUCCEED", task.view(now, self.url)))
 
     def _new_task(self, endpoint: str, account: str, body: dict[str, Any], now: float) -> FakeTask:
-        latency = self.latency if isinstance(self.latency, (int, float)) else self._random.uniform(*self.latency)
+        latency = draw_latency(self.latency, self._random)
         stuck = self._stuck > 0
         if stuck:
             self._stuck -= 1
@@ -281,7 +267,7 @@ class KlingFake(FakeServer):
         task = self.tasks.get(request.params["name"].removesuffix(".mp4"))
         if task is None or task.status(time.monotonic()) != "succeed":
             return Response(404, b"NoSuchKey", {"content-type": "text/plain"})
-        return Response(200, self.video, {"content-type": "video/mp4"})
+        return Response(200, result_video(), {"content-type": "video/mp4"})
 
     def _authorize(self, request: Request) -> str | Response:
         """The account (access key) of a valid `Authorization: Bearer <jwt>`, else Kling's 401 envelope."""
@@ -379,27 +365,10 @@ def check_image(value: Any, name: str) -> None:
     """A URL, or raw base64 (no data: prefix) of a png/jpg ≤10 MB, ≥300 px a side, aspect 1:2.5–2.5:1."""
     if not isinstance(value, str) or not value:
         raise BadRequest(f"{name} is required")
-    if value.startswith(("http://", "https://")):
-        return
-    if value.startswith("data:"):
-        raise BadRequest(f"{name} must be raw base64 without a data: prefix")
     try:
-        data = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise BadRequest(f"{name} is not valid base64") from None
-    if len(data) > 10 * 1024 * 1024:
-        raise BadRequest(f"{name} is larger than 10 MB")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind, (width, height) = image.format, image.size
-    except OSError:
-        raise BadRequest(f"{name} is not an image") from None
-    if kind not in ("PNG", "JPEG"):
-        raise BadRequest(f"{name} must be jpg or png, not {kind}")
-    if min(width, height) < 300:
-        raise BadRequest(f"{name} must be at least 300 px a side, is {width}x{height}")
-    if max(width, height) > 2.5 * min(width, height):
-        raise BadRequest(f"{name} aspect ratio must be between 1:2.5 and 2.5:1")
+        check_inline_image(value, encoding="base64", formats=("PNG", "JPEG"), max_bytes=10 * 1024 * 1024)
+    except ValueError as error:
+        raise BadRequest(f"{name}: {error}") from None
 
 
 def check_camera(control: Any) -> None:

@@ -1,6 +1,7 @@
-"""What the fakes of asynchronous video APIs share: a task clock with seeded latency, outcomes on demand
-(a failed task, a stuck one), the result file served from the fake itself, image checks for data URIs, and
-counters of creates and of tasks in flight."""
+"""What the fakes of video APIs share. All of them: the result mp4, seeded latencies, and checks of images sent
+inline (data URIs, or Kling's raw base64). The task fakes (Ark, MiniMax) also: a task clock, outcomes on demand
+(a failed task, a stuck one), the result file served from the fake itself, and counters of creates and of tasks
+in flight."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from PIL import Image
 
@@ -28,36 +29,68 @@ Latency = float | tuple[float, float]
 
 @functools.cache
 def result_video() -> bytes:
-    """The mp4 every fake serves as a result: real H.264, generated once per test session."""
-    return tiny_mp4(width=64, height=112, frames=12, fps=24.0)
+    """The mp4 every fake serves as a result: real H.264, 64×112, 24 frames at 24 fps, generated once per session."""
+    return tiny_mp4(width=64, height=112, frames=24, fps=24.0)
 
 
-def check_image(value: Any, *, min_side: int = 300, ratios: tuple[float, float] = (0.4, 2.5),
-                formats: tuple[str, ...] = ("PNG", "JPEG", "WEBP")) -> None:
-    """Raise ValueError saying what is wrong unless `value` is an http(s) URL or a `data:image/<fmt>;base64,`
-    URI of an image that decodes, whose format matches its MIME type, with its shorter side ≥ `min_side` and
-    width/height within `ratios` — the limits both Ark and MiniMax document for input images."""
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-    if re.match(r"https?://\S+$", value):
-        return
-    match = re.fullmatch(r"data:image/(\w+);base64,(.+)", value, re.DOTALL)
-    if match is None:
-        raise ValueError("must be an http(s) URL or a data:image/<format>;base64,<data> URI")
+def truncated_result() -> Response:
+    """A result download that promises the whole file and sends half of it."""
+    video = result_video()
+    return Response(200, video, {"content-type": "video/mp4"}, truncate=len(video) // 2)
+
+
+def corrupt_result() -> Response:
+    """A result download complete by length that is not a video (a CDN's error page, say)."""
+    return Response(200, bytes(len(result_video())), {"content-type": "video/mp4"})
+
+
+def draw_latency(latency: Latency, rng: random.Random) -> float:
+    """A task's seconds from create to outcome: `latency` itself, or uniform in its (min, max) from `rng`."""
+    return float(latency) if isinstance(latency, (int, float)) else rng.uniform(*latency)
+
+
+def read_image(value: Any, *, encoding: Literal["data_uri", "base64"] = "data_uri") -> tuple[str, int, int, int]:
+    """An image sent inline — a `data:image/<fmt>;base64,` URI whose MIME type matches its data, or raw base64
+    without a prefix (Kling's form) — as (format, width, height, bytes); ValueError says what is wrong."""
+    if not isinstance(value, str) or not value:
+        raise ValueError("must be a non-empty string")
+    if encoding == "base64":
+        if value.startswith("data:"):
+            raise ValueError("must be raw base64 without a data: prefix")
+        mime, text = None, value
+    else:
+        match = re.fullmatch(r"data:image/(\w+);base64,(.+)", value, re.DOTALL)
+        if match is None:
+            raise ValueError("must be an http(s) URL or a data:image/<format>;base64,<data> URI")
+        mime, text = match[1].lower(), match[2]
     try:
-        data = base64.b64decode(match[2], validate=True)
+        data = base64.b64decode(text, validate=True)
     except binascii.Error:
         raise ValueError("base64 data does not decode") from None
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            kind, (width, height) = image.format, image.size
+            kind, (width, height) = str(image.format), image.size
     except Exception:
         raise ValueError("data is not a readable image") from None
+    if mime is not None and {"jpg": "jpeg"}.get(mime, mime) != kind.lower():
+        raise ValueError(f"MIME type image/{mime} does not match the {kind} data")
+    return kind, width, height, len(data)
+
+
+def check_image(value: Any, *, encoding: Literal["data_uri", "base64"] = "data_uri", min_side: int = 300,
+                ratios: tuple[float, float] = (0.4, 2.5), formats: tuple[str, ...] = ("PNG", "JPEG", "WEBP"),
+                max_bytes: int | None = None) -> None:
+    """Raise ValueError saying what is wrong unless `value` is an http(s) URL or an inline image (`read_image`) in
+    one of `formats`, its shorter side ≥ `min_side`, width/height within `ratios` and at most `max_bytes`. The
+    defaults are the limits both Ark and MiniMax document for input images."""
+    if isinstance(value, str) and re.match(r"https?://\S+$", value):
+        return
+    kind, width, height, size = read_image(value, encoding=encoding)
     if kind not in formats:
         raise ValueError(f"image format {kind} is not supported")
-    if {"jpg": "jpeg"}.get(match[1].lower(), match[1].lower()) != kind.lower():
-        raise ValueError(f"MIME type image/{match[1]} does not match the {kind} data")
+    if max_bytes is not None and size > max_bytes:
+        raise ValueError(f"image is {size} bytes, more than {max_bytes}")
     if min(width, height) < min_side:
         raise ValueError(f"image is {width}x{height}; the shorter side must be at least {min_side} px")
     if not ratios[0] <= width / height <= ratios[1]:
@@ -111,9 +144,9 @@ class VideoTaskFake(FakeServer):
     def new_task(self, task_id: str, body: dict[str, Any]) -> FakeTask:
         """Record a created task, with the next queued outcome (default: success after the latency)."""
         with self._task_lock:
-            latency = self.latency if isinstance(self.latency, (int, float)) else self._rng.uniform(*self.latency)
             outcome, error = self._outcomes.popleft() if self._outcomes else ("succeeded", None)
-            task = FakeTask(task_id, body, time.time(), time.monotonic(), float(latency), outcome, error)
+            task = FakeTask(task_id, body, time.time(), time.monotonic(), draw_latency(self.latency, self._rng),
+                            outcome, error)
             self.tasks[task_id] = task
             self.creates += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight())
@@ -143,15 +176,10 @@ class VideoTaskFake(FakeServer):
         return Response(200, result_video(), {"content-type": "video/mp4"})
 
     def truncate_next_download(self) -> None:
-        """The next result download promises the whole file and sends half of it."""
-        video = result_video()
-        self.fault("GET", self.results_pattern, Response(200, video, {"content-type": "video/mp4"},
-                                                         truncate=len(video) // 2))
+        self.fault("GET", self.results_pattern, truncated_result())
 
     def corrupt_next_download(self) -> None:
-        """The next result download is complete by length but is not a video (a CDN's error page, say)."""
-        self.fault("GET", self.results_pattern, Response(200, b"\0" * len(result_video()),
-                                                         {"content-type": "video/mp4"}))
+        self.fault("GET", self.results_pattern, corrupt_result())
 
     def missing_next_download(self, response: Response | None = None) -> None:
         """The next result download answers 404 (or `response`), as a link not yet (or no longer) there."""
