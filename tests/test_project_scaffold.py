@@ -1,16 +1,13 @@
 """`drama new` and `drama cast init`: a new project plans as is; a proposed cast comes from the screenplays."""
 
-import shutil
 import tomllib
-from pathlib import Path
 
 import pytest
 
+from conftest import copy_demo
 from drama.cli import main
 from drama.project import Project
 from drama.storyboard import episode_ids, plan_episode
-
-DEMO = Path(__file__).resolve().parents[1] / "projects" / "demo"
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
@@ -31,7 +28,7 @@ def test_new_refuses_a_folder_that_is_not_empty(tmp_path, capsys):
 
 
 def test_cast_init_proposes_the_demo_cast_and_never_overwrites_without_force(tmp_path, capsys):
-    project = Path(shutil.copytree(DEMO, tmp_path / "demo", ignore=shutil.ignore_patterns(".drama", "renders", "exports")))
+    project = copy_demo(tmp_path / "demo", tiny=False)
     original = (project / "cast.toml").read_text(encoding="utf-8")
     assert main(["cast", "init", str(project)]) == 2
     assert "--force" in capsys.readouterr().err and (project / "cast.toml").read_text(encoding="utf-8") == original

@@ -9,23 +9,25 @@ from pathlib import Path
 import pytest
 
 import render_fakes  # noqa: F401  (registers the test-squares engine)
+from conftest import copy_demo
 from drama.cli import main
 
-DEMO = Path(__file__).parent.parent / "projects" / "demo"
 EDITED_LINE = ("顾承泽：（淡淡）嗯。", "顾承泽：（淡淡）嗯，知道了。")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """The demo at 72×128 (drafts at 36×64), 6 fps, one draw per shot, rendered once for the module."""
-    root = tmp_path_factory.mktemp("cli") / "demo"
-    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns(".drama", "renders", "exports"))
-    toml = (root / "drama.toml").read_text(encoding="utf-8")
-    toml = toml.replace("width = 1080", "width = 72").replace("height = 1920", "height = 128")
-    toml = toml.replace("fps = 30", "fps = 6").replace('engine = "previz"', 'engine = "test-squares"')
-    (root / "drama.toml").write_text(toml.replace("draws = 3", "draws = 1"), encoding="utf-8")
+def rendered(tmp_path_factory):
+    """The demo at 72×128, 6 fps, one draw per shot, rendered once for the module and never changed after."""
+    root = copy_demo(tmp_path_factory.mktemp("cli") / "demo", width=72, height=128, fps=6, draws=1,
+                     engine="test-squares")
     assert main(["render", str(root)]) == 0
     return root
+
+
+@pytest.fixture
+def demo(rendered, tmp_path):
+    """Each test's own copy of the rendered demo: tests rewrite its script, its drama.toml and its picks."""
+    return Path(shutil.copytree(rendered, tmp_path / "demo"))
 
 
 def status(root: Path, capsys) -> dict:

@@ -1,21 +1,18 @@
 """`drama plan` on the demo project: the table a director reads and the JSON tools read."""
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
+from conftest import copy_demo
 from drama.cli import main
 from drama.project import Project
 from drama.storyboard import episode_ids, plan_episode
 
-DEMO = Path(__file__).resolve().parents[1] / "projects" / "demo"
-
 
 @pytest.fixture
 def demo(tmp_path):
-    return Path(shutil.copytree(DEMO, tmp_path / "demo", ignore=shutil.ignore_patterns(".drama", "renders", "exports")))
+    return copy_demo(tmp_path / "demo", tiny=False)
 
 
 def test_demo_is_a_60_to_90_second_episode_with_every_kind_of_shot(demo):

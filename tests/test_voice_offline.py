@@ -93,7 +93,7 @@ def test_auto_falls_back_on_403(project, monkeypatch):
     assert {line.backend for line in Speaker(project, "auto").speak(storyboard())} == {"offline"}
 
 
-def test_real_edge_call_to_an_unreachable_host_falls_back(project, monkeypatch, caplog):
+def test_real_edge_call_to_an_unreachable_host_falls_back(project, network_unreachable, monkeypatch, caplog):
     """A real edge-tts request (DNS lookup of a name that cannot resolve), as on a machine without network."""
     monkeypatch.setattr(edge_tts.communicate, "WSS_URL", "wss://speech.invalid/cognitiveservices/websocket/v1?x=1")
     with caplog.at_level(logging.WARNING, logger="drama.voice"):
@@ -102,7 +102,7 @@ def test_real_edge_call_to_an_unreachable_host_falls_back(project, monkeypatch, 
     assert len([r for r in caplog.records if r.name == "drama.voice"]) == 1
 
 
-def test_edge_only_backend_reports_unreachable_clearly(project, monkeypatch):
+def test_edge_only_backend_reports_unreachable_clearly(project, network_unreachable, monkeypatch):
     monkeypatch.setattr(edge_tts.communicate, "WSS_URL", "wss://speech.invalid/cognitiveservices/websocket/v1?x=1")
     with pytest.raises(DramaError) as error:
         Speaker(project, "edge").speak(storyboard())

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+from conftest import copy_demo
 from drama.project import Project
 from drama.storyboard.model import Shot, Storyboard
 from drama.storyboard.vocabulary import ShotSize
 
-DEMO = Path(__file__).resolve().parent.parent / "projects" / "demo"
 
 # (speaker, text, parenthetical, voiceover, kind)
 ROWS = [
@@ -24,9 +23,7 @@ ROWS = [
 
 
 def demo_project(tmp_path: Path) -> Project:
-    root = tmp_path / "demo"
-    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns(".drama", "renders", "exports"))
-    return Project.load(root)
+    return Project.load(copy_demo(tmp_path / "demo", tiny=False, offline_voice=False))  # voice tests set the backend
 
 
 def storyboard(rows=ROWS) -> Storyboard:
