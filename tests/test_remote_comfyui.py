@@ -1,5 +1,5 @@
-"""The comfyui engine against ComfyUIFake: the shipped Wan 2.2 workflow patched and queued, history, recovery,
-and each failure typed."""
+"""The comfyui engine against ComfyUIFake: the shipped Wan 2.2 workflows (5B ti2v by default, 14B i2v) patched
+and queued, with and without a first frame, history, recovery, and each failure typed."""
 
 from __future__ import annotations
 
@@ -13,16 +13,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.api import CharacterRef, RenderRequest
+from engine.api import CharacterRef, RenderRequest, SceneContext
 from engine.registry import get_engine
 from engine.remote import RemoteError, RemoteTask, TaskStatus
-from engine.remote.comfyui import WAN22_I2V, ComfyUIEngine, Inputs, inputs_path, prompt_id_for, template_path
+from engine.remote.comfyui import ComfyUIEngine, Inputs, inputs_path, prompt_id_for, template_path, workflow_path
 from engine.remote.retry import with_retries
 from tests.fakes.comfyui import INSTALLED, ComfyUIFake
 from tests.fakes.server import Response
 
 NO_WAIT = {"sleep": lambda seconds: None}
-SHIPPED = template_path(WAN22_I2V)
+I2V = workflow_path("wan22_i2v")  # Wan 2.2 14B image-to-video
+TI2V = workflow_path(None)  # the default: Wan 2.2 5B, text- or image-to-video
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +70,11 @@ def received_graph(fake: ComfyUIFake) -> dict:
 
 
 def copy_workflow(tmp_path: Path) -> Path:
-    """The shipped workflow and its declaration, copied where a test may edit them."""
+    """The shipped 14B i2v workflow and its declaration, copied where a test may edit them."""
     workflow = tmp_path / "flow" / "wan.json"
     workflow.parent.mkdir()
-    shutil.copy(SHIPPED, workflow)
-    shutil.copy(inputs_path(SHIPPED), inputs_path(workflow))
+    shutil.copy(I2V, workflow)
+    shutil.copy(inputs_path(I2V), inputs_path(workflow))
     return workflow
 
 
@@ -86,8 +87,27 @@ def test_render_end_to_end_through_engine_render(fake: ComfyUIFake, start: Path,
     assert clip.meta["provider"] == "comfyui"
 
 
+def test_a_shot_without_a_first_frame_renders_text_to_video_by_default(fake: ComfyUIFake, tmp_path: Path) -> None:
+    clip = ComfyUIEngine(poll_interval=0.01).render(shot(None, num_frames=150), tmp_path)
+    assert clip.num_frames == 24 and clip.meta["provider"] == "comfyui"
+    graph = received_graph(fake)
+    assert TI2V.name == "wan22_ti2v_5b.json" and "56" not in graph  # the start frame's LoadImage is gone …
+    latent = graph["55"]["inputs"]
+    assert "start_image" not in latent and latent["vae"] == ["39", 0]  # … with its link, nothing else
+    assert (latent["width"], latent["height"], latent["length"]) == (544, 960, 121)  # 32s; 5 s at 24 fps
+    assert graph["3"]["inputs"]["seed"] == 1234 and graph["57"]["inputs"]["fps"] == 24
+    assert graph["6"]["inputs"]["text"] == "a lantern sways in the wind" and not fake.requests("POST", "/upload/image")
+
+
+def test_the_default_workflow_takes_a_first_frame_when_there_is_one(fake: ComfyUIFake, start: Path) -> None:
+    ComfyUIEngine().submit(shot(start), key="ti2v")
+    graph = received_graph(fake)
+    assert graph["55"]["inputs"]["start_image"] == ["56", 0]
+    assert fake.uploads[graph["56"]["inputs"]["image"]] == start.read_bytes()
+
+
 def test_the_workflow_is_patched_with_the_request(fake: ComfyUIFake, start: Path, tmp_path: Path) -> None:
-    engine = ComfyUIEngine()
+    engine = ComfyUIEngine(workflow="wan22_i2v")
     task = engine.submit(shot(start, negative_prompt="text, watermark"), key="job-7")
     graph = received_graph(fake)
     body = fake.requests("POST", "/prompt")[-1].json()
@@ -110,10 +130,20 @@ def test_the_workflow_is_patched_with_the_request(fake: ComfyUIFake, start: Path
     assert clip.num_frames == 24
 
 
-@pytest.mark.parametrize(("frames", "fps", "length"), [(150, 30, 81), (1, 30, 1), (48, 24, 33), (10, 30, 5)])
-def test_lengths_are_4n_plus_1_at_the_model_rate(frames: int, fps: float, length: int) -> None:
-    inputs = Inputs.load(inputs_path(SHIPPED))
-    assert inputs.frame_count(shot(None, num_frames=frames, fps=fps)) == (length, 16)
+@pytest.mark.parametrize(("workflow", "frames", "fps", "length", "rate"), [
+    (I2V, 150, 30, 81, 16), (I2V, 1, 30, 1, 16), (I2V, 48, 24, 33, 16), (I2V, 10, 30, 5, 16),
+    (TI2V, 150, 30, 121, 24), (TI2V, 48, 24, 49, 24)])
+def test_lengths_are_4n_plus_1_at_the_model_rate(workflow: Path, frames: int, fps: float, length: int,
+                                                 rate: int) -> None:
+    inputs = Inputs.load(inputs_path(workflow))
+    assert inputs.frame_count(shot(None, num_frames=frames, fps=fps)) == (length, rate)
+
+
+def test_a_workflow_is_a_shipped_name_or_a_json_path(fake: ComfyUIFake, tmp_path: Path) -> None:
+    assert workflow_path(str(tmp_path / "my.json")) == tmp_path / "my.json"
+    assert workflow_path("wan22_i2v") == workflow_path(str(tmp_path / "wan22_i2v")) == I2V  # as drama passes it
+    with pytest.raises(RemoteError, match="neither a shipped one"):
+        ComfyUIEngine(workflow="wan23").submit(shot(None), key="k")
 
 
 def test_queue_states_while_waiting(fake: ComfyUIFake, start: Path) -> None:
@@ -147,23 +177,30 @@ def test_vhs_video_combine_output_is_found_under_gifs(fake: ComfyUIFake, start: 
 def test_reference_images_fill_declared_load_image_nodes(fake: ComfyUIFake, start: Path, tmp_path: Path) -> None:
     workflow = copy_workflow(tmp_path)
     graph = json.loads(workflow.read_text())
-    graph["120"] = {"class_type": "LoadImage", "inputs": {"image": "example.png"}, "_meta": {"title": "Reference 1"}}
+    for node in ("120", "121", "122"):
+        graph[node] = {"class_type": "LoadImage", "inputs": {"image": "example.png"}, "_meta": {"title": f"Ref {node}"}}
     workflow.write_text(json.dumps(graph))
     inputs = inputs_path(workflow)
-    inputs.write_text(inputs.read_text() + '\n[[references]]\ntitle = "Reference 1"\ninput = "image"\n')
-    hero = tmp_path / "hero.png"
+    inputs.write_text(inputs.read_text() + "".join(f'\n[[references]]\ntitle = "Ref {node}"\ninput = "image"\n'
+                                                   for node in ("120", "121", "122")))
+    hero, street = tmp_path / "hero.png", tmp_path / "street.png"
     Image.fromarray(np.full((16, 16, 3), 30, dtype=np.uint8)).save(hero)
+    Image.fromarray(np.full((16, 16, 3), 90, dtype=np.uint8)).save(street)
     request = shot(start, characters=(CharacterRef(name="hero", reference_images=(hero,)),),
-                   options={"workflow": str(workflow)})
+                   scene=SceneContext(location_image=street), options={"workflow": str(workflow)})
     ComfyUIEngine().submit(request, key="refs")
-    assert fake.uploads[received_graph(fake)["120"]["inputs"]["image"]] == hero.read_bytes()
+    graph = received_graph(fake)
+    assert fake.uploads[graph["120"]["inputs"]["image"]] == hero.read_bytes()
+    assert fake.uploads[graph["121"]["inputs"]["image"]] == street.read_bytes()  # the location after the cast
+    assert "122" not in graph  # a reference node left empty is taken out, not left on example.png
 
 
 def test_identity_follows_the_workflow_and_its_declaration(start: Path, tmp_path: Path) -> None:
     workflow = copy_workflow(tmp_path)
     request = shot(start, options={"workflow": str(workflow)})
     first = ComfyUIEngine.identity(request)
-    assert first == ComfyUIEngine.identity(shot(start))  # same bytes as the shipped files
+    assert first == ComfyUIEngine.identity(shot(start, options={"workflow": "wan22_i2v"}))  # the shipped bytes
+    assert first != ComfyUIEngine.identity(shot(start))  # the default is another workflow
     workflow.write_text(workflow.read_text().replace('"steps": 20', '"steps": 30'))
     second = ComfyUIEngine.identity(request)
     assert second["workflow"] != first["workflow"] and second["inputs"] == first["inputs"]
@@ -173,21 +210,34 @@ def test_identity_follows_the_workflow_and_its_declaration(start: Path, tmp_path
 
 
 def test_shipped_workflow_is_found_in_a_checkout_or_an_installed_wheel(tmp_path: Path) -> None:
-    assert SHIPPED.is_file() and inputs_path(SHIPPED).is_file()
+    assert all(path.is_file() and inputs_path(path).is_file() for path in (I2V, TI2V))
+    name = "comfyui/wan22_i2v.json"
     checkout = tmp_path / "checkout"
     (checkout / "templates" / "comfyui").mkdir(parents=True)
-    (checkout / "templates" / WAN22_I2V).write_text("{}")
-    assert template_path(WAN22_I2V, checkout) == checkout / "templates" / WAN22_I2V
+    (checkout / "templates" / name).write_text("{}")
+    assert template_path(name, checkout) == checkout / "templates" / name
     wheel = tmp_path / "site-packages"
     (wheel / "drama" / "_templates" / "comfyui").mkdir(parents=True)
-    (wheel / "drama" / "_templates" / WAN22_I2V).write_text("{}")
-    assert template_path(WAN22_I2V, wheel) == wheel / "drama" / "_templates" / WAN22_I2V
+    (wheel / "drama" / "_templates" / name).write_text("{}")
+    assert template_path(name, wheel) == wheel / "drama" / "_templates" / name
     with pytest.raises(FileNotFoundError):
-        template_path(WAN22_I2V, tmp_path / "empty")
+        template_path(name, tmp_path / "empty")
+
+
+def test_the_shipped_ti2v_graph_is_valid_and_loads_the_5b_models(fake: ComfyUIFake) -> None:
+    graph = json.loads(TI2V.read_text())
+    fake.uploads["example.png"] = b"png"
+    assert fake.validate(graph) is None
+    files = {value for node in graph.values() for value in node["inputs"].values()
+             if str(value).endswith(".safetensors")}
+    assert files == {"wan2.2_ti2v_5B_fp16.safetensors", "wan2.2_vae.safetensors",
+                     "umt5_xxl_fp8_e4m3fn_scaled.safetensors"}
+    fake.models["vae"] = ["wan_2.1_vae.safetensors"]  # the 14B graph's VAE is not the 5B one
+    assert "wan2.2_vae.safetensors" in json.dumps(fake.validate(graph))
 
 
 def test_the_shipped_graph_is_a_valid_wan22_i2v_graph(fake: ComfyUIFake) -> None:
-    graph = json.loads(SHIPPED.read_text())
+    graph = json.loads(I2V.read_text())
     fake.uploads["example.png"] = b"png"
     assert fake.validate(graph) is None
     classes = sorted(node["class_type"] for node in graph.values())
@@ -199,7 +249,7 @@ def test_the_shipped_graph_is_a_valid_wan22_i2v_graph(fake: ComfyUIFake) -> None
 def test_a_missing_model_file_is_a_clear_final_error(fake: ComfyUIFake, start: Path) -> None:
     fake.models["diffusion_models"] = ["wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors"]
     with pytest.raises(RemoteError) as refused:
-        ComfyUIEngine().submit(shot(start), key="k")
+        ComfyUIEngine(workflow="wan22_i2v").submit(shot(start), key="k")
     message = str(refused.value)
     assert not refused.value.retryable and refused.value.status == 400
     assert "model file not on the server: wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors" in message
@@ -209,7 +259,7 @@ def test_a_missing_model_file_is_a_clear_final_error(fake: ComfyUIFake, start: P
 def test_inputs_the_workflow_cannot_take_are_refused_before_queueing(fake: ComfyUIFake, start: Path,
                                                                       tmp_path: Path) -> None:
     with pytest.raises(RemoteError, match="needs first_frame") as no_start:
-        ComfyUIEngine().submit(shot(None), key="k")
+        ComfyUIEngine(workflow="wan22_i2v").submit(shot(None), key="k")
     assert not no_start.value.retryable
     workflow = copy_workflow(tmp_path)
     inputs_path(workflow).write_text(inputs_path(workflow).read_text().replace('title = "Start frame"',
@@ -220,7 +270,7 @@ def test_inputs_the_workflow_cannot_take_are_refused_before_queueing(fake: Comfy
 
 
 @pytest.mark.parametrize(("fault", "retryable", "words"), [
-    ("error", False, "node 86 (KSamplerAdvanced): RuntimeError: mat1"),
+    ("error", False, "node 3 (KSampler): RuntimeError: mat1"),
     ("oom", True, "CUDA out of memory"),
 ])
 def test_execution_errors_are_failed_statuses(fake: ComfyUIFake, start: Path, fault: str, retryable: bool,

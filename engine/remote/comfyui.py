@@ -1,7 +1,9 @@
 """The `comfyui` engine: an API-format workflow on a ComfyUI server, patched with the request and queued.
 
 The workflow is data: a JSON graph exported with "Save (API)" plus `<name>.inputs.toml` beside it, which says
-which node inputs take the prompt, seed, size, length, frame rate and images. Images go up through
+which node inputs take the prompt, seed, size, length, frame rate and images. Two are shipped under
+templates/comfyui/: `wan22_ti2v_5b` (the default: Wan 2.2 TI2V 5B, text-to-video, or image-to-video when the shot
+has a first frame) and `wan22_i2v` (Wan 2.2 14B image-to-video, which needs a first frame). Images go up through
 `POST /upload/image`; the graph goes to `POST /prompt` under a prompt_id derived from the job key, so a task whose
 record was lost is found again in `/history` or `/queue` (`recover`). Completion is read from
 `GET /history/{prompt_id}`; the video from `GET /view`.
@@ -27,7 +29,8 @@ from engine.remote.errors import RemoteError
 from engine.remote.media import reference_images
 from engine.remote.task import RemoteTask, TaskStatus
 
-WAN22_I2V = "comfyui/wan22_i2v.json"
+SHIPPED = ("wan22_ti2v_5b", "wan22_i2v")  # templates/comfyui/<name>.json, each with its .inputs.toml
+DEFAULT_WORKFLOW = "wan22_ti2v_5b"
 # prompt_ids are uuid5 of the job key in this namespace: the same job always has the same prompt_id
 PROMPT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:drama:comfyui:prompt_id")
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".mkv")
@@ -41,6 +44,18 @@ def template_path(name: str, root: Path = _ROOT) -> Path:
         if (folder / name).is_file():
             return folder / name
     raise FileNotFoundError(f"{name} is in neither {root / 'drama' / '_templates'} nor {root / 'templates'}")
+
+
+def workflow_path(chosen: str | None) -> Path:
+    """The workflow option as a file: the path of an API-format `.json`, else a shipped workflow by name
+    (`wan22_ti2v_5b`, `wan22_i2v`; the default when not set). drama makes file options absolute against the
+    project, so a name is read from the last part of a path without the .json suffix."""
+    path = Path(chosen or DEFAULT_WORKFLOW)
+    if path.suffix == ".json":
+        return path
+    if path.name not in SHIPPED:
+        raise ValueError(f"comfyui workflow {chosen!r} is neither a shipped one ({', '.join(SHIPPED)}) nor a .json")
+    return template_path(f"comfyui/{path.name}.json")
 
 
 def inputs_path(workflow: Path) -> Path:
@@ -124,6 +139,18 @@ def matching(workflow: dict[str, Any], target: Target) -> list[str]:
             and (target.title is None or node.get("_meta", {}).get("title") == target.title)]
 
 
+def remove(workflow: dict[str, Any], node_ids: set[str]) -> None:
+    """Take nodes out of the graph with every input that links to them (an image slot the shot leaves empty: the
+    inputs it fed must be optional, like Wan22ImageToVideoLatent's start_image)."""
+    for node_id in node_ids:
+        del workflow[node_id]
+    for node in workflow.values():
+        inputs = node.get("inputs", {})
+        for name in [name for name, value in inputs.items() if isinstance(value, list) and value
+                     and str(value[0]) in node_ids]:
+            del inputs[name]
+
+
 def patch(workflow: dict[str, Any], targets: tuple[Target, ...], value: Any) -> None:
     """Set `value` on every node the targets name. An input that is a link rather than a widget value is an error
     in the declaration: say so instead of cutting the graph."""
@@ -180,8 +207,9 @@ def validation_error(answer: dict[str, Any]) -> str:
 
 
 class ComfyUIEngine(RemoteEngine):
-    """A ComfyUI server (COMFYUI_URL, default http://127.0.0.1:8188; no credentials). Option `workflow`: an
-    API-format JSON with its `.inputs.toml` beside it (default the shipped Wan 2.2 i2v graph).
+    """A ComfyUI server (COMFYUI_URL, default http://127.0.0.1:8188; no credentials). Option `workflow`: a shipped
+    workflow's name (default `wan22_ti2v_5b`; `wan22_i2v`) or the path of an API-format JSON with its `.inputs.toml`
+    beside it.
     The GPU is your own, so the price defaults to 0 per task (set price_per_task to count power or rent)."""
 
     name: ClassVar[str] = "comfyui"
@@ -199,7 +227,7 @@ class ComfyUIEngine(RemoteEngine):
     def files(cls, request: RenderRequest, options: dict[str, Any] | None = None) -> tuple[Path, Path]:
         """The workflow (option `workflow`: request options first, then engine options) and its declaration."""
         chosen = request.options.get("workflow", (options or {}).get("workflow"))
-        workflow = Path(str(chosen)) if chosen else template_path(WAN22_I2V)
+        workflow = workflow_path(str(chosen) if chosen else None)
         return workflow, inputs_path(workflow)
 
     @classmethod
@@ -224,17 +252,20 @@ class ComfyUIEngine(RemoteEngine):
 
     def graph(self, request: RenderRequest) -> tuple[dict[str, Any], str]:
         """The workflow patched with the request (images uploaded on the way), and the workflow's path."""
-        workflow_path, declared_path = self.files(request, self.options)
-        graph = json.loads(workflow_path.read_text(encoding="utf-8"))
+        try:
+            workflow_file, declared_path = self.files(request, self.options)
+        except ValueError as error:
+            raise RemoteError(str(error), provider=self.provider) from None
+        graph = json.loads(workflow_file.read_text(encoding="utf-8"))
         inputs = Inputs.load(declared_path)
         references = reference_images(request, len(inputs.references), location=True)
         parts = {"first_frame": request.first_frame, "references": references or None}
         missing = [part for part in inputs.required if parts[part] is None]
         if missing:
-            raise RemoteError(f"workflow {workflow_path.name} needs {' and '.join(missing)}", provider=self.provider)
+            raise RemoteError(f"workflow {workflow_file.name} needs {' and '.join(missing)}", provider=self.provider)
         unmatched = [str(target) for target in inputs.targets() if not matching(graph, target)]
         if unmatched:  # checked before any upload: a declaration that drifted from its workflow is a config error
-            raise RemoteError(f"{workflow_path.name} has no node {', '.join(unmatched)} (check {declared_path.name})",
+            raise RemoteError(f"{workflow_file.name} has no node {', '.join(unmatched)} (check {declared_path.name})",
                               provider=self.provider)
         frames, fps = inputs.frame_count(request)
         width, height = inputs.size(request)
@@ -248,12 +279,14 @@ class ComfyUIEngine(RemoteEngine):
             values.append((inputs.first_frame, self.upload(request.first_frame)))
         for target, image in zip(inputs.references, references):
             values.append(((target,), self.upload(image)))
+        empty = (inputs.first_frame if request.first_frame is None else ()) + inputs.references[len(references):]
         try:
             for targets, value in values:
                 patch(graph, targets, value)
         except ValueError as error:
-            raise RemoteError(f"{workflow_path.name}: {error}", provider=self.provider) from None
-        return graph, str(workflow_path)
+            raise RemoteError(f"{workflow_file.name}: {error}", provider=self.provider) from None
+        remove(graph, {node_id for target in empty for node_id in matching(graph, target)})
+        return graph, str(workflow_file)
 
     def upload(self, image: Path) -> str:
         """Upload an image to the server's input folder and return the name LoadImage takes. The file is named by

@@ -49,7 +49,7 @@ INT = Number(int)
 SAMPLERS = ("euler", "euler_ancestral", "dpmpp_2m", "uni_pc", "lcm")
 SCHEDULERS = ("simple", "normal", "karras", "sgm_uniform", "beta")
 
-# the class types the shipped Wan 2.2 i2v workflow uses (and VHS_VideoCombine), with their inputs
+# the class types the shipped Wan 2.2 workflows use (14B i2v, 5B ti2v; and VHS_VideoCombine), with their inputs
 NODES: dict[str, Node] = {
     "CLIPLoader": Node({"clip_name": Files("text_encoders"), "type": ("stable_diffusion", "sd3", "wan", "ltxv"),
                         }, {"device": ("default", "cpu")}),
@@ -63,6 +63,12 @@ NODES: dict[str, Node] = {
                              "height": Number(int, 16, 16384), "length": Number(int, 1, 16384),
                              "batch_size": Number(int, 1, 4096)},
                             {"clip_vision_output": LINK, "start_image": LINK}),
+    "Wan22ImageToVideoLatent": Node({"vae": LINK, "width": Number(int, 32, 16384), "height": Number(int, 32, 16384),
+                                     "length": Number(int, 1, 16384), "batch_size": Number(int, 1, 4096)},
+                                    {"start_image": LINK}),
+    "KSampler": Node({"model": LINK, "seed": Number(int, 0, 0xFFFFFFFFFFFFFFFF), "steps": Number(int, 1, 10000),
+                      "cfg": Number(float, 0.0, 100.0), "sampler_name": SAMPLERS, "scheduler": SCHEDULERS,
+                      "positive": LINK, "negative": LINK, "latent_image": LINK, "denoise": Number(float, 0.0, 1.0)}),
     "KSamplerAdvanced": Node({"model": LINK, "add_noise": ("enable", "disable"),
                               "noise_seed": Number(int, 0, 0xFFFFFFFFFFFFFFFF), "steps": Number(int, 1, 10000),
                               "cfg": Number(float, 0.0, 100.0), "sampler_name": SAMPLERS, "scheduler": SCHEDULERS,
@@ -82,7 +88,7 @@ INSTALLED = {
     "text_encoders": ["umt5_xxl_fp8_e4m3fn_scaled.safetensors"],
     "vae": ["wan_2.1_vae.safetensors", "wan2.2_vae.safetensors"],
     "diffusion_models": ["wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors",
-                         "wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors"],
+                         "wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors", "wan2.2_ti2v_5B_fp16.safetensors"],
 }
 
 
@@ -209,12 +215,13 @@ class ComfyUIFake(FakeServer):
         """The /history entry of a finished prompt (writing its video into the output folder on success)."""
         started = ["execution_start", {"prompt_id": prompt.prompt_id, "timestamp": 1764669600000}]
         if prompt.fault in ("error", "oom"):
-            node_id = next(i for i, n in prompt.graph.items() if n["class_type"] == "KSamplerAdvanced")
+            node_id, sampler = next((i, n["class_type"]) for i, n in prompt.graph.items()
+                                    if n["class_type"] in ("KSampler", "KSamplerAdvanced"))
             kind, message = (("torch.OutOfMemoryError", "CUDA out of memory. Tried to allocate 2.00 GiB")
                              if prompt.fault == "oom"
                              else ("RuntimeError", "mat1 and mat2 shapes cannot be multiplied"))
             error = ["execution_error", {"prompt_id": prompt.prompt_id, "node_id": node_id,
-                                         "node_type": "KSamplerAdvanced", "executed": [],
+                                         "node_type": sampler, "executed": [],
                                          "exception_message": message, "exception_type": kind,
                                          "traceback": ["..."], "current_inputs": {}, "current_outputs": {}}]
             return {"prompt": self._queue_item(prompt), "outputs": {},
