@@ -139,6 +139,13 @@ def test_lengths_are_4n_plus_1_at_the_model_rate(workflow: Path, frames: int, fp
     assert inputs.frame_count(shot(None, num_frames=frames, fps=fps)) == (length, rate)
 
 
+def test_features_are_the_default_workflows_slots() -> None:
+    inputs = Inputs.load(inputs_path(TI2V))
+    slots = {"text": inputs.prompt, "first_frame": inputs.first_frame, "references": inputs.references,
+             "seed": inputs.seed}
+    assert ComfyUIEngine.features == tuple(feature for feature, targets in slots.items() if targets)
+
+
 def test_a_workflow_is_a_shipped_name_or_a_json_path(fake: ComfyUIFake, tmp_path: Path) -> None:
     assert workflow_path(str(tmp_path / "my.json")) == tmp_path / "my.json"
     assert workflow_path("wan22_i2v") == workflow_path(str(tmp_path / "wan22_i2v")) == I2V  # as drama passes it
@@ -342,7 +349,7 @@ def test_transient_poll_and_download_faults_pass_with_retries(fake: ComfyUIFake,
 
 def test_a_stuck_prompt_times_out_in_render(fake: ComfyUIFake, start: Path, tmp_path: Path) -> None:
     fake.job_faults.append("stuck")
-    with pytest.raises(RemoteError, match="not finished") as stuck:
+    with pytest.raises(RemoteError, match=r"not finished after 0\.2s") as stuck:
         ComfyUIEngine(poll_interval=0.01, timeout=0.2).render(shot(start), tmp_path / "out")
     assert stuck.value.retryable
 

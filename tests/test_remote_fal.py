@@ -269,12 +269,31 @@ def test_failed_jobs_are_failed_statuses(fake: FalFake, images: dict[str, Path],
     status = wait(engine, engine.submit(full_request(images), key="k"))
     assert status.state == "failed" and status.retryable is retryable and not status.billed
     assert status.data["error_type"] == error_type and status.reason
+    assert status.reason.startswith("content policy: ") is (fault == "refused")
+
+
+def test_a_refused_result_says_content_policy(fake: FalFake, images: dict[str, Path]) -> None:
+    fake.job_faults.append("refused")
+    engine = FalEngine()
+    task = engine.submit(full_request(images), key="k")
+    wait(engine, task)
+    status = engine.result(task)  # the output's own 422, as a client reading the result first would see it
+    assert status.reason == "content policy: result of " + task.task_id + ": HTTP 422: prompt: The content was " \
+                            "flagged by a content checker." and not status.retryable
+
+
+def test_features_are_what_the_default_row_takes() -> None:
+    default, models = load_models()
+    row = models[default]
+    takes = {"text": row.text is not None or not row.requires, "first_frame": row.first_frame,
+             "last_frame": row.last_frame, "references": row.references, "seed": row.seed}
+    assert FalEngine.features == tuple(part for part, field in takes.items() if field)
 
 
 def test_a_stuck_job_times_out_in_render(fake: FalFake, images: dict[str, Path], tmp_path: Path) -> None:
     fake.job_faults.append("stuck")
     engine = FalEngine(poll_interval=0.01, timeout=0.2)
-    with pytest.raises(RemoteError, match="not finished") as stuck:
+    with pytest.raises(RemoteError, match=r"not finished after 0\.2s") as stuck:
         engine.render(full_request(images), tmp_path)
     assert stuck.value.retryable
 

@@ -218,6 +218,7 @@ class ComfyUIEngine(RemoteEngine):
     base_env: ClassVar[str | None] = "COMFYUI_URL"
     default_base: ClassVar[str] = "http://127.0.0.1:8188"
     poll_interval: ClassVar[float] = 2.0
+    features: ClassVar[tuple[str, ...]] = ("text", "first_frame", "seed")  # the default workflow's declared slots
 
     def __init__(self, **options: Any):
         super().__init__(**options)

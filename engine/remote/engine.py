@@ -130,6 +130,7 @@ class RemoteEngine(Engine):
 
     def render(self, request: RenderRequest, out_dir: Path) -> Clip:
         """Submit, wait and fetch in one call (no crash safety: drama's executor does that part)."""
+        timeout = float(self.option("timeout", self.timeout))
         task = with_retries(lambda: self.submit(request, key=""))
         started = time.monotonic()
         while True:
@@ -139,8 +140,8 @@ class RemoteEngine(Engine):
             if status.state == "failed":
                 raise RemoteError(status.reason or "task failed", provider=self.provider, retryable=status.retryable,
                                   billed=status.billed)
-            if time.monotonic() - started > float(self.option("timeout", self.timeout)):
-                raise RemoteError(f"task {task.task_id} not finished after {self.timeout:.0f}s", provider=self.provider,
+            if time.monotonic() - started > timeout:
+                raise RemoteError(f"task {task.task_id} not finished after {timeout:g}s", provider=self.provider,
                                   retryable=True)
             time.sleep(float(self.option("poll_interval", self.poll_interval)))
 

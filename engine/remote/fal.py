@@ -178,6 +178,9 @@ class FalEngine(RemoteEngine):
     credentials: ClassVar[tuple[str, ...]] = ("FAL_KEY",)
     base_env: ClassVar[str | None] = "FAL_QUEUE_BASE"
     default_base: ClassVar[str] = "https://queue.fal.run"
+    # what the table's default row (kling-2.1) takes: other rows take other parts, so their union would promise
+    # what no single model does
+    features: ClassVar[tuple[str, ...]] = ("text", "first_frame", "last_frame")
 
     @classmethod
     def identity(cls, request: RenderRequest) -> dict[str, str]:
@@ -289,8 +292,10 @@ class FalEngine(RemoteEngine):
 
 
 def failed_status(reason: str, error_type: str | None) -> TaskStatus:
-    """A failed request: infrastructure errors may pass on a new draw, refused content or bad input will not.
-    fal does not bill failed requests."""
+    """A failed request: infrastructure errors may pass on a new draw, refused content (said so in the reason) or
+    bad input will not. fal does not bill failed requests."""
+    if error_type in REFUSED_TYPES:
+        reason = f"content policy: {reason}"
     return TaskStatus(state="failed", reason=reason, retryable=error_type in TRANSIENT_TYPES, billed=False,
                       data={"error_type": error_type})
 

@@ -91,6 +91,7 @@ class HailuoEngine(BearerVideoEngine):
     credentials = ("MINIMAX_API_KEY",)
     base_env = "MINIMAX_API_BASE"
     default_base = "https://api.minimax.io/v1"
+    features = ("text", "first_frame", "references")  # references through the subject-reference model; no seed
 
     @classmethod
     def identity(cls, request: RenderRequest) -> dict[str, str]:

@@ -169,6 +169,8 @@ class KlingEngine(RemoteEngine):
     credentials: ClassVar[tuple[str, ...]] = KEYS
     base_env: ClassVar[str | None] = "KLING_API_BASE"
     default_base: ClassVar[str] = "https://api-singapore.klingai.com"
+    # the camera as camera control where Kling takes it, else in words; Kling has no seed
+    features: ClassVar[tuple[str, ...]] = ("text", "first_frame", "last_frame", "references", "camera")
 
     def __init__(self, **options: Any):
         super().__init__(**options)

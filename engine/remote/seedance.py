@@ -90,6 +90,8 @@ class SeedanceEngine(BearerVideoEngine):
     credentials = ("ARK_API_KEY",)
     base_env = "ARK_API_BASE"
     default_base = "https://ark.cn-beijing.volces.com/api/v3"
+    # what the default model (1.0 pro) takes; references only with a model that takes them (1.0 lite i2v, 2.0)
+    features = ("text", "first_frame", "last_frame", "seed")
 
     @classmethod
     def identity(cls, request: RenderRequest) -> dict[str, str]:
