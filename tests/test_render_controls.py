@@ -79,8 +79,25 @@ def test_previz_control_reaches_wan_and_is_reused(tmp_path, model, monkeypatch, 
     with StateStore(proj) as store:
         assert [c.engine for c in store.candidates(shot.id)] == ["wan"]  # the control draw is not a candidate
 
-    # The control's bytes are in the key: a changed depth video makes the Wan draw stale.
+    # Status reads the key through the rendered control: the Wan draw is current.
+    assert main(["status", str(root), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["episodes"]["ep01"][0]
+    assert (row["key"], row["stale"], row["draws"]) == (wan["shot_key"], False, 1)
+
+    # The control's bytes are in the key: a changed depth video makes the Wan draw stale — status says so
+    # without writing the flag (the next render does).
     before = shot_key_now(proj, shot, "wan")
     tiny.gradient_video(folder / "depth.mp4", 5, invert=True, size=(18, 32))
     assert shot_key_now(proj, shot, "wan") != before
     assert shot_key_now(proj, shot, "previz") == shot_key_now(Project.load(plain_root), shot, "previz")
+    assert main(["status", str(root), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["episodes"]["ep01"][0]
+    assert (row["stale"], row["draws"], row["stale_draws"]) == (True, 0, 1)
+    with StateStore(proj) as store:
+        assert [c.stale for c in store.candidates(shot.id)] == [False]
+
+    # A control draw that is gone leaves the key unknown: status says so and renders nothing.
+    (folder / "candidate.json").unlink()
+    assert main(["status", str(root), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["episodes"]["ep01"][0]
+    assert (row["key"], row["stale"]) == (None, None) and not (folder / "candidate.json").exists()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from drama.project import Project
+from drama.render.damage import CANDIDATE_FILE, DamagedDraw, read_draw
 from drama.render.jobs import Job, draw_seed, job_key, shot_key
 from drama.render.request import build_request
 from drama.storyboard.model import Shot
@@ -21,7 +22,6 @@ from engine.registry import engine_class
 
 PREVIZ = "previz"
 CONTROL_DRAW = 0  # the previz draw the controls come from: the shot's first previz seed
-MANIFEST = "candidate.json"  # written last into every renders/<key>/ folder (drama.render.executor.run_job)
 
 
 def wants_controls(project: Project, engine: str) -> bool:
@@ -41,15 +41,17 @@ def control_job(project: Project, shot: Shot) -> Job:
 
 def stored_controls(project: Project, shot: Shot, engine: str) -> tuple[Control, ...] | None:
     """The controls a draw of `shot` on `engine` follows, read from renders/: () when the engine takes none,
-    None while the shot's previz draw is not rendered (so the draw's cache key is not known yet)."""
+    None while the shot's previz draw is not rendered, or damaged (so the draw's cache key is not known yet)."""
     if not wants_controls(project, engine):
         return ()
-    folder = project.renders_dir / control_job(project, shot).key
+    key = control_job(project, shot).key
+    folder = project.renders_dir / key
     try:
-        clip = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["clip"]
+        read_draw(folder, key)  # the checks a render makes before using a draw; setting it aside is the render's job
+        clip = json.loads((folder / CANDIDATE_FILE).read_text(encoding="utf-8"))["clip"]
         videos: list[tuple[ControlKind, str | None]] = [("depth", clip["depth"]), ("layout", clip["video"])]
         videos += [("masks", path) for _, path in sorted(clip["masks"].items())]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # missing or unreadable: not rendered
+    except (DamagedDraw, OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     strength = project.config.render.control_strength
     return tuple(Control(kind=kind, path=folder / path, strength=strength) for kind, path in videos if path)
