@@ -88,6 +88,38 @@ def test_render_on_kling_end_to_end(tmp_path, kling, capsys):
     assert sum(status["spend"]["ep01"].values()) == pytest.approx(sum(e.cost for e in entries), abs=1e-3)
 
 
+def _fake(engine: str):
+    """Each provider's fake and the environment that points the engine at it (keys are the fakes' own)."""
+    from fakes.ark import ArkFake
+    from fakes.comfyui import ComfyUIFake
+    from fakes.fal import FalFake
+    from fakes.minimax import MiniMaxFake
+
+    if engine == "kling":
+        fake = KlingFake(latency=0.1)
+        return fake, fake.environ
+    fake, variables = {"seedance": (ArkFake(latency=0.1), ("ARK_API_KEY", "ARK_API_BASE")),
+                       "hailuo": (MiniMaxFake(latency=0.1), ("MINIMAX_API_KEY", "MINIMAX_API_BASE")),
+                       "fal": (FalFake(latency=0.1), ("FAL_KEY", "FAL_QUEUE_BASE")),
+                       "comfyui": (ComfyUIFake(latency=0.1), (None, "COMFYUI_URL"))}[engine]
+    key = getattr(fake, "key", None)
+    base = fake.url + ("/v1" if engine == "hailuo" else "/api/v3" if engine == "seedance" else "")
+    return fake, lambda: {name: value for name, value in zip(variables, (key, base)) if name}
+
+
+@pytest.mark.parametrize("engine", ["kling", "seedance", "hailuo", "fal", "comfyui"])
+def test_every_remote_engine_renders_through_drama_render(tmp_path, engine, monkeypatch, capsys):
+    fake, environ = _fake(engine)
+    with fake:
+        for name, value in environ().items():
+            monkeypatch.setenv(name, value)
+        root = make_project(tmp_path / "p", draws=1)
+        assert main(["render", str(root), "--engine", engine]) == 0, said(capsys)
+        found = candidates(root)
+        assert len(found) == SHOTS and {c.engine for c in found} == {engine}
+        assert {e.outcome for e in ledger(root)} == {"billed"} and len(ledger(root)) == SHOTS
+
+
 def test_make_cuts_an_episode_from_kling_draws(tmp_path, kling):
     root = make_project(tmp_path / "p", draws=1)
     assert main(["make", str(root)]) == 0
