@@ -171,6 +171,17 @@ def test_ctrl_c_while_tasks_run_stops_promptly_and_the_rerun_submits_nothing_aga
     with StateStore(Project.load(root)) as store:
         rows = store.tasks()
     assert len(rows) == SHOTS * 2 and {row.state for row in rows} <= {"queued", "running"}
+    # the review page's cards show each shot's paid tasks and their phase (read from the store, nothing rendered)
+    from drama.review.session import ReviewSession
+
+    session = ReviewSession.start(Project.load(root), "ep01")
+    try:
+        cards = session.view()["shots"]
+    finally:
+        session.close()
+    phases = sorted(job["name"] for card in cards for job in card["jobs"] if job["id"].startswith("task-"))
+    assert len(phases) == SHOTS * 2 and all(name.startswith("kling draw ") for name in phases)
+    assert {name.rsplit(": ", 1)[1] for name in phases} <= {"queued", "running"} and len(kling.tasks) == SHOTS * 2
     for task in kling.tasks.values():  # the provider finishes them meanwhile
         task.ready = time.monotonic()
     assert main(["render", str(root)]) == 0

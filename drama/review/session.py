@@ -168,6 +168,10 @@ class ReviewSession:
                 candidates = ranked_draws(store, shot.id, status.key) if renderable(shot) else []
                 failures = [Job(id=f"failure-{f.key}", kind="draw", shot_id=shot.id, status="failed", error=f.error)
                             for f in store.failures(shot.id)]
+                paid = [Job(id=f"task-{task.key}", kind="draw", shot_id=shot.id, name=f"{task.engine} draw "
+                            f"{task.draw}: {task.state}", status="queued" if task.state in ("submitting", "queued")
+                            else "running") for task in store.tasks(shot_id=shot.id)
+                        if task.state in ("submitting", "queued", "running", "downloading")]
                 shots.append({
                     "id": shot.id, "index": shot.index, "kind": shot.kind, "scene": shot.scene,
                     "scene_heading": shot.scene_heading, "size": shot.size.value, "size_zh": shot.size.zh,
@@ -184,7 +188,7 @@ class ReviewSession:
                         "video": self.url(c.video), "poster": self.url(c.poster),
                     } for c in candidates],
                     "jobs": [job.model_dump() for job in jobs if job.shot_id == shot.id] +
-                            [f.model_dump() for f in failures],
+                            [f.model_dump() for f in failures + paid],
                 })
                 picked = next((c for c in candidates if c.id == status.pick), None)
                 line = lines.get(shot.id)

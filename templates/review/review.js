@@ -191,6 +191,7 @@ function jobList(shot) {
   return el("div", { class: "jobs" }, shot.jobs.filter((job) => job.status !== "done").map((job) =>
     el("div", { class: `job ${job.status === "failed" ? "error" : ""}` },
       job.status === "failed" ? `${job.kind} failed: ${job.error}` :
+        job.id.startsWith("task-") ? job.name :  // a paid task: its engine, draw and phase (queued, running, downloading)
         [`${job.kind} ${job.status} `, el("progress", { max: job.total || 1, value: job.done || 0 }), ` ${job.done || 0}/${job.total || 0}`])));
 }
 
