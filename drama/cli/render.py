@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
@@ -13,6 +14,9 @@ from drama.cli.common import print_failed_draws, progress_bar
 from drama.errors import DramaError, did_you_mean
 from drama.project import Project
 from drama.storyboard import select_episodes
+
+if TYPE_CHECKING:
+    from drama.render import StateStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -93,10 +97,10 @@ def pick_command(args: argparse.Namespace) -> int:
 
     project = Project.load(args.project)
     with StateStore(project) as store:
+        episode = _episode_of(project, args.shot, store)
         if args.candidate == "auto":
-            if args.shot not in store.shot_ids():
-                raise DramaError(f"no candidates for shot {args.shot!r}",
-                                 hint=did_you_mean(args.shot, store.shot_ids()) or "render it first")
+            if not store.candidates(args.shot):
+                raise DramaError(f"shot {args.shot!r} of {episode} has no candidates", hint="render it first")
             store.unpick(args.shot)
             chosen = store.pick_for(args.shot)
             console.print(f"{args.shot}: automatic choice, best score → {chosen.id if chosen else 'none'}")
@@ -105,6 +109,28 @@ def pick_command(args: argparse.Namespace) -> int:
     console.print(f"{args.shot}: picked {candidate.id} (draw {candidate.draw}, score {candidate.score:.3f})"
                   + (" [yellow](stale: the shot changed since this draw)[/]" if candidate.stale else ""))
     return 0
+
+
+def _episode_of(project: Project, shot_id: str, store: StateStore) -> str:
+    """The episode whose storyboard holds the shot now, or a DramaError saying what the id is instead."""
+    from drama.render.migrate import v1_id_map
+    from drama.storyboard import episode_ids, plan_episode
+
+    current = {shot.id: episode for episode in episode_ids(project) for shot in plan_episode(project, episode).shots}
+    if shot_id in current:
+        return current[shot_id]
+    drawn = store.candidates(shot_id)
+    if drawn:
+        raise DramaError(f"shot {shot_id!r} is in no episode's storyboard now: its line in {drawn[0].episode} was "
+                         f"changed or removed since it was drawn ({len(drawn)} draw(s) kept)",
+                         hint="a changed line is a new shot: `drama status PROJECT` lists the shots there are")
+    now = [f"{new} in {episode}" for episode, ids in v1_id_map(project).items() for old, new in ids.items()
+           if old == shot_id]
+    if now:
+        raise DramaError(f"{shot_id!r} is a shot id of the earlier scheme, which left the episode out; "
+                         f"that shot is now {', '.join(now)}", hint="pick with the id of the episode you mean")
+    raise DramaError(f"no shot {shot_id!r} in any episode",
+                     hint=did_you_mean(shot_id, current) or "`drama status PROJECT` lists the shot ids")
 
 
 def status_command(args: argparse.Namespace) -> int:

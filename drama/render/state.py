@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     status TEXT NOT NULL, error TEXT, updated REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS tasks (
     key TEXT PRIMARY KEY, engine TEXT NOT NULL, episode TEXT NOT NULL, shot_id TEXT NOT NULL, draw INTEGER NOT NULL,
-    state TEXT NOT NULL, task TEXT, error TEXT, updated REAL NOT NULL);
+    state TEXT NOT NULL, task TEXT, job TEXT, error TEXT, updated REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS ledger (
     id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, engine TEXT NOT NULL, provider TEXT NOT NULL,
     task_id TEXT, episode TEXT NOT NULL, shot_id TEXT NOT NULL, units REAL NOT NULL, cost REAL NOT NULL,
@@ -106,6 +106,7 @@ class TaskRow(BaseModel):
     draw: int
     state: TaskPhase
     task: str | None = None
+    job: str | None = None
     error: str | None = None
     updated: float
 
@@ -261,6 +262,12 @@ class StateStore:
                              hint=did_you_mean(shot_id, self.shot_ids()) or "render it first: drama render PROJECT")
         matches = [c for c in choices if c.id.startswith(candidate_id)] if len(candidate_id) >= 4 else \
             [c for c in choices if c.id == candidate_id]
+        elsewhere = [] if matches else [c for c in self.candidates() if c.id == candidate_id or
+                                        (len(candidate_id) >= 4 and c.id.startswith(candidate_id))]
+        if len(elsewhere) == 1:
+            other = elsewhere[0]
+            raise DramaError(f"candidate {other.id!r} is a draw of shot {other.shot_id!r} ({other.episode}), "
+                             f"not of {shot_id!r}", hint=f"candidates of {shot_id}: {', '.join(c.id for c in choices)}")
         if len(matches) != 1:
             problem = "is ambiguous among the candidates of" if matches else "is not a candidate of"
             hint = did_you_mean(candidate_id, [c.id for c in choices]) or \
@@ -382,13 +389,15 @@ class StateStore:
         return [TaskRow.model_validate(dict(r)) for r in self._rows(sql + " ORDER BY updated", *(v for _, v in where))]
 
     def set_task(self, key: str, *, engine: str, episode: str, shot_id: str, draw: int, state: TaskPhase,
-                 task: str | None = None, error: str | None = None) -> None:
-        """Insert or update a job's remote task; `task` (the RemoteTask JSON) is kept once known."""
+                 task: str | None = None, job: str | None = None, error: str | None = None) -> None:
+        """Insert or update a job's remote task; `task` (the RemoteTask JSON) and `job` (the drama Job JSON, so
+        a result can be published even after the shot changed) are kept once known."""
         with self._write() as db:
-            db.execute("INSERT INTO tasks (key, engine, episode, shot_id, draw, state, task, error, updated) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET state = excluded.state, "
-                       "task = COALESCE(excluded.task, tasks.task), error = excluded.error, updated = excluded.updated",
-                       (key, engine, episode, shot_id, draw, state, task, error, time.time()))
+            db.execute("INSERT INTO tasks (key, engine, episode, shot_id, draw, state, task, job, error, updated) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET state = excluded.state, "
+                       "task = COALESCE(excluded.task, tasks.task), job = COALESCE(excluded.job, tasks.job), "
+                       "error = excluded.error, updated = excluded.updated",
+                       (key, engine, episode, shot_id, draw, state, task, job, error, time.time()))
 
     def reserve(self, key: str, *, engine: str, provider: str, episode: str, shot_id: str, units: float, cost: float,
                 budget: float | None, shot_budget: float | None) -> str | None:
