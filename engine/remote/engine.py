@@ -7,6 +7,7 @@ store the task record before waiting, resume it after a crash, and keep many tas
 
 from __future__ import annotations
 
+import threading
 import time
 from abc import abstractmethod
 from pathlib import Path
@@ -33,16 +34,19 @@ class RemoteEngine(Engine):
     """Base of engines that run on someone else's machine.
 
     Subclasses set `provider`, `credentials` (environment variables that must be set), `base_env` and
-    `default_base` (where the API is), `prices` (documented defaults, overridable per project) and implement
-    `submit` and `poll`; most keep the default `fetch` (download the first result URL).
-    Options (model, mode, price, …) come from drama.toml's `[engines.NAME]` through the constructor;
-    keys come only from the environment.
+    `default_base` (where the API is), `key_env` and `auth_scheme` when one key authenticates every request,
+    `prices` (documented defaults, overridable per project) and implement `submit` and `poll`; most keep the
+    default `fetch` (download the first result URL).
+    Options (model, mode, price, …) come from drama.toml's `[engines.NAME]` through the constructor, overlaid per
+    request by `request.options` (drama's `[render] engine_options`); keys come only from the environment.
     """
 
     provider: ClassVar[str]
     credentials: ClassVar[tuple[str, ...]] = ()
     base_env: ClassVar[str | None] = None
     default_base: ClassVar[str] = ""
+    key_env: ClassVar[str | None] = None  # the variable holding the one key sent as `Authorization: <scheme> <key>`
+    auth_scheme: ClassVar[str] = "Bearer"
     poll_interval: ClassVar[float] = 5.0  # seconds between polls of one task
     timeout: ClassVar[float] = 1800.0  # a task not done after this long is reported stuck
     price_per_task: ClassVar[float] = 0.0  # defaults in the project's currency; see docs/remote-engines.md
@@ -52,6 +56,7 @@ class RemoteEngine(Engine):
         self.options = dict(options)
         self.base_url = (env(self.base_env) if self.base_env else None) or self.default_base
         self._http: Http | None = None
+        self._lock = threading.Lock()
 
     # --- what subclasses provide -------------------------------------------------------------------------
 
@@ -75,10 +80,19 @@ class RemoteEngine(Engine):
         return type(self).recover is not RemoteEngine.recover
 
     def http(self) -> Http:
-        """The provider's client (subclasses add auth); created on first use so listing engines costs nothing."""
-        if self._http is None:
-            self._http = Http(self.provider, self.base_url)
-        return self._http
+        """The provider's client, created once on first use (listing engines costs nothing)."""
+        with self._lock:
+            if self._http is None:
+                self._http = self.client()
+            return self._http
+
+    def client(self) -> Http:
+        """A new client: with `Authorization: <auth_scheme> <key>` when the provider has a `key_env`, else without
+        auth (engines that sign requests otherwise override this)."""
+        if self.key_env is None:
+            return Http(self.provider, self.base_url)
+        key, scheme = self.secret(self.key_env), self.auth_scheme
+        return Http(self.provider, self.base_url, auth=lambda: {"Authorization": f"{scheme} {key}"}, secrets=(key,))
 
     # --- shared behaviour ---------------------------------------------------------------------------------
 
@@ -92,16 +106,33 @@ class RemoteEngine(Engine):
     def option(self, name: str, default: Any) -> Any:
         return self.options.get(name, default)
 
+    def settings(self, request: RenderRequest) -> dict[str, Any]:
+        """The constructor's options overlaid with the request's, so a project can switch model or resolution per
+        render."""
+        return {**self.options, **request.options}
+
+    def setting(self, request: RenderRequest, name: str, default: Any) -> Any:
+        return self.settings(request).get(name, default)
+
+    def option_price(self, request: RenderRequest, billed_seconds: float) -> Cost | None:
+        """The cost from `price_per_task` / `price_per_second` when the project set either (they replace the
+        engine's own price model), else None."""
+        per_task, per_second = (self.setting(request, name, None) for name in ("price_per_task", "price_per_second"))
+        if per_task is None and per_second is None:
+            return None
+        amount = float(per_task or 0) + float(per_second or 0) * billed_seconds
+        return Cost(units=billed_seconds, amount=round(amount, 6))
+
     def billed_seconds(self, request: RenderRequest) -> float:
         """Seconds of video the provider bills for this request (engines round up to their fixed durations)."""
         return request.duration
 
     def estimate(self, request: RenderRequest) -> Cost:
-        """Expected cost of one task: price per task plus price per billed second, from options or defaults."""
-        per_task = float(self.option("price_per_task", self.price_per_task))
-        per_second = float(self.option("price_per_second", self.price_per_second))
+        """Expected cost of one task: the options' prices when set, else the engine's per task plus per billed
+        second."""
         seconds = self.billed_seconds(request)
-        return Cost(units=seconds, amount=round(per_task + per_second * seconds, 6))
+        return self.option_price(request, seconds) or Cost(
+            units=seconds, amount=round(self.price_per_task + self.price_per_second * seconds, 6))
 
     def check(self) -> EngineCheck:
         """Whether the engine can be used here: every credential variable set (values never shown)."""

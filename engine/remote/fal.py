@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from engine.api import RenderRequest
 from engine.remote.engine import RemoteEngine, choose_duration
 from engine.remote.errors import ContentRefused, CredentialsError, RateLimited, RemoteError
-from engine.remote.http import Http, retry_after
+from engine.remote.http import retry_after
 from engine.remote.media import data_uri, reference_images
 from engine.remote.task import Cost, RemoteTask, TaskStatus
 
@@ -176,6 +176,8 @@ class FalEngine(RemoteEngine):
     version: ClassVar[str] = "1"
     provider: ClassVar[str] = "fal"
     credentials: ClassVar[tuple[str, ...]] = ("FAL_KEY",)
+    key_env: ClassVar[str | None] = "FAL_KEY"
+    auth_scheme: ClassVar[str] = "Key"
     base_env: ClassVar[str | None] = "FAL_QUEUE_BASE"
     default_base: ClassVar[str] = "https://queue.fal.run"
     # what the table's default row (kling-2.1) takes: other rows take other parts, so their union would promise
@@ -186,13 +188,6 @@ class FalEngine(RemoteEngine):
     def identity(cls, request: RenderRequest) -> dict[str, str]:
         """The endpoint the request goes to (a changed table row renders elsewhere)."""
         return {"endpoint": model_for(request, {}).endpoint}
-
-    def http(self) -> Http:
-        if self._http is None:
-            key = self.secret("FAL_KEY")
-            self._http = Http(self.provider, self.base_url, auth=lambda: {"Authorization": f"Key {key}"},
-                              secrets=(key,))
-        return self._http
 
     def model(self, request: RenderRequest) -> FalModel:
         return model_for(request, self.options)
@@ -206,9 +201,8 @@ class FalEngine(RemoteEngine):
         """The row's list price (per video plus per second) unless the project sets its own."""
         model = self.model(request)
         seconds = self.billed_seconds(request)
-        per_task = float(self.option("price_per_task", model.price_per_video))
-        per_second = float(self.option("price_per_second", model.price_per_second))
-        return Cost(units=seconds, amount=round(per_task + per_second * seconds, 6))
+        return self.option_price(request, seconds) or Cost(
+            units=seconds, amount=round(model.price_per_video + model.price_per_second * seconds, 6))
 
     def submit(self, request: RenderRequest, key: str) -> RemoteTask:
         model = self.model(request)
@@ -276,7 +270,8 @@ class FalEngine(RemoteEngine):
         common: dict[str, Any] = {"provider": self.provider, "status": status, "code": error_type,
                                   "retry_after": retry_after(response)}
         if status in (401, 403):
-            return CredentialsError(f"{what}: fal refused the key (HTTP {status})", variables=("FAL_KEY",), **common)
+            return CredentialsError(f"{what}: fal refused the key (HTTP {status})", variables=self.credentials,
+                                    **common)
         if status == 429:
             return RateLimited(message, **common)
         if error_type in REFUSED_TYPES:

@@ -172,10 +172,6 @@ class KlingEngine(RemoteEngine):
     # the camera as camera control where Kling takes it, else in words; Kling has no seed
     features: ClassVar[tuple[str, ...]] = ("text", "first_frame", "last_frame", "references", "camera")
 
-    def __init__(self, **options: Any):
-        super().__init__(**options)
-        self._lock = threading.Lock()
-
     @classmethod
     def identity(cls, request: RenderRequest) -> dict[str, str]:
         """The model and mode the request renders with, defaults resolved (a new default changes the pixels)."""
@@ -200,19 +196,11 @@ class KlingEngine(RemoteEngine):
         supported = (endpoint, model, mode, duration) in CAMERA_CONTROL and not tail
         return Plan(endpoint, model, mode, duration, supported and camera_control(request.camera) is not None)
 
-    def settings(self, request: RenderRequest) -> dict[str, Any]:
-        """The constructor's options overlaid with the request's (drama's `[render] engine_options`)."""
-        return {**self.options, **request.options}
-
     # --- transport ----------------------------------------------------------------------------------------
 
-    def http(self) -> Http:
-        with self._lock:
-            if self._http is None:
-                access, secret = self.secret(ACCESS_KEY), self.secret(SECRET_KEY)
-                self._http = Http(self.provider, self.base_url, auth=Signer(access, secret).headers,
-                                  secrets=(access, secret))
-            return self._http
+    def client(self) -> Http:
+        access, secret = self.secret(ACCESS_KEY), self.secret(SECRET_KEY)
+        return Http(self.provider, self.base_url, auth=Signer(access, secret).headers, secrets=(access, secret))
 
     def answer(self, response: httpx.Response) -> dict[str, Any]:
         """The `data` of a successful envelope, else the typed error for the answer."""
@@ -298,10 +286,8 @@ class KlingEngine(RemoteEngine):
         plan = self.plan(request, settings)
         seconds = self.billed_seconds(request)
         units = PRICE_UNITS.get(plan.model, {}).get(plan.mode, UNKNOWN_MODEL_UNITS) * seconds / 5
-        if "price_per_task" in settings or "price_per_second" in settings:
-            amount = float(settings.get("price_per_task", 0.0)) + float(settings.get("price_per_second", 0.0)) * seconds
-        else:
-            amount = units * float(settings.get("price_per_unit", PRICE_PER_UNIT))
+        priced = self.option_price(request, seconds)
+        amount = priced.amount if priced else units * float(settings.get("price_per_unit", PRICE_PER_UNIT))
         return Cost(units=units, amount=round(amount, 6))
 
 
