@@ -153,6 +153,33 @@ def test_kill_9_between_submit_and_download_submits_each_job_once(tmp_path, klin
     assert {e.outcome for e in ledger(root)} == {"billed"} and len(ledger(root)) == SHOTS * 2
 
 
+def test_tasks_of_a_shot_edited_while_they_ran_are_still_collected(tmp_path, kling):
+    """Paid for is kept: a run killed while tasks run, the screenplay edited, the next run downloads the old
+    tasks' results (as draws of the old shot) besides drawing the new one."""
+    root = make_project(tmp_path / "p", draws=1, engine=f"concurrency = {SHOTS}")
+    kling.latency = 30.0
+    driver = subprocess.Popen([sys.executable, "-m", "drama", "render", str(root)], env={**os.environ, **kling.environ()},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(kling.tasks) < SHOTS and time.monotonic() < deadline and driver.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    screenplay = root / "episodes" / "ep01.fountain"
+    screenplay.write_text(screenplay.read_text().replace("Rain falls", "Snow falls"), encoding="utf-8")
+    for task in kling.tasks.values():
+        task.ready = time.monotonic()
+    kling.latency = 0.1
+    assert main(["render", str(root)]) == 0
+    assert len(kling.tasks) == SHOTS + 1  # the edited shot drawn anew, nothing else submitted again
+    drawn = candidates(root)
+    assert len(drawn) == SHOTS + 1  # and the task of the shot as it was is downloaded, not lost
+    with StateStore(Project.load(root)) as store:
+        assert {row.state for row in store.tasks()} == {"done"}
+        assert {e.outcome for e in store.ledger()} == {"billed"}
+
+
 def test_ctrl_c_while_tasks_run_stops_promptly_and_the_rerun_submits_nothing_again(tmp_path, kling):
     root = make_project(tmp_path / "p", engine=f"concurrency = {SHOTS * 2}")
     kling.latency = 30.0

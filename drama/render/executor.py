@@ -312,6 +312,8 @@ def _remote_progress(progress: Progress, overall: TaskID | None, jobs: list[Job]
     shot_of = {job.key: job.shot_id for job in jobs}
 
     def on_event(event: RemoteEvent) -> None:
+        if event.key not in shot_of:  # a task of an earlier version of a shot, collected on the side
+            return
         previous = phases.get(event.key)
         phases[event.key] = event.phase
         shot_id = shot_of[event.key]

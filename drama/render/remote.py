@@ -86,8 +86,13 @@ class RemoteRun:
 
     def run(self, jobs: list[Job]) -> dict[str, RemoteOutcome]:
         """Every job to an outcome; jobs with a recorded task go first (they already hold a provider slot), the
-        rest draw by draw across shots, so `stop_at_score` can spare later draws of a shot that is good enough."""
-        recorded = {row.key for row in self.store.tasks() if row.state not in ("done", "failed")}
+        rest draw by draw across shots, so `stop_at_score` can spare later draws of a shot that is good enough.
+        Tasks of this engine left by earlier runs for shots that have changed since (an edit while they ran)
+        are collected too: they were paid for, so their results are kept, as stale draws."""
+        live = [row for row in self.store.tasks() if row.state not in ("done", "failed") and row.engine == self.engine.name]
+        recorded = {row.key for row in live}
+        wanted = {job.key for job in jobs}
+        jobs = jobs + [Job.model_validate_json(row.job) for row in live if row.key not in wanted and row.job]
         order = sorted(range(len(jobs)), key=lambda i: (jobs[i].key not in recorded, jobs[i].draw, i))
         outcomes: dict[str, RemoteOutcome] = {}
         pool = ThreadPoolExecutor(max_workers=self.concurrency + DOWNLOADERS, thread_name_prefix=f"drama-{self.engine.name}")
@@ -206,7 +211,9 @@ class RemoteRun:
                                          episode=job.episode, shot_id=job.shot_id, units=cost.units, cost=cost.amount,
                                          budget=self.render.budget, shot_budget=self.render.shot_budget)
             if refusal is None:
-                self._record(job, "submitting")
+                self.store.set_task(job.key, engine=job.engine, episode=job.episode, shot_id=job.shot_id,
+                                    draw=job.draw, state="submitting", job=job.model_dump_json())
+                self._event(job, "submitting")
             return refusal
 
     def _external_id(self, job: Job) -> str:
