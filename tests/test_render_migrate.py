@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import render_fakes  # noqa: F401  (registers the test-squares engine)
 from drama.errors import DramaError
 from drama.project import Project
 from drama.render.state import StateStore
@@ -153,3 +154,26 @@ def test_a_store_from_a_newer_drama_is_refused_and_left_alone(tmp_path):
         StateStore(Project.load(root))
     assert "upgrade drama" in str(caught.value) and raw(root, "PRAGMA user_version") == [(3,)]
     assert (raw(root, "SELECT name, sql FROM sqlite_master"), raw(root, "SELECT * FROM picks")) == before
+
+
+def test_migrated_draws_are_kept_by_the_next_render_not_drawn_again(tmp_path):
+    """Seeds derive from the shot id, so today's ids give other seeds (and other job keys): a migrated draw must
+    stay the draw it is. (The fixture's cache keys are made as if this drama's engine key had not changed since.)"""
+    from drama.render.executor import plan_jobs
+
+    root = v1_project(tmp_path)
+    project = Project.load(root)
+    board = plan_episode(project, "ep01")
+    fresh = plan_jobs(project, board, draws=2, engine="test-squares")
+    with StateStore(project) as store:
+        migrated = {c.key for c in store.candidates(episode="ep01")}
+    db = sqlite3.connect(root / ".drama" / "state.db")
+    db.executemany("UPDATE candidates SET shot_key = ? WHERE shot_id = ?", {(j.shot_key, j.shot_id) for j in fresh})
+    db.commit()
+    db.close()
+    assert not {job.key for job in fresh} & migrated  # planned without the store, every draw would be drawn again
+    with StateStore(project) as store:
+        kept = plan_jobs(project, board, draws=2, engine="test-squares", store=store)
+        more = plan_jobs(project, board, draws=3, engine="test-squares", store=store)
+    assert {job.key for job in kept} == migrated and len(kept) == 8
+    assert {job.key for job in more} > migrated and len(more) == 12  # a third draw is new
