@@ -15,11 +15,12 @@ from PIL import Image
 
 from engine.api import CharacterRef, RenderRequest, SceneContext
 from engine.registry import get_engine
-from engine.remote import RemoteError, RemoteTask, TaskStatus
+from engine.remote import RemoteError, RemoteTask
 from engine.remote.comfyui import ComfyUIEngine, Inputs, inputs_path, prompt_id_for, template_path, workflow_path
 from engine.remote.retry import with_retries
 from tests.fakes.comfyui import INSTALLED, ComfyUIFake
 from tests.fakes.server import Response
+from tests.fakes.video_tasks import wait
 
 NO_WAIT = {"sleep": lambda seconds: None}
 I2V = workflow_path("wan22_i2v")  # Wan 2.2 14B image-to-video
@@ -54,15 +55,6 @@ def shot(start: Path | None, **changes: object) -> RenderRequest:
     fields: dict[str, object] = dict(prompt="a lantern sways in the wind", negative_prompt="", width=540, height=960,
                                      fps=30, num_frames=70, seed=1234, first_frame=start)
     return RenderRequest(**{**fields, **changes})
-
-
-def wait(engine: ComfyUIEngine, task: RemoteTask) -> TaskStatus:
-    for _ in range(500):
-        status = engine.poll(task)
-        if status.done:
-            return status
-        time.sleep(0.01)
-    raise AssertionError("prompt never finished")
 
 
 def received_graph(fake: ComfyUIFake) -> dict:

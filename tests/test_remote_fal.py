@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
@@ -12,12 +11,13 @@ from PIL import Image
 
 from engine.api import CharacterRef, RenderRequest, SceneContext
 from engine.registry import get_engine
-from engine.remote import ContentRefused, CredentialsError, RateLimited, RemoteError, RemoteTask, TaskStatus
+from engine.remote import ContentRefused, CredentialsError, RateLimited, RemoteError, RemoteTask
 from engine.remote.fal import FalEngine, load_models
 from engine.remote.media import data_uri
 from engine.remote.retry import with_retries
 from tests.fakes.fal import FalFake
 from tests.fakes.server import Response
+from tests.fakes.video_tasks import wait
 
 KEY = "fal-secret-0123456789abcdef"
 NO_WAIT = {"sleep": lambda seconds: None}
@@ -60,15 +60,6 @@ def full_request(images: dict[str, Path], **options: str | int | float | bool) -
                     CharacterRef(name="villain", reference_images=(images["villain"],))),
         scene=SceneContext(location="street", location_image=images["street"]),
         options=options)
-
-
-def wait(engine: FalEngine, task: RemoteTask) -> TaskStatus:
-    for _ in range(500):
-        status = engine.poll(task)
-        if status.done:
-            return status
-        time.sleep(0.01)
-    raise AssertionError("task never finished")
 
 
 def test_render_end_to_end_through_engine_render(fake: FalFake, images: dict[str, Path], tmp_path: Path) -> None:

@@ -73,8 +73,9 @@ def test_first_frame_through_submit_poll_fetch(engine: HailuoEngine, minimax: Mi
     first = write_image(tmp_path / "first.png")
     task = engine.submit(request(first_frame=first, num_frames=192), key="job-key-2")  # 8 s → 10 s at 768P
     assert (task.provider, task.external_id, task.data["duration"]) == ("minimax", "job-key-2", 10)
-    seen, status = wait(engine, task)
-    assert seen[0] in ("queued", "running") and status.state == "succeeded"
+    assert engine.poll(task).state in ("queued", "running")
+    status = wait(engine, task)
+    assert status.state == "succeeded"
     assert status.result_urls == [f"{minimax.url}/results/{task.task_id}.mp4"] and status.data["file_id"]
     clip = engine.fetch(task, status, out(tmp_path))
     assert probe(clip.video).num_frames == 24
@@ -106,7 +107,7 @@ def test_duration_follows_what_each_resolution_offers(engine: HailuoEngine, mini
     shot = request(num_frames=frames, options={"resolution": resolution})
     task = engine.submit(shot, key="k")
     assert sent(minimax)["duration"] == seconds and (task.cost.units, task.cost.amount) == (seconds, price)
-    assert wait(engine, task)[1].state == "succeeded"
+    assert wait(engine, task).state == "succeeded"
 
 
 def test_price_options_override_the_table():
@@ -174,7 +175,7 @@ def test_task_that_ends_failed(engine: HailuoEngine, minimax: MiniMaxFake, tmp_p
                                retryable: bool):
     minimax.fail_next_task(code, "output video sensitive" if code == 1027 else "unknown error")
     task = engine.submit(request(), key="k")
-    _, status = wait(engine, task)
+    status = wait(engine, task)
     assert (status.state, status.retryable, status.billed) == ("failed", retryable, False)
     assert str(code) in status.reason
     minimax.fail_next_task(code, "again")
@@ -197,7 +198,7 @@ def test_file_retrieve_failure_is_a_retryable_poll(engine: HailuoEngine, minimax
 def test_bad_download_is_retryable_and_leaves_no_file(engine: HailuoEngine, minimax: MiniMaxFake, tmp_path: Path,
                                                       fault: str):
     task = engine.submit(request(), key="k")
-    _, status = wait(engine, task)
+    status = wait(engine, task)
     folder = out(tmp_path)
     getattr(minimax, f"{fault}_next_download")()
     with pytest.raises(RemoteError) as caught:
@@ -236,7 +237,7 @@ def test_missing_key_names_the_variable(minimax: MiniMaxFake, monkeypatch: pytes
 
 def test_no_key_in_task_records_or_errors(engine: HailuoEngine, minimax: MiniMaxFake):
     task = engine.submit(request(), key="job")
-    _, status = wait(engine, task)
+    status = wait(engine, task)
     assert KEY not in task.model_dump_json() and KEY not in status.model_dump_json()
     minimax.business_error_next(1000, f"echo of a header: Bearer {KEY}", method="GET",
                                 path=r"/v1/query/video_generation")

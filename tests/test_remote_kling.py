@@ -14,6 +14,7 @@ import httpx
 import jwt
 import pytest
 from fakes.kling import ACCESS_KEY, SECRET_KEY, KlingFake
+from fakes.video_tasks import wait
 from PIL import Image
 
 from engine.api import CameraMove, CharacterRef, RenderRequest
@@ -50,15 +51,6 @@ def picture(path: Path, width: int = 144, height: int = 256, fmt: str = "PNG") -
 
 def created(kling: KlingFake, endpoint: str = r"[^/]+") -> list[dict]:
     return [r.json() for r in kling.requests("POST", rf"/v1/videos/{endpoint}")]
-
-
-def wait(engine: KlingEngine, task: RemoteTask):
-    for _ in range(500):
-        status = engine.poll(task)
-        if status.done:
-            return status
-        time.sleep(0.01)
-    raise AssertionError("task never finished")
 
 
 def no_secret(text: str) -> None:

@@ -73,8 +73,9 @@ def test_first_and_last_frame_through_submit_poll_fetch(engine: SeedanceEngine, 
     shot = request(first_frame=first, last_frame=last, num_frames=200, camera=CameraMove(kind="pan"))
     task = engine.submit(shot, key="job-key-1")
     assert (task.provider, task.external_id, task.task_id) == ("ark", "job-key-1", ark.tasks[task.task_id].id)
-    seen, status = wait(engine, task)
-    assert seen[0] in ("queued", "running") and status.state == "succeeded"
+    assert engine.poll(task).state in ("queued", "running")
+    status = wait(engine, task)
+    assert status.state == "succeeded"
     assert status.data["completion_tokens"] > 0 and status.data["framespersecond"] == 24
     clip = engine.fetch(task, status, out(tmp_path))
     assert clip.video.exists() and clip.meta["task_id"] == task.task_id
@@ -115,7 +116,7 @@ def test_tasks_in_flight_are_counted_with_seeded_latencies(monkeypatch: pytest.M
         tasks = [engine.submit(request(seed=seed), key=f"k{seed}") for seed in range(3)]
         assert (slow.creates, slow.max_in_flight) == (3, 3)
         for index, task in enumerate(tasks):
-            _, status = wait(engine, task)
+            status = wait(engine, task)
             engine.fetch(task, status, out(tmp_path, f"o{index}"))
         assert slow.in_flight() == 0 and slow.max_in_flight == 3
         latencies = [task.latency for task in slow.tasks.values()]
@@ -139,7 +140,7 @@ def test_moderation_at_create_is_refused_not_billed(engine: SeedanceEngine, ark:
 def test_task_that_ends_failed(engine: SeedanceEngine, ark: ArkFake, tmp_path: Path, code: str, retryable: bool):
     ark.fail_next_task(code, "something about the task")
     task = engine.submit(request(), key="k")
-    _, status = wait(engine, task)
+    status = wait(engine, task)
     assert (status.state, status.retryable, status.billed) == ("failed", retryable, False)
     assert code in status.reason
     ark.fail_next_task(code, "again")
@@ -187,7 +188,7 @@ def test_transient_failures_are_retryable(engine: SeedanceEngine, ark: ArkFake, 
 @pytest.mark.parametrize("fault", ["missing", "not_ready"])
 def test_result_link_not_there_yet_is_retried(engine: SeedanceEngine, ark: ArkFake, tmp_path: Path, fault: str):
     task = engine.submit(request(), key="k")
-    _, status = wait(engine, task)
+    status = wait(engine, task)
     folder = out(tmp_path)
     ark.missing_next_download() if fault == "missing" else ark.not_ready_next_download()
     with pytest.raises(RemoteError) as caught:
@@ -202,7 +203,7 @@ def test_result_link_not_there_yet_is_retried(engine: SeedanceEngine, ark: ArkFa
 def test_damaged_download_is_retryable_and_leaves_no_file(engine: SeedanceEngine, ark: ArkFake, tmp_path: Path,
                                                           fault: str):
     task = engine.submit(request(), key="k")
-    _, status = wait(engine, task)
+    status = wait(engine, task)
     folder = out(tmp_path)
     getattr(ark, f"{fault}_next_download")()
     with pytest.raises(RemoteError) as caught:
@@ -248,7 +249,7 @@ def test_missing_key_names_the_variable(ark: ArkFake, monkeypatch: pytest.Monkey
 
 def test_no_key_in_task_records_or_errors(engine: SeedanceEngine, ark: ArkFake, tmp_path: Path):
     task = engine.submit(request(), key="job")
-    _, status = wait(engine, task)
+    status = wait(engine, task)
     assert KEY not in task.model_dump_json() and KEY not in status.model_dump_json()
     ark.server_error_next("GET")
     with pytest.raises(RemoteError) as caught:

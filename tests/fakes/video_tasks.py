@@ -200,14 +200,12 @@ def write_image(path: Path, size: tuple[int, int] = (320, 576), color: tuple[int
     return path
 
 
-def wait(engine: RemoteEngine, task: RemoteTask, timeout: float = 10.0) -> tuple[list[str], TaskStatus]:
-    """Poll `task` until it is done; the states seen on the way and the final status."""
-    seen: list[str] = []
+def wait(engine: RemoteEngine, task: RemoteTask, timeout: float = 10.0) -> TaskStatus:
+    """Poll `task` every 10 ms until it is done; its final status."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = engine.poll(task)
-        seen.append(status.state)
         if status.done:
-            return seen, status
+            return status
         time.sleep(0.01)
-    raise AssertionError(f"task {task.task_id} not done after {timeout}s: {seen[-3:]}")
+    raise AssertionError(f"task {task.task_id} not done after {timeout}s: {status.state}")
