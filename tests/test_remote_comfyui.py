@@ -9,9 +9,7 @@ import time
 import uuid
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from engine.api import CharacterRef, RenderRequest, SceneContext
 from engine.registry import get_engine
@@ -20,9 +18,8 @@ from engine.remote.comfyui import ComfyUIEngine, Inputs, inputs_path, prompt_id_
 from engine.remote.retry import with_retries
 from tests.fakes.comfyui import INSTALLED, ComfyUIFake
 from tests.fakes.server import Response
-from tests.fakes.video_tasks import wait
+from tests.fakes.video_tasks import no_sleep, wait, write_image
 
-NO_WAIT = {"sleep": lambda seconds: None}
 I2V = workflow_path("wan22_i2v")  # Wan 2.2 14B image-to-video
 TI2V = workflow_path(None)  # the default: Wan 2.2 5B, text- or image-to-video
 
@@ -46,9 +43,7 @@ def fake(server: ComfyUIFake, monkeypatch: pytest.MonkeyPatch) -> ComfyUIFake:
 
 @pytest.fixture
 def start(tmp_path: Path) -> Path:
-    path = tmp_path / "start.png"
-    Image.fromarray(np.full((48, 32, 3), (180, 40, 20), dtype=np.uint8)).save(path)
-    return path
+    return write_image(tmp_path / "start.png", (32, 48), (180, 40, 20))
 
 
 def shot(start: Path | None, **changes: object) -> RenderRequest:
@@ -183,8 +178,8 @@ def test_reference_images_fill_declared_load_image_nodes(fake: ComfyUIFake, star
     inputs.write_text(inputs.read_text() + "".join(f'\n[[references]]\ntitle = "Ref {node}"\ninput = "image"\n'
                                                    for node in ("120", "121", "122")))
     hero, street = tmp_path / "hero.png", tmp_path / "street.png"
-    Image.fromarray(np.full((16, 16, 3), 30, dtype=np.uint8)).save(hero)
-    Image.fromarray(np.full((16, 16, 3), 90, dtype=np.uint8)).save(street)
+    write_image(hero, (16, 16), (30, 30, 30))
+    write_image(street, (16, 16), (90, 90, 90))
     request = shot(start, characters=(CharacterRef(name="hero", reference_images=(hero,)),),
                    scene=SceneContext(location_image=street), options={"workflow": str(workflow)})
     ComfyUIEngine().submit(request, key="refs")
@@ -318,7 +313,7 @@ def test_transient_submit_faults_are_retryable_and_pass_with_retries(fake: Comfy
         ComfyUIEngine().submit(shot(start), key="k")
     assert failed.value.retryable
     fake.fault("POST", "/prompt", response)
-    task = with_retries(lambda: ComfyUIEngine().submit(shot(start), key="k"), **NO_WAIT)
+    task = with_retries(lambda: ComfyUIEngine().submit(shot(start), key="k"), sleep=no_sleep)
     assert task.task_id == prompt_id_for("k")
 
 
@@ -328,14 +323,14 @@ def test_transient_poll_and_download_faults_pass_with_retries(fake: ComfyUIFake,
     task = engine.submit(shot(start), key="faults")
     fake.fault("GET", r"/history/.*", Response(drop=True))
     fake.fault("GET", r"/history/.*", Response(502, b"Bad Gateway"))
-    status = with_retries(lambda: engine.poll(task), **NO_WAIT)
+    status = with_retries(lambda: engine.poll(task), sleep=no_sleep)
     assert status.state == "succeeded"
     fake.fault("GET", "/view", Response(404, b""))
     fake.fault("GET", "/view", Response(200, b"\x00" * 4000, truncate=500))
     with pytest.raises(RemoteError) as missing:
         engine.fetch(task, status, tmp_path)
     assert missing.value.retryable and missing.value.status == 404
-    clip = with_retries(lambda: engine.fetch(task, status, tmp_path), **NO_WAIT)
+    clip = with_retries(lambda: engine.fetch(task, status, tmp_path), sleep=no_sleep)
     assert clip.num_frames == 24 and len(fake.requests("GET", "/view")) == 3
 
 

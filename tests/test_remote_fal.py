@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
-from PIL import Image
 
 from engine.api import CharacterRef, RenderRequest, SceneContext
 from engine.registry import get_engine
@@ -17,15 +15,9 @@ from engine.remote.media import data_uri
 from engine.remote.retry import with_retries
 from tests.fakes.fal import FalFake
 from tests.fakes.server import Response
-from tests.fakes.video_tasks import wait
+from tests.fakes.video_tasks import no_sleep, wait, write_image
 
 KEY = "fal-secret-0123456789abcdef"
-NO_WAIT = {"sleep": lambda seconds: None}
-
-
-def image(path: Path, colour: tuple[int, int, int]) -> Path:
-    Image.fromarray(np.full((32, 32, 3), colour, dtype=np.uint8)).save(path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +38,7 @@ def fake(server: FalFake, monkeypatch: pytest.MonkeyPatch) -> FalFake:
 
 @pytest.fixture
 def images(tmp_path: Path) -> dict[str, Path]:
-    return {name: image(tmp_path / f"{name}.png", colour) for name, colour in
+    return {name: write_image(tmp_path / f"{name}.png", (32, 32), colour) for name, colour in
             (("first", (200, 0, 0)), ("last", (0, 200, 0)), ("hero", (0, 0, 200)), ("villain", (90, 90, 0)),
              ("street", (0, 90, 90)))}
 
@@ -76,7 +68,7 @@ def test_render_end_to_end_through_engine_render(fake: FalFake, images: dict[str
 
 def test_submit_poll_fetch_keeps_what_a_later_process_needs(fake: FalFake, images: dict[str, Path],
                                                             tmp_path: Path) -> None:
-    fake.latency = 0.6
+    fake.latency = 1.2  # queued for the first 0.6 s, long enough for the first poll on a busy machine
     engine = FalEngine(model="kling-2.6")
     task = engine.submit(full_request(images), key="job-key-1")
     assert task.external_id == "job-key-1" and task.provider == "fal"
@@ -232,10 +224,10 @@ def test_transient_faults_pass_with_retries(fake: FalFake, images: dict[str, Pat
     engine = FalEngine()
     fake.fault("POST", r"/fal-ai/.*", Response(500, {"detail": "boom"}))
     fake.fault("POST", r"/fal-ai/.*", Response(429, {"detail": "slow down"}))
-    task = with_retries(lambda: engine.submit(full_request(images), key="k"), **NO_WAIT)
+    task = with_retries(lambda: engine.submit(full_request(images), key="k"), sleep=no_sleep)
     fake.fault("GET", r"/fal-ai/kling-video/requests/[^/]+/status", Response(drop=True))
     fake.fault("GET", r"/fal-ai/kling-video/requests/[^/]+", Response(404, {"detail": "not found"}))  # result once
-    status = with_retries(lambda: engine.poll(task), **NO_WAIT)
+    status = with_retries(lambda: engine.poll(task), sleep=no_sleep)
     assert status.state == "succeeded"
     fake.fault("GET", r"/files/.*", Response(200, b"\x00" * 5000, truncate=1000))
     out = tmp_path / "out"
@@ -244,7 +236,7 @@ def test_transient_faults_pass_with_retries(fake: FalFake, images: dict[str, Pat
         engine.fetch(task, status, out)
     assert truncated.value.retryable and not (out / "video.mp4").exists()
     fake.fault("GET", r"/files/.*", Response(200, b"\x00" * 5000, truncate=1000))
-    clip = with_retries(lambda: engine.fetch(task, status, out), **NO_WAIT)
+    clip = with_retries(lambda: engine.fetch(task, status, out), sleep=no_sleep)
     assert clip.num_frames == 24
 
 

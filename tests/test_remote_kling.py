@@ -14,7 +14,7 @@ import httpx
 import jwt
 import pytest
 from fakes.kling import ACCESS_KEY, SECRET_KEY, KlingFake
-from fakes.video_tasks import wait
+from fakes.video_tasks import no_sleep, wait, write_image
 from PIL import Image
 
 from engine.api import CameraMove, CharacterRef, RenderRequest
@@ -42,11 +42,6 @@ def engine(kling: KlingFake) -> KlingEngine:
 def request(**fields) -> RenderRequest:
     return RenderRequest(**{"prompt": "A woman reads a letter by the window.", "width": 540, "height": 960,
                             "fps": 24, "num_frames": 48, **fields})
-
-
-def picture(path: Path, width: int = 144, height: int = 256, fmt: str = "PNG") -> Path:
-    Image.new("RGB", (width, height), (200, 120, 40)).save(path, format=fmt)
-    return path
 
 
 def created(kling: KlingFake, endpoint: str = r"[^/]+") -> list[dict]:
@@ -103,8 +98,8 @@ def test_duration_is_a_string_covering_the_shot(engine: KlingEngine, kling: Klin
 
 
 def test_image_to_video_sends_the_first_frame_as_raw_base64(engine: KlingEngine, kling: KlingFake, tmp_path: Path):
-    first = picture(tmp_path / "first.png")  # 144x256: under Kling's 300 px, so re-encoded larger
-    big = picture(tmp_path / "tail.jpg", 360, 640, "JPEG")  # within the limits: sent byte for byte
+    first = write_image(tmp_path / "first.png", (144, 256))  # 144x256: under Kling's 300 px, so re-encoded larger
+    big = write_image(tmp_path / "tail.jpg", (360, 640), format="JPEG")  # within the limits: sent byte for byte
     task = engine.submit(request(first_frame=first, last_frame=big), key="i2v")
     [body] = created(kling, "image2video")
     assert not body["image"].startswith("data:") and "aspect_ratio" not in body
@@ -116,7 +111,7 @@ def test_image_to_video_sends_the_first_frame_as_raw_base64(engine: KlingEngine,
 
 def test_multi_image_references_take_the_first_image_of_each_character(engine: KlingEngine, kling: KlingFake,
                                                                        tmp_path: Path):
-    images = [picture(tmp_path / f"{i}.png", 300 + i, 400) for i in range(5)]
+    images = [write_image(tmp_path / f"{i}.png", (300 + i, 400)) for i in range(5)]
     characters = (CharacterRef(name="Lin", reference_images=tuple(images[:3])),
                   CharacterRef(name="Wei", reference_images=tuple(images[3:])),
                   CharacterRef(name="Extra"))
@@ -130,8 +125,8 @@ def test_multi_image_references_take_the_first_image_of_each_character(engine: K
 
 
 def test_first_frame_wins_over_references(engine: KlingEngine, kling: KlingFake, tmp_path: Path):
-    character = CharacterRef(name="Lin", reference_images=(picture(tmp_path / "ref.png", 300, 300),))
-    engine.submit(request(first_frame=picture(tmp_path / "f.png"), characters=(character,)), key="")
+    character = CharacterRef(name="Lin", reference_images=(write_image(tmp_path / "ref.png", (300, 300)),))
+    engine.submit(request(first_frame=write_image(tmp_path / "f.png", (144, 256)), characters=(character,)), key="")
     assert len(created(kling, "image2video")) == 1 and not created(kling, "multi-image2video")
 
 
@@ -174,7 +169,7 @@ def test_camera_in_words_elsewhere(engine: KlingEngine, kling: KlingFake, move: 
 
 def test_image_to_video_camera_control_only_without_an_end_frame(engine: KlingEngine, kling: KlingFake,
                                                                   tmp_path: Path):
-    first = picture(tmp_path / "f.png")
+    first = write_image(tmp_path / "f.png", (144, 256))
     options = {"model": "kling-v1-5", "mode": "pro"}
     engine.submit(request(first_frame=first, camera=CameraMove(kind="crane"), options=options), key="a")
     engine.submit(request(first_frame=first, camera=CameraMove(kind="crane"),
@@ -218,7 +213,7 @@ def test_estimate_from_the_price_table(monkeypatch: pytest.MonkeyPatch):
 # --- recovery by external id ---------------------------------------------------------------------------------
 
 def test_recover_finds_the_task_by_external_id(engine: KlingEngine, kling: KlingFake, tmp_path: Path):
-    task = engine.submit(request(first_frame=picture(tmp_path / "f.png")), key="lost-record")
+    task = engine.submit(request(first_frame=write_image(tmp_path / "f.png", (144, 256))), key="lost-record")
     found = KlingEngine().recover("lost-record")  # a new process that never stored the record
     assert found is not None and found.task_id == task.task_id and found.data["endpoint"] == "image2video"
     assert wait(engine, found).state == "succeeded"
@@ -227,7 +222,7 @@ def test_recover_finds_the_task_by_external_id(engine: KlingEngine, kling: Kling
 
 def test_a_lost_create_answer_is_paid_once(engine: KlingEngine, kling: KlingFake):
     kling.lose_create_answer()
-    task = with_retries(lambda: engine.submit(request(), key="once"), sleep=lambda s: None)
+    task = with_retries(lambda: engine.submit(request(), key="once"), sleep=no_sleep)
     assert kling.creates["once"] == 2 and len(kling.tasks) == 1
     assert task.task_id in kling.tasks and task.cost.units == 1.5
     assert engine.submit(request(), key="once").task_id == task.task_id  # a duplicate submit, same task

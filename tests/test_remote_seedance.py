@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fakes.ark import ArkFake
-from fakes.video_tasks import read_image, wait, write_image
+from fakes.video_tasks import no_sleep, out, read_image, wait, write_image
 
 from engine.api import CameraMove, CharacterRef, RenderRequest
 from engine.registry import engine_class
@@ -42,16 +42,6 @@ def request(**fields) -> RenderRequest:
 
 def sent(ark: ArkFake) -> dict:
     return ark.requests("POST", r"/api/v3/contents/generations/tasks")[-1].json()
-
-
-def no_sleep(seconds: float) -> None:
-    pass
-
-
-def out(tmp_path: Path, name: str = "out") -> Path:
-    folder = tmp_path / name
-    folder.mkdir()
-    return folder
 
 
 # --- draws end to end -------------------------------------------------------------------------------------

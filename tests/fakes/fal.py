@@ -30,20 +30,18 @@ def _schema(required: tuple[str, ...], **accepted: Any) -> dict[str, Any]:
     return {"required": set(required), "accepted": accepted}
 
 
+# Kling 2.1 and 2.5 turbo take the same inputs
+_KLING_I2V = _schema(("prompt", "image_url"), prompt=str, image_url=IMAGE, tail_image_url=IMAGE,
+                     duration=_KLING_DURATION, negative_prompt=str, cfg_scale=float)
+_KLING_T2V = _schema(("prompt",), prompt=str, duration=_KLING_DURATION, aspect_ratio=("16:9", "9:16", "1:1"),
+                     negative_prompt=str, cfg_scale=float)
+
 # endpoint → required and accepted fields; a field's kind is IMAGE, IMAGES, a type, or a tuple of allowed values
 SCHEMAS: dict[str, dict[str, Any]] = {
-    "fal-ai/kling-video/v2.1/pro/image-to-video": _schema(
-        ("prompt", "image_url"), prompt=str, image_url=IMAGE, tail_image_url=IMAGE, duration=_KLING_DURATION,
-        negative_prompt=str, cfg_scale=float),
-    "fal-ai/kling-video/v2.1/master/text-to-video": _schema(
-        ("prompt",), prompt=str, duration=_KLING_DURATION, aspect_ratio=("16:9", "9:16", "1:1"),
-        negative_prompt=str, cfg_scale=float),
-    "fal-ai/kling-video/v2.5-turbo/pro/image-to-video": _schema(
-        ("prompt", "image_url"), prompt=str, image_url=IMAGE, tail_image_url=IMAGE, duration=_KLING_DURATION,
-        negative_prompt=str, cfg_scale=float),
-    "fal-ai/kling-video/v2.5-turbo/pro/text-to-video": _schema(
-        ("prompt",), prompt=str, duration=_KLING_DURATION, aspect_ratio=("16:9", "9:16", "1:1"),
-        negative_prompt=str, cfg_scale=float),
+    "fal-ai/kling-video/v2.1/pro/image-to-video": _KLING_I2V,
+    "fal-ai/kling-video/v2.1/master/text-to-video": _KLING_T2V,
+    "fal-ai/kling-video/v2.5-turbo/pro/image-to-video": _KLING_I2V,
+    "fal-ai/kling-video/v2.5-turbo/pro/text-to-video": _KLING_T2V,
     "fal-ai/kling-video/v2.6/pro/text-to-video": _schema(
         ("prompt",), prompt=str, duration=_KLING_DURATION, aspect_ratio=("16:9", "9:16", "1:1"),
         negative_prompt=str, generate_audio=bool),
@@ -238,10 +236,7 @@ class FalFake(FakeServer):
         return Response(200, {"request_id": job.request_id, **self._urls(job), "queue_position": max(0, position)})
 
     def _status(self, request: Request) -> Response:
-        refused = self._authorized(request)
-        if refused:
-            return refused
-        job = self._job(request)
+        job = self._authorized(request) or self._job(request)
         if isinstance(job, Response):
             return job
         job.polls += 1
@@ -264,10 +259,7 @@ class FalFake(FakeServer):
         return Response(200 if state == "COMPLETED" else 202, answer)
 
     def _result(self, request: Request) -> Response:
-        refused = self._authorized(request)
-        if refused:
-            return refused
-        job = self._job(request)
+        job = self._authorized(request) or self._job(request)
         if isinstance(job, Response):
             return job
         if self._state(job) != "COMPLETED":
@@ -286,7 +278,7 @@ class FalFake(FakeServer):
                               "seed": job.body.get("seed", 42)})
 
     def _cancel(self, request: Request) -> Response:
-        job = self._job(request)
+        job = self._authorized(request) or self._job(request)
         if isinstance(job, Response):
             return job
         job.cancelled = True

@@ -200,6 +200,17 @@ def write_image(path: Path, size: tuple[int, int] = (320, 576), color: tuple[int
     return path
 
 
+def no_sleep(seconds: float) -> None:
+    """For `with_retries(…, sleep=no_sleep)`: retry at once."""
+
+
+def out(tmp_path: Path, name: str = "out") -> Path:
+    """An empty folder to fetch a result into."""
+    folder = tmp_path / name
+    folder.mkdir()
+    return folder
+
+
 def wait(engine: RemoteEngine, task: RemoteTask, timeout: float = 10.0) -> TaskStatus:
     """Poll `task` every 10 ms until it is done; its final status."""
     deadline = time.monotonic() + timeout
