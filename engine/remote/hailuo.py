@@ -11,9 +11,10 @@ result URL like every other engine's (the executor needs nothing MiniMax-specifi
 fetches right after a success — or polls again after a crash, which asks for a fresh URL — the 9 h validity is
 never an issue.
 
-Images go inline as data URIs. A first frame (`first_frame_image`) wins over references; a shot with a
-character reference and no first frame is rendered by the subject-reference model (`S2V-01`, one image of the
-first character). MiniMax has no seed and no idempotency id: the job key stays in `RemoteTask.external_id`.
+Images go inline as data URIs, conformed to MiniMax's limits where they are outside (`IMAGE_LIMITS`). A first
+frame (`first_frame_image`) wins over references; a shot with a character reference and no first frame is rendered
+by the subject-reference model (`S2V-01`, one image of the first character). MiniMax has no seed and no
+idempotency id: the job key stays in `RemoteTask.external_id`.
 """
 
 from __future__ import annotations

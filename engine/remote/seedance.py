@@ -11,11 +11,11 @@ Output settings go as body fields (`ratio`, `duration`, `resolution`, `seed`, `c
 Ark also takes them as a suffix of the text (`--ratio 9:16 --duration 5 --camerafixed false …`); both forms are
 in use and the test fake accepts both, this client sends the body fields only.
 
-Images go inline as data URIs. The two image modes are mutually exclusive on Ark: a first frame (and a last
-frame, `request.last_frame`) pins the exact picture, so it wins; the characters' reference images are sent only
-when there is no frame, and only to models that take references (1.0 lite i2v, 2.0). A last frame without a
-first frame is sent as it is and refused by Ark (400, not retryable).
-Ark has no idempotency or external id: the job key stays in `RemoteTask.external_id` only.
+Images go inline as data URIs, conformed to Ark's limits where they are outside (`IMAGE_LIMITS`). The two image
+modes are mutually exclusive on Ark: a first frame (and a last frame, `request.last_frame`) pins the exact
+picture, so it wins; the characters' reference images are sent only when there is no frame, and only to models
+that take references (1.0 lite i2v, 2.0). A last frame without a first frame is sent as it is and refused by Ark
+(400, not retryable). Ark has no idempotency or external id: the job key stays in `RemoteTask.external_id` only.
 """
 
 from __future__ import annotations
