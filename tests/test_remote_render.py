@@ -285,3 +285,24 @@ def test_a_wrong_key_names_the_variable_and_no_key_reaches_any_file(tmp_path, kl
         if path.is_file():
             data = path.read_bytes()
             assert not any(secret.encode() in data for secret in secrets), path
+
+
+def test_keys_from_an_env_file_outside_the_project_never_one_inside(tmp_path, kling, monkeypatch, capsys):
+    root = make_project(tmp_path / "p", draws=1)
+    outside = tmp_path / "drama.env"
+    outside.write_text(f"# kling\nKLING_ACCESS_KEY={ACCESS_KEY}\nexport KLING_SECRET_KEY='{SECRET_KEY}'\n", encoding="utf-8")
+    for name in ("KLING_ACCESS_KEY", "KLING_SECRET_KEY"):
+        monkeypatch.delenv(name)
+    inside = root / "keys.env"
+    inside.write_text(outside.read_text(), encoding="utf-8")
+    monkeypatch.setenv("DRAMA_ENV_FILE", str(inside))
+    assert main(["render", str(root)]) == 2
+    assert "DRAMA_ENV_FILE points inside the project" in said(capsys)
+    inside.unlink()
+    monkeypatch.setenv("DRAMA_ENV_FILE", str(outside))
+    assert main(["render", str(root)]) == 0
+    assert len(candidates(root)) == SHOTS
+    for path in root.rglob("*"):
+        if path.is_file():
+            assert SECRET_KEY.encode() not in path.read_bytes(), path
+

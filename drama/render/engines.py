@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from drama.project import Project
+from drama.project.secrets import load_secrets
 from engine.api import RenderRequest
 from engine.registry import available_engines, engine_class, get_engine
 from engine.remote import RemoteEngine
@@ -44,4 +45,6 @@ def describe_engine(name: str, project: Project | None) -> EngineInfo:
 
 
 def describe_engines(project: Project | None = None) -> list[EngineInfo]:
+    if project is not None:
+        load_secrets(project)
     return [describe_engine(name, project) for name in available_engines()]

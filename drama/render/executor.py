@@ -21,6 +21,7 @@ from rich.progress import Progress, TaskID
 from drama.atomic import atomic_dir, write_json
 from drama.errors import DramaError, did_you_mean
 from drama.project import Project
+from drama.project.secrets import load_secrets
 from drama.render.controls import PREVIZ, control_job, stored_controls, wants_controls
 from drama.render.damage import CANDIDATE_FILE, DamagedDraw, check_video, read_draw, set_aside
 from drama.render.jobs import Job, shot_jobs
@@ -232,7 +233,7 @@ def run_job(project: Project, engine: Engine, job: Job, *, draw: Callable[[Path]
             "clip": {"video": "video.mp4", "poster": "poster.png", "depth": _inside(clip.depth, tmp),
                      "masks": {name: _inside(path, tmp) for name, path in clip.masks.items()},
                      "width": clip.width, "height": clip.height, "fps": clip.fps, "num_frames": clip.num_frames,
-                     "meta": clip.meta},
+                     "meta": clip.meta, "video_bytes": clip.video.stat().st_size},
             "score": score.model_dump(mode="json"),
             "timings": {"render_s": round(rendered - started, 3), "score_s": round(scored - rendered, 3)},
             "created": created,
@@ -290,6 +291,7 @@ def render_jobs(project: Project, jobs: list[Job], *, store: StateStore,
 def _run_remote(project: Project, name: str, jobs: list[Job], store: StateStore,
                 on_event: Callable[[RemoteEvent], None] | None) -> dict[str, JobResult]:
     """Jobs of one remote engine through its task queue (drama/render/remote.py)."""
+    load_secrets(project)
     engine = get_engine(name, **project.engine_options(name))
 
     def publish(job: Job, fetch: Callable[[Path], Clip]) -> float:
