@@ -74,7 +74,7 @@ def test_a_draw_whose_engine_wrote_a_truncated_video_fails_and_is_not_published(
     assert len(list(project.renders_dir.glob("[!.]*"))) == 2  # only the two good draws from before
 
 
-def test_a_video_is_probed_once_per_process_until_it_changes(rendered, monkeypatch):
+def test_a_video_is_probed_before_publishing_and_checked_by_size_after(rendered, monkeypatch):
     project, (key, _) = rendered
     calls = []
     import engine.video
@@ -82,9 +82,13 @@ def test_a_video_is_probed_once_per_process_until_it_changes(rendered, monkeypat
     probe = engine.video.probe
     monkeypatch.setattr(engine.video, "probe", lambda path: calls.append(path) or probe(path))
     damage._videos_checked.clear()
+    assert load_candidate(project, key) is not None and calls == []  # its size was recorded when it was drawn
+    manifest = project.renders_dir / key / "candidate.json"
+    data = json.loads(manifest.read_text())
+    del data["clip"]["video_bytes"]  # a draw from before sizes were recorded: probed, once per process
+    manifest.write_text(json.dumps(data))
     for _ in range(3):
         assert load_candidate(project, key) is not None
     assert len(calls) == 1
-    video = project.renders_dir / key / "video.mp4"
-    _truncate(video)
+    _truncate(project.renders_dir / key / "video.mp4")
     assert load_candidate(project, key) is None and len(calls) == 2

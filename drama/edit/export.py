@@ -32,7 +32,7 @@ from drama.fonts import fontconfig_env
 from drama.pipeline import PreparedEpisode
 from drama.project import Project
 from drama.render import Candidate, StateStore
-from drama.render.damage import DamagedDraw, check_video
+from drama.render.damage import DamagedDraw, read_draw
 from drama.render.request import renderable
 from drama.storyboard.model import Storyboard
 from engine.video import ffmpeg_exe
@@ -234,7 +234,7 @@ def export_current_cut(project: Project, prepared: PreparedEpisode, progress: Pr
     picks, alternates = current_takes(project, storyboard)
     for shot_id, pick in picks.items():
         try:
-            check_video(pick.video)
+            read_draw(pick.path, pick.key)
         except DamagedDraw as damage:
             raise DramaError(f"the take {pick.id} of shot {shot_id} is damaged: {damage}", path=pick.path,
                              hint="`drama render` (or `drama make`) sets it aside and draws it again") from None

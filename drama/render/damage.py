@@ -2,9 +2,11 @@
 
 A draw folder only ever appears complete (it is published by one rename), but disks fill up, files get copied
 half-way and hands edit them. So before a draw is used, its candidate.json must parse with every field, and its
-video.mp4 must be a complete video — the frame count in the container checked against the packets present, read
-from the container without decoding (`engine.video.probe`), once per file per process. A damaged folder is moved
-to renders/.damaged/<key>-<time> with a warning naming it, so the draw is rendered again and nothing else stops.
+video.mp4 must be complete. A video is probed before it is published — the frame count in its container checked
+against the packets present, without decoding (`engine.video.probe`) — and its size is recorded in candidate.json,
+so on load a stat tells whether it is still those bytes (a series holds thousands of draws, each loaded by every
+render). Draws recorded without a size are probed, once per file per process. A damaged folder is moved to
+renders/.damaged/<key>-<time> with a warning naming it, so the draw is rendered again and nothing else stops.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ class DamagedDraw(Exception):
     """A draw folder that cannot be used; the message says what is wrong with it."""
 
 
+class DrawClip(BaseModel):
+    video_bytes: int | None = None  # the size video.mp4 had when it was probed and published
+
+
 class DrawManifest(BaseModel):
     """The fields of a draw's candidate.json that drama reads back (the file holds more: request, clip, timings)."""
 
@@ -42,20 +48,26 @@ class DrawManifest(BaseModel):
     engine_version: str
     score: Score
     created: float
+    clip: DrawClip = DrawClip()
 
 
 # (device, inode, mtime, size) -> what is wrong, None if nothing: a rename (publishing a draw) keeps the entry
 _videos_checked: dict[tuple[int, int, int, int], str | None] = {}
 
 
-def check_video(video: Path) -> None:
-    """Raise DamagedDraw unless `video` is a complete video; probed once per process while the file is unchanged."""
-    from engine import video as videos  # PyAV: loaded when a draw is first checked
+def check_video(video: Path, drawn_bytes: int | None = None) -> None:
+    """Raise DamagedDraw unless `video` is a complete video: still `drawn_bytes` long when that is known, else
+    probed (once per process while the file is unchanged)."""
+    from engine import video as videos  # PyAV: loaded when a draw is first probed
 
     try:
         stat = video.stat()
     except OSError:
         raise DamagedDraw(f"{video.name} is missing") from None
+    if drawn_bytes is not None:
+        if stat.st_size != drawn_bytes:
+            raise DamagedDraw(f"{video.name} is truncated or changed: {stat.st_size} bytes, {drawn_bytes} when drawn")
+        return
     memo = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
     if memo not in _videos_checked:
         try:
@@ -83,7 +95,7 @@ def read_draw(folder: Path, key: str) -> DrawManifest:
             from None
     if draw.key != key:
         raise DamagedDraw(f"{CANDIDATE_FILE} is the manifest of draw {draw.key}, not of {key}")
-    check_video(folder / "video.mp4")
+    check_video(folder / "video.mp4", draw.clip.video_bytes)
     if not (folder / "poster.png").is_file():
         raise DamagedDraw("poster.png is missing")
     return draw
