@@ -131,8 +131,10 @@ def test_otio_round_trips_with_alternate_takes(exported):
     assert card.media_reference.parameters["text"] == "三年后"
 
 
-def test_second_export_is_skipped_until_an_input_changes(exported):
-    inputs, timeline, result = exported
+def test_second_export_is_skipped_until_an_input_changes(tmp_path):
+    inputs = make_inputs(tmp_path / "project")  # exports another cut: its own project, the module's stays as made
+    timeline = build_timeline(inputs.project, inputs.storyboard, inputs.lines, inputs.picks, inputs.alternates)
+    result = export_episode(inputs.project, timeline)
     again = export_episode(inputs.project, timeline)
     assert again.skipped and again.mp4 == result.mp4
     assert export_paths(inputs.project, "ep01")["stamp"].is_file()

@@ -90,8 +90,8 @@ def test_second_make_does_almost_nothing(made, capsys):
         assert re.search(rf"{stage}\s+│\s+[\d.]+", out), stage
 
 
-def test_export_follows_a_new_pick(made, capsys):
-    root, _ = made
+def test_export_follows_a_new_pick(made, tmp_path, capsys):
+    root = shutil.copytree(made[0], tmp_path / "demo")  # a pick and an export of its own: the module's stay as made
     project = Project.load(root)
     with StateStore(project) as store:
         shot_id = store.shot_ids()[0]
