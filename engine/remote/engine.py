@@ -9,18 +9,26 @@ from __future__ import annotations
 
 import threading
 import time
+import os
 from abc import abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
 from engine.api import Clip, Engine, RenderRequest
 from engine.remote.errors import CredentialsError, RemoteError
-from engine.remote.http import Http, env
 from engine.remote.retry import with_retries
 from engine.remote.task import Cost, RemoteTask, TaskStatus
-from engine.video import probe
+
+if TYPE_CHECKING:  # httpx and numpy load only when a remote engine is used, not for every `drama` command
+    from engine.remote.http import Http
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """An environment variable, with blank treated as unset."""
+    value = os.environ.get(name, "").strip()
+    return value or default
 
 
 class EngineCheck(BaseModel):
@@ -89,6 +97,8 @@ class RemoteEngine(Engine):
     def client(self) -> Http:
         """A new client: with `Authorization: <auth_scheme> <key>` when the provider has a `key_env`, else without
         auth (engines that sign requests otherwise override this)."""
+        from engine.remote.http import Http
+
         if self.key_env is None:
             return Http(self.provider, self.base_url)
         key, scheme = self.secret(self.key_env), self.auth_scheme
@@ -152,6 +162,8 @@ class RemoteEngine(Engine):
 
     def clip(self, video: Path, task: RemoteTask) -> Clip:
         try:
+            from engine.video import probe
+
             info = probe(video)
         except ValueError as error:
             video.unlink(missing_ok=True)

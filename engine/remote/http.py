@@ -3,7 +3,6 @@ secrets redacted from every message, and downloads that are complete or raise.""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -100,9 +99,3 @@ class Http:
             dest.unlink(missing_ok=True)
             raise
         return written
-
-
-def env(name: str, default: str | None = None) -> str | None:
-    """An environment variable, with blank treated as unset."""
-    value = os.environ.get(name, "").strip()
-    return value or default
