@@ -64,11 +64,18 @@ def _digest(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:KEY_LENGTH]
 
 
+# RenderRequest fields added after keys were first made, with their defaults: left out of a key while at default.
+LATER_FIELDS: dict[str, Any] = {"last_frame": None}
+
+
 def shot_key(engine: str, engine_version: str, request: RenderRequest, identity: dict[str, str] | None = None) -> str:
     """Hash of what a shot asks for, seed aside: candidates whose shot_key differs from the current one are stale.
     `identity` is the engine's own account of its options (`Engine.identity`), e.g. a checkpoint's hash."""
     fields = _content_addressed(request)
     fields.pop("seed")
+    for name, default in LATER_FIELDS.items():  # so adding a request field does not make every draw stale
+        if fields.get(name) == default:
+            fields.pop(name)
     key = {"engine": engine, "version": engine_version, "request": fields}
     if identity:
         key["identity"] = identity
