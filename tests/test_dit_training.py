@@ -47,7 +47,7 @@ def test_a_tiny_model_overfits_one_clip():
     assert last < 0.05 * first
     pipe = DiTPipeline(trainer.config, trainer.vae, trainer.dit.eval(), trainer.text.eval())
     sample = pipe.sample_latents(["a red square moving left"], (3, 4, 4), [123], 8.0, 1, steps=10, guidance=1.0)
-    # the clip, not noise (which would be ≈ 2): 0.03–0.13 depending on the CPU's float kernels (0.13 on AMD EPYC)
+    # the clip, not noise (which would be ≈ 2); the error depends on the CPU's float kernels (0.13 on an AMD EPYC)
     assert ((sample - x0) ** 2).mean() < 0.25
 
 
