@@ -30,7 +30,7 @@ def served(tiny_demo):
     import uvicorn
 
     project = Project.load(tiny_demo)
-    storyboard = prepare_episode(project, "ep01").storyboard
+    storyboard = prepare_episode(project, "ep01", speak=True).storyboard  # voiced, as `drama render` and the page draw
     drawn = [shot.id for shot in storyboard.shots if shot.kind != "title_card"][:2]
     render_shots(project, storyboard, draws=2, shot_ids=drawn)
     session = ReviewSession.start(project, "ep01")

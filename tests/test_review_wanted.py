@@ -90,3 +90,17 @@ def test_draws_asked_for_are_drawn_by_the_next_cli_render(project):
         # asked again: two more than the four it has now
         key = store.candidates(shot)[0].shot_key
         assert store.want_draws(shot, key, 2, at_least=project.config.render.draws) == 6
+
+
+def test_a_request_made_while_a_render_finishes_an_earlier_one_is_kept(project):
+    """The page asks for 1 more (3 draws); the creator edits the shot before that render finishes, asking for 2
+    draws of the new version: finishing the first request must not take the second with it."""
+    shot = shot_id(project)
+    with StateStore(project) as store:
+        store.want_draws(shot, None, 1, at_least=project.config.render.draws)
+        first = store.wanted()[shot]
+        assert store.want_draws(shot, "the edited version", 2) == 2
+        store.drawn(shot, first)  # the render that planned for the first request is done
+        assert store.wanted()[shot].draws == 2
+        store.drawn(shot, store.wanted()[shot])
+        assert store.wanted() == {}

@@ -27,7 +27,7 @@ from drama.render.damage import CANDIDATE_FILE, DamagedDraw, check_video, read_d
 from drama.render.jobs import Job, shot_jobs
 from drama.render.request import renderable
 from drama.render.remote import RemoteEvent, RemoteRun
-from drama.render.state import Candidate, StateStore
+from drama.render.state import Candidate, StateStore, WantedDraws
 from drama.storyboard.model import Shot, Storyboard
 from engine.api import Clip, Control, Engine
 from engine.remote import RemoteEngine
@@ -71,11 +71,11 @@ def resolve_engine(name: str) -> type[Engine]:
 
 
 def plan_jobs(project: Project, storyboard: Storyboard, *, draws: int, shot_ids: list[str] | None = None,
-              engine: str, store: StateStore | None = None) -> list[Job]:
-    """Every job of the episode (or of the given shots) for draws 0..draws-1; title cards have none.
-    Only builds: previz controls the draws follow must be rendered already (`render_controls`).
-    With the state store, a shot asked for more draws (`StateStore.want_draws`) gets them, and a draw the store
-    holds for the shot's current version stays that draw (one migrated from schema-1 ids keeps its old seed)."""
+              engine: str, wanted: dict[str, WantedDraws] | None = None, store: StateStore | None = None) -> list[Job]:
+    """Every job of the episode (or of the given shots) for draws 0..draws-1, or more where more are `wanted`
+    (`StateStore.wanted`); title cards have none. Only builds: previz controls the draws follow must be rendered
+    already (`render_controls`). With the state store, a draw it holds for the shot's current version stays that
+    draw (one migrated from schema-1 ids keeps the seed its old id gave it)."""
     cls = resolve_engine(engine)
     shots = [s for s in storyboard.shots if renderable(s)]
     if shot_ids:
@@ -87,10 +87,10 @@ def plan_jobs(project: Project, storyboard: Storyboard, *, draws: int, shot_ids:
             if not renderable(known[shot_id]):
                 raise DramaError(f"shot {shot_id!r} is a title card; title cards are drawn by the edit, not rendered")
         shots = [s for s in shots if s.id in set(shot_ids)]
-    wanted = store.wanted() if store is not None else {}
     jobs = []
     for shot in shots:
-        planned = shot_jobs(project, storyboard.episode, shot, range(max(draws, wanted.get(shot.id, 0))), engine,
+        asked = (wanted or {}).get(shot.id)
+        planned = shot_jobs(project, storyboard.episode, shot, range(max(draws, asked.draws if asked else 0)), engine,
                             cls.version, _rendered_controls(project, shot, engine))
         jobs += _as_drawn(planned, store) if store is not None else planned
     return jobs
@@ -107,15 +107,15 @@ def _as_drawn(jobs: list[Job], store: StateStore) -> list[Job]:
             for job in jobs]
 
 
-def _settle_wanted(store: StateStore, results: list[JobResult]) -> None:
-    """Requests for more draws are done once draws 0..n-1 of the shot all exist."""
-    wanted = store.wanted()
+def _settle_wanted(store: StateStore, wanted: dict[str, WantedDraws], results: list[JobResult]) -> None:
+    """The requests this render planned for are done where all their draws exist now."""
     have: dict[str, set[int]] = {}
     for result in results:
-        if result.shot_id in wanted and result.status != "failed":
+        if result.status != "failed":
             have.setdefault(result.shot_id, set()).add(result.draw)
-    for shot_id, draws in have.items():
-        store.drawn(shot_id, next(n for n in range(len(draws) + 1) if n not in draws))
+    for shot_id, request in wanted.items():
+        if set(range(request.draws)) <= have.get(shot_id, set()):
+            store.drawn(shot_id, request)
 
 
 def _rendered_controls(project: Project, shot: Shot, engine: str) -> tuple[Control, ...]:
@@ -362,12 +362,14 @@ def render_shots(project: Project, storyboard: Storyboard, *, draws: int | None 
     own_store = store is None
     store = store or StateStore(project)
     try:
-        jobs = plan_jobs(project, storyboard, draws=draws, shot_ids=shot_ids, engine=engine, store=store)
+        wanted = store.wanted()
+        jobs = plan_jobs(project, storyboard, draws=draws, shot_ids=shot_ids, engine=engine, wanted=wanted,
+                         store=store)
         for shot_id, key in {job.shot_id: job.shot_key for job in jobs}.items():
             store.mark_stale(shot_id, key)
             store.clear_failures(shot_id)  # failures are re-recorded below if they happen again
         results = render_jobs(project, jobs, store=store, progress=progress)
-        _settle_wanted(store, results)
+        _settle_wanted(store, wanted, results)
     finally:
         if own_store:
             store.close()

@@ -104,7 +104,7 @@ def migrate_v1(db: sqlite3.Connection, project: Project, path: Path) -> Migratio
                          hint="fix the screenplay and run the command again; the store is unchanged") from None
     backup(path, path.parent / BACKUP)
     report = MigrationReport(migrated=time.time())
-    shared: dict[str, list[tuple[str, str]]] = defaultdict(list)  # old id → (episode, new id) of every shot that had it
+    shared: dict[str, list[tuple[str, str]]] = defaultdict(list)  # old id → (episode, new id) of each shot with it
     for episode, mapping in ids.items():
         for old, new in mapping.items():
             shared[old].append((episode, new))
@@ -120,7 +120,8 @@ def migrate_v1(db: sqlite3.Connection, project: Project, path: Path) -> Migratio
     def replace(table: str, rekeyed: list[dict[str, Any]]) -> None:
         db.execute(f"DELETE FROM {table}")
         for row in rekeyed:
-            db.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+            db.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                       tuple(row.values()))
         report.rekeyed[table] = len(rekeyed)
 
     def gone(episode: str, old: str) -> str:

@@ -129,6 +129,13 @@ class LedgerEntry(BaseModel):
     updated: float
 
 
+class WantedDraws(BaseModel):
+    """Draws asked for of a shot (draws 0..draws-1 should exist); `asked` tells this request from a later one."""
+
+    draws: int
+    asked: float
+
+
 class FailedJob(BaseModel):
     key: str
     episode: str
@@ -348,14 +355,15 @@ class StateStore:
                        (shot_id, shot_key, draws, time.time()))
         return draws
 
-    def wanted(self) -> dict[str, int]:
-        """Shot id → draws wanted, for shots asked for more than they have."""
-        return {r["shot_id"]: r["draws"] for r in self._rows("SELECT shot_id, draws FROM wanted")}
+    def wanted(self) -> dict[str, WantedDraws]:
+        """Shot id → the draws asked for it and not known to be drawn yet."""
+        rows = self._rows("SELECT * FROM wanted")
+        return {r["shot_id"]: WantedDraws(draws=r["draws"], asked=r["asked"]) for r in rows}
 
-    def drawn(self, shot_id: str, draws: int) -> None:
-        """Draws 0..draws-1 of the shot exist now: the request is done unless a larger one came meanwhile."""
+    def drawn(self, shot_id: str, request: WantedDraws) -> None:
+        """The request's draws all exist now: it is done, unless a later request for the shot replaced it."""
         with self._write() as db:
-            db.execute("DELETE FROM wanted WHERE shot_id = ? AND draws <= ?", (shot_id, draws))
+            db.execute("DELETE FROM wanted WHERE shot_id = ? AND asked = ?", (shot_id, request.asked))
 
     # jobs
 
