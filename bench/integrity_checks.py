@@ -1,7 +1,8 @@
-"""What the integrity checks cost on a rendered (and exported) project: checking every draw folder when it is
-loaded (candidate.json parsed and validated, video.mp4 probed: container frame count against the packets present),
-the first time in a process and again (memoised on the file), against reading candidate.json alone as before;
-and checking an export's manifest (size and sha256 of the four files) when asking whether it is up to date.
+"""What the integrity checks cost on a rendered (and exported) project: loading every draw folder checked
+(candidate.json parsed and validated, video.mp4 still the size recorded when it was probed and published) against
+reading candidate.json alone as before; probing each video (container frame count against the packets present, as
+for draws recorded without a size) the first time in a process and again (memoised); and checking an export's
+manifest (size and sha256 of the four files) when asking whether it is up to date.
 
     drama render projects/demo-copy && drama export projects/demo-copy   # or drama make
     python bench/integrity_checks.py projects/demo-copy
@@ -48,18 +49,23 @@ def main() -> None:
         for key in keys:
             json.loads((project.renders_dir / key / "candidate.json").read_text(encoding="utf-8"))
 
-    def checked(fresh: bool):
+    def loaded() -> None:
+        for key in keys:
+            assert load_candidate(project, key) is not None, key
+
+    def probed(fresh: bool):
         def run() -> None:
             if fresh:
                 damage._videos_checked.clear()
             for key in keys:
-                assert load_candidate(project, key) is not None, key
+                damage.check_video(project.renders_dir / key / "video.mp4")
         return run
 
-    load_candidate(project, keys[0])  # imports (PyAV) out of the timings
+    probed(fresh=True)()  # imports (PyAV) out of the timings
     rows = [("candidate.json only (before)", timed(manifests_only)),
-            ("checked, first time in a process", timed(checked(fresh=True))),
-            ("checked again (memoised)", timed(checked(fresh=False)))]
+            ("load_candidate, checked", timed(loaded)),
+            ("probe, first time in a process", timed(probed(fresh=True))),
+            ("probe again (memoised)", timed(probed(fresh=False)))]
     print(f"{len(keys)} draws in {project.renders_dir}")
     for name, ms in rows:
         print(f"  {name:<34} {ms:8.1f} ms   {ms / len(keys):6.2f} ms/draw")
