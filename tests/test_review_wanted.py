@@ -28,7 +28,7 @@ LINE = "门外有人。"
 def project(tmp_path) -> Project:
     root = shutil.copytree(TWO_EPISODES, tmp_path / "two")
     toml = root / "drama.toml"  # slow enough that the page asks while the CLI is still drawing
-    toml.write_text(toml.read_text(encoding="utf-8").replace("draws = 2", "draws = 2\nengine_options = { slow = 0.1 }"),
+    toml.write_text(toml.read_text(encoding="utf-8").replace("draws = 2", "draws = 2\nengine_options = { slow = 0.2 }"),
                     encoding="utf-8")
     return Project.load(root)
 
@@ -57,7 +57,7 @@ def test_draw_more_while_a_cli_render_of_the_shot_runs_is_not_swallowed(project)
         cwd=TESTS, env={**os.environ, "PYTHONPATH": str(TESTS)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: project.renders_dir.is_dir() and any(project.renders_dir.glob(".*.partial")))
-        assert current_draws(project, shot) == []  # the CLI is drawing draw 0 of 2 now
+        assert cli.poll() is None and len(current_draws(project, shot)) < 2  # the CLI is drawing one of its 2 now
         session = ReviewSession.start(project, "ep01")
         try:
             session.draw(shot, 1)
