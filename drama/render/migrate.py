@@ -150,7 +150,7 @@ def migrate_v1(db: sqlite3.Connection, project: Project, path: Path) -> Migratio
         if others:
             report.notes.append(f"pick {row['candidate_id']} (schema-1 shot {row['shot_id']}) stays with {new} in "
                                 f"{episode}, the episode it was drawn for; schema 1 also applied it to "
-                                f"{', '.join(others)}, which now take their own best draw")
+                                f"{', '.join(others)}, where the automatic choice (best score) applies now")
     replace("picks", picks)
 
     overrides = []
