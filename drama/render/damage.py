@@ -58,8 +58,6 @@ _videos_checked: dict[tuple[int, int, int, int], str | None] = {}
 def check_video(video: Path, drawn_bytes: int | None = None) -> None:
     """Raise DamagedDraw unless `video` is a complete video: still `drawn_bytes` long when that is known, else
     probed (once per process while the file is unchanged)."""
-    from engine import video as videos  # PyAV: loaded when a draw is first probed
-
     try:
         stat = video.stat()
     except OSError:
@@ -70,6 +68,8 @@ def check_video(video: Path, drawn_bytes: int | None = None) -> None:
         return
     memo = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
     if memo not in _videos_checked:
+        from engine import video as videos  # numpy and PyAV: loaded only when a video is probed
+
         try:
             videos.probe(video)
             _videos_checked[memo] = None
