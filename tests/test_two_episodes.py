@@ -14,6 +14,7 @@ import render_fakes  # noqa: F401  (registers the test-squares engine)
 from drama.cli import main
 from drama.edit.otio import read_takes
 from drama.project import Project
+from drama.render import StateStore
 from drama.review.session import ReviewSession
 
 SERIES = Path(__file__).parent / "data" / "v1_store" / "project"  # ep01 and ep02 share 1 scene and 2 lines
@@ -57,7 +58,6 @@ def test_a_repeated_scene_keeps_its_picks_apart_from_plan_to_export(series, caps
 
     # the creator picks the weaker draw of the shared line in ep01 from the command line ...
     project = Project.load(series)
-    from drama.render import StateStore
     with StateStore(project) as store:
         weaker01 = min(store.candidates(ep01[HEARD]), key=lambda c: c.score)
         ep02_draws = store.candidates(ep02[HEARD])
@@ -86,7 +86,6 @@ def test_pick_says_what_an_id_is_when_it_is_not_a_shot_of_today(series, capsys):
     ep01, ep02 = plan(series, capsys, "ep01"), plan(series, capsys, "ep02")
     assert run(capsys, "render", str(series))[0] == 0
     project = Project.load(series)
-    from drama.render import StateStore
     with StateStore(project) as store:
         draw02 = store.candidates(ep02[HEARD])[0]
 
