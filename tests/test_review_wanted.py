@@ -104,3 +104,23 @@ def test_a_request_made_while_a_render_finishes_an_earlier_one_is_kept(project):
         assert store.wanted()[shot].draws == 2
         store.drawn(shot, store.wanted()[shot])
         assert store.wanted() == {}
+
+
+def test_the_page_counts_its_draws_as_they_finish(project):
+    shot = shot_id(project)
+    session = ReviewSession.start(project, "ep01")
+    seen: list[int] = []
+    update = session._update
+
+    def spy(job, **fields):
+        if "done" in fields and fields.get("status") != "done":
+            seen.append(fields["done"])
+        update(job, **fields)
+
+    session._update = spy
+    try:
+        session.draw(shot, 3)  # 2 drawn by any render + 3 more: the page's job counts the last three
+        wait_for(lambda: any(j.status == "done" for j in session._jobs))
+    finally:
+        session.close()
+    assert seen[-3:] == [1, 2, 3] and current_draws(project, shot) == [0, 1, 2, 3, 4]

@@ -8,14 +8,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 
 from drama.edit.export import export_current_cut
 from drama.errors import DramaError, did_you_mean
@@ -57,6 +57,21 @@ class EditForm(BaseModel):
     move_direction: Literal[-1, 1] | None = None
     duration: float | None = None
     count: int | None = None
+
+
+class _DrawsLeft(Progress):
+    """A silent progress for a render the page runs: says how many draws are still to come each time one is done
+    (the render's first task counts every draw it makes)."""
+
+    def __init__(self, left: Callable[[int], None]):
+        super().__init__(disable=True)
+        self._left = left
+
+    def advance(self, task_id: TaskID, advance: float = 1) -> None:
+        super().advance(task_id, advance)
+        overall = self.tasks[0]
+        if task_id == overall.id:
+            self._left(int((overall.total or 0) - overall.completed))
 
 
 class ReviewSession:
@@ -313,9 +328,14 @@ class ReviewSession:
     def _run_draws(self, job: Job) -> None:
         """Draw what the state store wants of the shot (`draw` and `edit` recorded it): none, if a render that ran
         meanwhile drew it already."""
+        def left(draws: int) -> None:
+            done = max(0, job.total - draws)
+            self._update(job, done=done, progress=done / job.total)
+
         storyboard = prepare_episode(self.project, self.episode_id, speak=True).storyboard
         with StateStore(self.project) as store:
-            report = render_shots(self.project, storyboard, draws=1, shot_ids=[job.shot_id], store=store)
+            report = render_shots(self.project, storyboard, draws=1, shot_ids=[job.shot_id], store=store,
+                                  progress=_DrawsLeft(left))
         if report.failed:
             raise DramaError(report.failed[0].error or "the engine failed")
         self._update(job, status="done", done=job.total, progress=1.0)
