@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -68,8 +69,9 @@ def atomic_dir(path: Path) -> Iterator[Path]:
     If `path` already exists (another process finished first) the new copy is discarded.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial"))
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.partial"  # named first: a Ctrl-C during mkdir is cleaned
     try:
+        tmp.mkdir(mode=0o700)
         yield tmp
         try:
             os.rename(tmp, path)
