@@ -3,8 +3,9 @@
 Starts the fake Kling (tests/fakes/kling.py) in a separate process with task latencies drawn uniformly from
 [--min, --max] seconds, then renders --jobs draws (shots × draws of a generated screenplay) through
 `render_shots` with `[engines.kling] concurrency = --concurrency`. The ideal is jobs × mean latency /
-concurrency; the driver's CPU per job is this process's CPU time (the fake's is not counted) / jobs, and the
-part of it spent scoring the draws (wall time of scoring, from each candidate.json).
+concurrency; the driver's CPU per job is this process's CPU time (the fake's is not counted) / jobs; scoring's
+wall time per job comes from each candidate.json. `--no-score` replaces scoring with a constant to time the
+queue alone.
 
     python bench/remote_queue.py [--jobs 200 --concurrency 8 --min 1 --max 3 --poll 0.1]
 """
@@ -66,7 +67,13 @@ def main() -> None:
     parser.add_argument("--min", type=float, default=1.0)
     parser.add_argument("--max", type=float, default=3.0)
     parser.add_argument("--poll", type=float, default=0.1, help="seconds between polls of one task")
+    parser.add_argument("--no-score", action="store_true",
+                        help="score every draw with one constant part: the queue alone, without scoring's CPU")
     args = parser.parse_args()
+    if args.no_score:
+        import drama.render.scoring as scoring
+
+        scoring.score_clip = lambda request, clip: scoring.Score.combine([scoring._part("duration", 1.0, "bench")])
     import os
 
     server = subprocess.Popen([sys.executable, "-c", SERVE.format(tests=str(ROOT / "tests"), low=args.min,
@@ -89,9 +96,9 @@ def main() -> None:
     jobs = len(report.results)
     ideal = jobs * (args.min + args.max) / 2 / args.concurrency
     table = Table(title=f"remote queue: {jobs} jobs, latency {args.min:g}–{args.max:g} s, concurrency "
-                        f"{args.concurrency}, poll every {args.poll:g} s")
+                        f"{args.concurrency}, poll every {args.poll:g} s" + (", scoring off" if args.no_score else ""))
     for column in ("rendered", "failed", "tasks submitted", "wall s", "ideal s", "wall / ideal", "driver CPU per job",
-                   "of which scoring"):
+                   "scoring (wall) per job"):
         table.add_column(column, justify="right")
     table.add_row(str(report.count("rendered")), str(len(report.failed)), str(tasks), f"{wall:.1f}", f"{ideal:.1f}",
                   f"{wall / ideal:.3f}", f"{cpu / jobs * 1000:.1f} ms", f"{scoring / jobs * 1000:.1f} ms")

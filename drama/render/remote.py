@@ -34,7 +34,9 @@ from engine.remote.retry import with_retries
 T = TypeVar("T")
 Phase = Literal["submitting", "queued", "running", "downloading", "done", "failed", "stuck", "skipped"]
 RETRIES = 6  # tries of one call (submit, poll, download) before the job fails
-DOWNLOADERS = 2  # threads beyond `concurrency`: finished tasks download and score while others keep their slots
+# Threads beyond `concurrency`: finished tasks download and score on them while every provider slot stays busy
+# (scoring a draw costs a fraction of a CPU-second, so with 2 threads the slots went idle waiting for them).
+DOWNLOADERS = 16
 
 
 class RemoteEvent(BaseModel):
