@@ -118,3 +118,20 @@ def test_two_processes_write_at_once(project):
         assert set(store.picks()) == {"render", "review"}
         assert store.override("review").prompt == "take 39"
         assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_opening_an_up_to_date_store_writes_nothing(project):
+    """Readers (status, every review poll) open the store; that must not take the write lock or count as a
+    change that other readers' caches see."""
+    import sqlite3
+
+    StateStore(project).close()  # created
+    watcher = sqlite3.connect(project.state_dir / "state.db")
+    before = watcher.execute("PRAGMA data_version").fetchone()[0]
+    with StateStore(project) as store:
+        store.candidates()
+    assert watcher.execute("PRAGMA data_version").fetchone()[0] == before
+    with StateStore(project) as store:
+        store.set_override("s1-static", prompt="changed")
+    assert watcher.execute("PRAGMA data_version").fetchone()[0] != before  # a real write is seen
+    watcher.close()

@@ -165,7 +165,10 @@ class StateStore:
             raise
 
     def _open(self, project: Project) -> None:
-        """Create the tables of a new store, migrate one of an earlier schema, refuse one of a newer."""
+        """Create the tables of a new store, migrate one of an earlier schema, refuse one of a newer. A store that
+        is up to date is only read here: opening one never takes the write lock or counts as a change."""
+        if self._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
         with self._write():
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
