@@ -92,3 +92,24 @@ def test_a_video_is_probed_before_publishing_and_checked_by_size_after(rendered,
     assert len(calls) == 1
     _truncate(project.renders_dir / key / "video.mp4")
     assert load_candidate(project, key) is None and len(calls) == 2
+
+
+def test_a_picked_draw_that_is_damaged_and_fails_to_redraw_leaves_no_record_of_a_missing_folder(rendered,
+                                                                                             monkeypatch):
+    """The store never points at a draw that is not there; the creator's pick comes back with the redraw."""
+    import render_fakes
+
+    project, (bad, good) = rendered
+    with StateStore(project) as store:
+        shot_id = next(c.shot_id for c in store.candidates() if c.key == bad)
+        store.pick(shot_id, bad[:10])
+    _truncate(project.renders_dir / bad / "video.mp4")
+    with monkeypatch.context() as patch:  # the engine is down while the damaged draw is drawn again
+        patch.setattr(render_fakes.SquaresEngine, "render", lambda *args: (_ for _ in ()).throw(RuntimeError("down")))
+        report = render_shots(project, make_storyboard(project, MOVES), draws=1)
+    assert {r.key: r.status for r in report.results} == {bad: "failed", good: "cached"}
+    with StateStore(project) as store:
+        assert not store.has_candidate(bad) and store.pick_for(shot_id) is None  # nothing points at the moved folder
+    render_shots(project, make_storyboard(project, MOVES), draws=1)
+    with StateStore(project) as store:
+        assert store.creator_pick(shot_id).key == bad  # the redraw has the same key: the pick holds again

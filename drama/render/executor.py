@@ -252,6 +252,8 @@ def render_jobs(project: Project, jobs: list[Job], *, store: StateStore,
     for job in jobs:
         found = load_candidate(project, job.key)
         if found is None:
+            if store.has_candidate(job.key):  # a damaged draw set aside, or a folder deleted by hand: drawn again
+                store.forget_candidate(job.key)
             pending.append(job)
             continue
         if not store.has_candidate(job.key):  # rendered by a run killed before it reached the database

@@ -237,6 +237,12 @@ class StateStore:
             db.execute("UPDATE tasks SET state = 'done', error = NULL WHERE key = ?", (candidate.key,))
             db.execute("UPDATE ledger SET outcome = 'billed' WHERE key = ? AND outcome = 'pending'", (candidate.key,))
 
+    def forget_candidate(self, key: str) -> None:
+        """Drop the record of a draw whose folder is gone (set aside as damaged, deleted). A creator's pick of it
+        is kept: the draw is rendered again under the same key, so the pick finds it again."""
+        with self._write() as db:
+            db.execute("DELETE FROM candidates WHERE key = ?", (key,))
+
     def has_candidate(self, key: str) -> bool:
         return bool(self._rows("SELECT 1 FROM candidates WHERE key = ?", key))
 
