@@ -180,7 +180,7 @@ def test_tasks_of_a_shot_edited_while_they_ran_are_still_collected(tmp_path, kli
         assert {e.outcome for e in store.ledger()} == {"billed"}
 
 
-def test_ctrl_c_while_tasks_run_stops_promptly_and_the_rerun_submits_nothing_again(tmp_path, kling):
+def test_ctrl_c_while_tasks_run_stops_promptly_and_the_rerun_submits_nothing_again(tmp_path, kling, capsys):
     root = make_project(tmp_path / "p", engine=f"concurrency = {SHOTS * 2}")
     kling.latency = 30.0
     driver = subprocess.Popen([sys.executable, "-m", "drama", "render", str(root)], env={**os.environ, **kling.environ()},
@@ -209,6 +209,10 @@ def test_ctrl_c_while_tasks_run_stops_promptly_and_the_rerun_submits_nothing_aga
     phases = sorted(job["name"] for card in cards for job in card["jobs"] if job["id"].startswith("task-"))
     assert len(phases) == SHOTS * 2 and all(name.startswith("kling draw ") for name in phases)
     assert {name.rsplit(": ", 1)[1] for name in phases} <= {"queued", "running"} and len(kling.tasks) == SHOTS * 2
+    # and drama status counts them per shot
+    capsys.readouterr()
+    assert main(["status", str(root), "--json"]) == 0
+    assert sorted(json.loads(capsys.readouterr().out)["paid_tasks_in_flight"].values()) == [2] * SHOTS
     for task in kling.tasks.values():  # the provider finishes them meanwhile
         task.ready = time.monotonic()
     assert main(["render", str(root)]) == 0

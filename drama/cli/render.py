@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -145,10 +146,13 @@ def status_command(args: argparse.Namespace) -> int:
                 for episode in episodes}
         exported = store.export()
         spend = store.spend()
+        in_flight = Counter(task.shot_id for task in store.tasks()
+                            if task.state in ("submitting", "queued", "running", "downloading"))
     currency = project.config.render.currency
     if args.json:
         print(json.dumps({"episodes": {e: [r.model_dump(mode="json") for r in rs] for e, rs in rows.items()},
                           "spend": {e: {s: round(c, 4) for (ep, s), c in spend.items() if ep == e} for e in rows},
+                          "paid_tasks_in_flight": dict(in_flight),
                           "currency": currency, **exported}, ensure_ascii=False, indent=2))
         return 0
     for episode, shots in rows.items():
@@ -178,6 +182,8 @@ def status_command(args: argparse.Namespace) -> int:
                 state = "[yellow]stale[/]" if row.stale else "[green]ok[/]"
             if row.failed:
                 state += f" [red]{row.failed} failed[/]"
+            if in_flight[row.shot_id]:
+                state += f" [cyan]{in_flight[row.shot_id]} paid task(s) in flight[/]"
             if row.overridden:
                 state += f" [cyan]edited: {', '.join(row.overridden)}[/]"
             draws = str(row.draws) + (f" +{row.stale_draws} stale" if row.stale_draws else "")
