@@ -156,7 +156,7 @@ class StateStore:
         self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        self._db.execute("PRAGMA journal_mode = WAL")
+        self._wal(timeout)
         self._db.execute("PRAGMA synchronous = NORMAL")
         try:
             self._open(project)
@@ -164,10 +164,26 @@ class StateStore:
             self._db.close()
             raise
 
+    def _wal(self, timeout: float) -> None:
+        """Switch the store to WAL (once per store). Changing the journal mode ignores the busy timeout, so while
+        another process holds the store (a migration, say) it is tried again until `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if self._db.execute("PRAGMA journal_mode").fetchall()[0][0] != "wal":
+                    self._db.execute("PRAGMA journal_mode = WAL").fetchall()
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
     def _open(self, project: Project) -> None:
         """Create the tables of a new store, migrate one of an earlier schema, refuse one of a newer. A store that
         is up to date is only read here: opening one never takes the write lock or counts as a change."""
-        if self._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        # fetchall, not fetchone: an unfinished statement would keep a read snapshot open, and a write begun on a
+        # stale snapshot fails at once with "database is locked" instead of waiting its turn
+        if self._db.execute("PRAGMA user_version").fetchall()[0][0] == SCHEMA_VERSION:
             return
         with self._write():
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
