@@ -19,6 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from drama.render.parts import Score
+from drama.render.state import Draw
 
 CANDIDATE_FILE = "candidate.json"
 DAMAGED_DIR = ".damaged"  # under renders/; kept for a look, never read back
@@ -34,20 +35,10 @@ class DrawClip(BaseModel):
     video_bytes: int | None = None  # the size video.mp4 had when it was probed and published
 
 
-class DrawManifest(BaseModel):
+class DrawManifest(Draw):
     """The fields of a draw's candidate.json that drama reads back (the file holds more: request, clip, timings)."""
 
-    id: str
-    key: str
-    shot_key: str
-    episode: str
-    shot_id: str
-    draw: int
-    seed: int
-    engine: str
-    engine_version: str
     score: Score
-    created: float
     clip: DrawClip = DrawClip()
 
 

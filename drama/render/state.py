@@ -51,8 +51,9 @@ CREATE INDEX IF NOT EXISTS ledger_episode ON ledger (episode, shot_id);
 """
 
 
-class Candidate(BaseModel):
-    """One finished draw: its folder under renders/, how it scored and whether its shot has changed since."""
+class Draw(BaseModel):
+    """What identifies a draw: its ids, the shot (and version of it) it was drawn for, the seed and the engine.
+    Kept in the state store and in the draw's candidate.json alike."""
 
     id: str
     key: str
@@ -61,13 +62,18 @@ class Candidate(BaseModel):
     shot_id: str
     draw: int
     seed: int
-    path: Path  # absolute: <project>/renders/<key>
     engine: str
     engine_version: str
+    created: float
+
+
+class Candidate(Draw):
+    """One finished draw: its folder under renders/, how it scored and whether its shot has changed since."""
+
+    path: Path  # absolute: <project>/renders/<key>
     score: float
     parts: list[ScorePart]
     stale: bool = False
-    created: float
 
     @property
     def video(self) -> Path:
