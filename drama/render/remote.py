@@ -69,7 +69,6 @@ class RemoteRun:
 
     def __init__(self, project: Project, store: StateStore, engine: RemoteEngine, *, concurrency: int,
                  publish: Callable[[Job, Callable], float], on_event: Callable[[RemoteEvent], None] | None = None):
-        self.project = project
         self.store = store
         self.engine = engine
         self.concurrency = concurrency
@@ -98,9 +97,8 @@ class RemoteRun:
         order = sorted(range(len(jobs)), key=lambda i: (jobs[i].key not in recorded, jobs[i].draw, i))
         outcomes: dict[str, RemoteOutcome] = {}
         pool = ThreadPoolExecutor(max_workers=self.concurrency + DOWNLOADERS, thread_name_prefix=f"drama-{self.engine.name}")
-        futures: dict[Future, Job] = {pool.submit(self._guarded, jobs[i]): jobs[i] for i in order}
         try:
-            pending = set(futures)
+            pending: set[Future] = {pool.submit(self._guarded, jobs[i]) for i in order}
             while pending:
                 done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in done:
