@@ -102,7 +102,7 @@ def evaluate(pipe: DiTPipeline, seeds: int, out: Path | None = None, guidance: f
         prompts = [S.prompt_for(c, d, s % (len(S.TEMPLATES_EN) + 1)) for c, d, _, s in group]
         z = pipe.sample_latents(prompts, lat, [1000 + i for i in range(len(group))], fps, S.motion_bucket_for(fps), guidance=guidance)
         videos = [to_uint8(v) for v in vae.decode(z)]
-        for (c, d, _, _), video in zip(group, videos):
+        for (c, d, _, _), video in zip(group, videos, strict=False):
             hits_dir.append(S.direction_of(video) == d)
             hits_col.append(S.colour_of(video) == c)
         result[f"direction_acc_fps{int(fps)}"] = round(float(np.mean(hits_dir[-len(group):])), 3)
@@ -124,8 +124,8 @@ def evaluate(pipe: DiTPipeline, seeds: int, out: Path | None = None, guidance: f
     context = vae.encode(real_t[:, :, :1])
     z = pipe.sample_latents([S.prompt_for(c, d) for c, d, _ in real], lat, list(range(len(real))), fps, S.motion_bucket_for(fps), context=context, guidance=guidance)
     gen = [to_uint8(v) for v in vae.decode(z)]
-    result["i2v_first_frame_mae"] = round(float(np.mean([np.abs(g[0].astype(float) - r[0].astype(float)).mean() for g, (_, _, r) in zip(gen, real)])), 2)
-    result["i2v_direction_acc"] = round(float(np.mean([S.direction_of(g) == d for g, (_, d, _) in zip(gen, real)])), 3)
+    result["i2v_first_frame_mae"] = round(float(np.mean([np.abs(g[0].astype(float) - r[0].astype(float)).mean() for g, (_, _, r) in zip(gen, real, strict=False)])), 2)
+    result["i2v_direction_acc"] = round(float(np.mean([S.direction_of(g) == d for g, (_, d, _) in zip(gen, real, strict=False)])), 3)
 
     # extension: continue the 16-fps text-to-video samples by 4 latent frames (16 video frames)
     z0, group = t2v_latents[1], [case for case in t2v_cases if case[2] == 16.0]
@@ -138,7 +138,7 @@ def evaluate(pipe: DiTPipeline, seeds: int, out: Path | None = None, guidance: f
     videos = [to_uint8(v) for v in vae.decode(full, chunk_latents=lat[0])]
     boundary = VAE_FRAMES - 1  # last frame of the first chunk
     jumps, ratios, agree = [], [], []
-    for (c, d, _, _), video in zip(group, videos):
+    for (_, d, _, _), video in zip(group, videos, strict=False):
         cen = S.centroids(video)
         steps = np.linalg.norm(np.diff(cen, axis=0), axis=1)
         if np.isnan(steps[boundary]) or np.all(np.isnan(steps)):

@@ -74,7 +74,7 @@ def main() -> None:
         if stamp is None:
             continue
         size = sum(paths[kind].stat().st_size for kind in stamp.files if paths[kind].is_file()) / 1e6
-        print(f"export {episode} ({size:.1f} MB): manifest check {timed(lambda: _is_published(paths, stamp)):.1f} ms")
+        print(f"export {episode} ({size:.1f} MB): manifest check {timed(lambda paths=paths, stamp=stamp: _is_published(paths, stamp)):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def test_every_line_starts_on_its_shots_first_frame(tmp_path):
     assert [clip.shot_id for clip in timeline.dialogue] == ["s1", "s2", "s4"]
     for clip in timeline.dialogue:
         assert clip.start * timeline.fps == pytest.approx(starts[clip.shot_id])
-    for before, after in zip(timeline.dialogue, timeline.dialogue[1:]):
+    for before, after in zip(timeline.dialogue, timeline.dialogue[1:], strict=False):
         assert before.end <= after.start  # the dissolve never runs over the previous line
     assert [cue.lines for cue in timeline.cues] == [["你好，世界。"], ["我回来了。"], ["再见。"]]
     assert [round(cue.start * 30) for cue in timeline.cues] == [starts["s1"], starts["s2"], starts["s4"]]

@@ -54,7 +54,7 @@ def test_every_line_starts_within_a_frame_of_its_shot(exported):
     starts = {segment.shot_id: segment.start / timeline.fps for segment in timeline.segments}
     expected = [starts[line.shot_id] for line in timeline.dialogue]
     assert len(found) == len(expected)
-    for heard, planned in zip(found, expected):
+    for heard, planned in zip(found, expected, strict=False):
         assert abs(heard - planned) < 1 / timeline.fps
 
 
@@ -62,7 +62,7 @@ def _srt(path: Path) -> list[tuple[float, float, str]]:
     cues = []
     for block in path.read_text(encoding="utf-8").strip().split("\n\n"):
         _, times, *text = block.splitlines()
-        start, end = [sum(float(x) * m for x, m in zip(re.split("[:,]", t.strip())[:3], (3600, 60, 1))) +
+        start, end = [sum(float(x) * m for x, m in zip(re.split("[:,]", t.strip())[:3], (3600, 60, 1), strict=False)) +
                       int(t.strip()[-3:]) / 1000 for t in times.split("-->")]
         cues.append((start, end, "\n".join(text)))
     return cues
@@ -72,7 +72,7 @@ def test_subtitles_match_the_spoken_lines(exported):
     inputs, timeline, result = exported
     cues = _srt(result.srt)
     assert [text for _, _, text in cues] == [line.text for line in inputs.lines]
-    for (start, end, _), clip in zip(cues, timeline.dialogue):
+    for (start, end, _), clip in zip(cues, timeline.dialogue, strict=False):
         assert abs(start - clip.start) < 1 / timeline.fps
         assert end >= clip.end - 0.01
     assert "Noto Sans CJK SC" in result.ass.read_text(encoding="utf-8")

@@ -104,7 +104,7 @@ def _fake(engine: str):
                        "comfyui": (ComfyUIFake(latency=0.1), (None, "COMFYUI_URL"))}[engine]
     key = getattr(fake, "key", None)
     base = fake.url + ("/v1" if engine == "hailuo" else "/api/v3" if engine == "seedance" else "")
-    return fake, lambda: {name: value for name, value in zip(variables, (key, base)) if name}
+    return fake, lambda: {name: value for name, value in zip(variables, (key, base), strict=False) if name}
 
 
 @pytest.mark.parametrize("engine", ["kling", "seedance", "hailuo", "fal", "comfyui"])

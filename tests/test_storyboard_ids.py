@@ -44,7 +44,7 @@ def test_ids_are_unique_and_repeatable(tmp_path):
 def test_editing_one_line_changes_only_that_shots_id(tmp_path):
     before = _ids(SCRIPT, tmp_path)
     after = _ids(SCRIPT.replace("乙：听见什么？", "乙：（疑惑）听见什么了？"), tmp_path)
-    changed = [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b]
     assert len(before) == len(after) and len(changed) == 1
 
 

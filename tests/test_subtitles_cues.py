@@ -82,7 +82,7 @@ def test_cues_for_real_offline_lines(tmp_path):
         own = [c for c in cues if c.shot_id == line.shot_id]
         assert own[0].start == pytest.approx(starts[line.shot_id])
         assert own[-1].end <= starts[line.shot_id] + timed.shot(line.shot_id).duration + 1e-3
-    assert all(a.end <= b.start + 1e-9 and a.start < a.end for a, b in zip(cues, cues[1:]))
+    assert all(a.end <= b.start + 1e-9 and a.start < a.end for a, b in zip(cues, cues[1:], strict=False))
 
 
 def test_srt_and_ass_files(tmp_path):

@@ -34,7 +34,7 @@ def draw_card(text: str, background: np.ndarray) -> np.ndarray:
     boxes = [draw.textbbox((0, 0), line, font=font) for line in lines]
     total = sum(box[3] - box[1] for box in boxes) + spacing * (len(lines) - 1)
     y = (height - total) / 2
-    for line, box in zip(lines, boxes):
+    for line, box in zip(lines, boxes, strict=False):
         x = (width - (box[2] - box[0])) / 2 - box[0]
         draw.text((x + size * 0.06, y - box[1] + size * 0.06), line, font=font, fill=(0, 0, 0, 160))
         draw.text((x, y - box[1]), line, font=font, fill=(255, 255, 255, 255))

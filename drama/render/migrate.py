@@ -112,7 +112,7 @@ def migrate_v1(db: sqlite3.Connection, project: Project, path: Path) -> Migratio
     def rows(table: str) -> list[dict[str, Any]]:
         cursor = db.execute(f"SELECT * FROM {table}")
         names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=False)) for row in cursor.fetchall()]
 
     def lost(table: str, row: dict[str, Any], reason: str) -> None:
         report.unmigrated.append(Unmigrated(table=table, row=row, reason=reason))

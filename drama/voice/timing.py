@@ -51,7 +51,7 @@ def estimate_words(text: str, duration: float) -> list[WordTiming]:
     parts = units(text)
     weights = [max(1, len(re.sub(r"[\s\W_]", "", part))) for part in parts]
     total, start, words = sum(weights), 0.0, []
-    for part, weight in zip(parts, weights):
+    for part, weight in zip(parts, weights, strict=False):
         end = start + duration * weight / total
         words.append(WordTiming(text=part.strip(), start=round(start, 4), end=round(end, 4)))
         start = end

@@ -7,6 +7,7 @@ and never integrated.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -97,7 +98,7 @@ def sample(
 
     ts = schedule(steps, shift).tolist()
     x = fix(noise)
-    for t, t_next in zip(ts, ts[1:]):
+    for t, t_next in itertools.pairwise(ts):
         v = velocity(x, times(t))
         x_next = fix(x + (t_next - t) * v)
         if solver == "heun" and t_next > 0:

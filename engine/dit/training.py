@@ -36,10 +36,10 @@ class EMA:
     @torch.no_grad()
     def update(self, step: int) -> None:
         decay = min(self.decay, (1 + step) / (10 + step))
-        for shadow, module in zip(self.shadows, self.modules):
-            for ps, pm in zip(shadow.parameters(), module.parameters()):
+        for shadow, module in zip(self.shadows, self.modules, strict=False):
+            for ps, pm in zip(shadow.parameters(), module.parameters(), strict=False):
                 ps.lerp_(pm.detach(), 1 - decay)
-            for bs, bm in zip(shadow.buffers(), module.buffers()):
+            for bs, bm in zip(shadow.buffers(), module.buffers(), strict=False):
                 bs.copy_(bm)
 
 

@@ -223,7 +223,7 @@ def cast_layers(
         size = (max(1, round(crop.size[0] * scale)), max(1, round(crop.size[1] * scale)))
         sprite = crop.resize(size, Image.BILINEAR, reducing_gap=2.0)
         ppu = size[0] / (crop.size[0] * m)
-        to_sprite = lambda x, y: ((x - box[0]) * scale, (y - box[1]) * scale)  # noqa: E731
+        to_sprite = lambda x, y, box=box, scale=scale: ((x - box[0]) * scale, (y - box[1]) * scale)  # noqa: E731
         sprite = _light(_keystone(sprite, angle), look)
         if c.z > 0 and not c.foreground:
             fx, fy = to_sprite(head_cx, a.feet_y)

@@ -21,7 +21,7 @@ def rgb_hex(color: RGB) -> str:
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:
     """Linear blend from a (t=0) to b (t=1)."""
-    return tuple(int(round(x + (y - x) * t)) for x, y in zip(a, b))  # type: ignore[return-value]
+    return tuple(int(round(x + (y - x) * t)) for x, y in zip(a, b, strict=False))  # type: ignore[return-value]
 
 
 def shade(color: RGB, factor: float) -> RGB:
@@ -33,7 +33,7 @@ def shade(color: RGB, factor: float) -> RGB:
 
 def tint(color: RGB, light: tuple[float, float, float]) -> RGB:
     """A surface colour under a light given as per-channel multipliers."""
-    return tuple(max(0, min(255, int(round(c * m)))) for c, m in zip(color, light))  # type: ignore[return-value]
+    return tuple(max(0, min(255, int(round(c * m)))) for c, m in zip(color, light, strict=False))  # type: ignore[return-value]
 
 
 def stable_hash(*parts: object) -> int:

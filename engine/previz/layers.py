@@ -232,7 +232,7 @@ class Compositor:
             if index + 1 < len(self._base) and self._base[index + 1][0] == key:  # keep a clean copy only if reused
                 self._background = (key, canvas.copy())
         size = canvas.size
-        for layer, cache in zip(self.layers[1:], self._patches[1:]):
+        for layer, cache in zip(self.layers[1:], self._patches[1:], strict=False):
             state = int(layer.motion.state[index]) if layer.motion is not None and len(layer.images) > 1 else 0
             key, forward = snap(layer.affine(self.view, pose, index), layer.bbox)
             key = (state, *key)

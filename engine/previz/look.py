@@ -48,7 +48,7 @@ def look_for(time_of_day: str, rng: np.random.Generator) -> Look:
     base = _BASE.get(time_of_day, _BASE["day"])
     warm = rng.uniform(-0.05, 0.05)
     temp = (1 + warm, 1.0, 1 - warm)
-    ambient = tuple(a * t for a, t in zip(base["ambient"], temp))
+    ambient = tuple(a * t for a, t in zip(base["ambient"], temp, strict=False))
     sky_shift = rng.uniform(-0.08, 0.08)
     return Look(
         time=time_of_day,

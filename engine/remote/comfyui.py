@@ -278,7 +278,7 @@ class ComfyUIEngine(RemoteEngine):
             values.append((inputs.negative, request.negative_prompt))
         if request.first_frame is not None:
             values.append((inputs.first_frame, self.upload(request.first_frame)))
-        for target, image in zip(inputs.references, references):
+        for target, image in zip(inputs.references, references, strict=False):
             values.append(((target,), self.upload(image)))
         empty = (inputs.first_frame if request.first_frame is None else ()) + inputs.references[len(references):]
         try:

@@ -179,7 +179,7 @@ class RemoteEngine(Engine):
         while True:
             status = with_retries(lambda: self.poll(task))
             if status.state == "succeeded":
-                return with_retries(lambda: self.fetch(task, status, out_dir))
+                return with_retries(lambda status=status: self.fetch(task, status, out_dir))
             if status.state == "failed":
                 raise RemoteError(status.reason or "task failed", provider=self.provider, retryable=status.retryable,
                                   billed=status.billed)

@@ -9,6 +9,7 @@ chunk with a cache of past frames (`streaming`) and give the same result as all 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -226,7 +227,7 @@ class CausalVAE(nn.Module):
         while bounds[-1] < video.shape[2]:
             bounds.append(bounds[-1] + chunk_latents * ft)
         with self.streaming():
-            parts = [self.encode_distribution(video[:, :, a:b])[0] for a, b in zip(bounds, bounds[1:]) if a < video.shape[2]]
+            parts = [self.encode_distribution(video[:, :, a:b])[0] for a, b in itertools.pairwise(bounds) if a < video.shape[2]]
         return self.normalize(torch.cat(parts, dim=2))
 
     def decode(self, z: torch.Tensor, chunk_latents: int | None = None) -> torch.Tensor:
