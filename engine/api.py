@@ -63,6 +63,8 @@ class SceneContext(BaseModel):
     interior: bool = True
     time_of_day: Literal["day", "night", "dawn", "dusk", "morning", "evening"] = "day"
     location_image: Path | None = None
+    props: tuple[str, ...] = ()  # canonical prop names in view (ball, hoop, phone, beer, car …); an insert frames the first
+    extras: int = Field(0, ge=0)  # unnamed people in view besides the characters
 
 
 class Control(BaseModel):

@@ -64,8 +64,9 @@ def _digest(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:KEY_LENGTH]
 
 
-# RenderRequest fields added after keys were first made, with their defaults: left out of a key while at default.
-LATER_FIELDS: dict[str, Any] = {"last_frame": None}
+# RenderRequest fields added after keys were first made (dotted for nested ones), with their defaults: left out of a
+# key while at default.
+LATER_FIELDS: dict[str, Any] = {"last_frame": None, "scene.props": [], "scene.extras": 0}
 
 
 def shot_key(engine: str, engine_version: str, request: RenderRequest, identity: dict[str, str] | None = None) -> str:
@@ -73,9 +74,13 @@ def shot_key(engine: str, engine_version: str, request: RenderRequest, identity:
     `identity` is the engine's own account of its options (`Engine.identity`), e.g. a checkpoint's hash."""
     fields = _content_addressed(request)
     fields.pop("seed")
-    for name, default in LATER_FIELDS.items():  # so adding a request field does not make every draw stale
-        if fields.get(name) == default:
-            fields.pop(name)
+    for dotted, default in LATER_FIELDS.items():  # so adding a request field does not make every draw stale
+        *parents, name = dotted.split(".")
+        owner = fields
+        for parent in parents:
+            owner = owner.get(parent) or {}
+        if owner.get(name, default) == default:
+            owner.pop(name, None)
     key = {"engine": engine, "version": engine_version, "request": fields}
     if identity:
         key["identity"] = identity

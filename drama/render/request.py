@@ -84,6 +84,8 @@ def build_request(project: Project, shot: Shot, seed: int, engine: str | None = 
             interior=shot.interior,
             time_of_day=shot.time_of_day if shot.time_of_day in _ENGINE_TIMES else "day",
             location_image=location_image(project, shot.location),
+            props=tuple(shot.props),
+            extras=shot.extras,
         ),
         controls=controls,
         options=project.engine_options(engine or render.engine, pixels_only=True),

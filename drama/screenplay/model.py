@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 Style = Literal["italic", "bold", "underline"]
 TimeOfDay = Literal["day", "night", "dawn", "dusk", "morning", "evening", "continuous", "unknown"]
-TransitionKind = Literal["cut", "smash_cut", "match_cut", "dissolve", "fade_in", "fade_out", "fade_to_black", "other"]
+TransitionKind = Literal["cut", "smash_cut", "match_cut", "dissolve", "fade_in", "fade_out", "fade_to_black", "dip", "other"]
 
 
 class Span(BaseModel):
@@ -49,6 +49,7 @@ class Transition(_Element):
     type: Literal["transition"] = "transition"
     text: str
     kind: TransitionKind = "cut"
+    color: str | None = None  # "#rrggbb" of a dip (BURN TO PINK., DISSOLVE TO WHITE.); None = black or none
 
 
 class TitleCard(_Element):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from drama.screenplay.model import TimeOfDay, TransitionKind
+from drama.screenplay.model import Span, TimeOfDay, TransitionKind
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
 
 ShotKind = Literal["establishing", "dialogue", "reaction", "action", "insert", "title_card"]
@@ -22,6 +22,15 @@ class ShotCharacter(BaseModel):
     facing: Literal["left", "right", "front", "away"] = "front"
     speaking: bool = False
     foreground: bool = False  # the near shoulder of an over-the-shoulder shot
+
+
+class DualLine(BaseModel):
+    """The second line of Fountain dual dialogue (^): spoken at the same time as the shot's own line."""
+
+    speaker: str  # canonical cast name
+    text: str
+    parenthetical: str | None = None
+    spans: list[Span] = Field(default_factory=list)
 
 
 class Shot(BaseModel):
@@ -42,12 +51,18 @@ class Shot(BaseModel):
     characters: list[ShotCharacter] = Field(default_factory=list)
     speaker: str | None = None  # canonical cast name of who speaks in this shot
     text: str | None = None  # the line spoken (dialogue) or shown (title card)
+    spans: list[Span] = Field(default_factory=list)  # emphasis in `text` (*italic*, _underline_), empty when none
     parenthetical: str | None = None
+    dual: DualLine | None = None  # Fountain dual dialogue: a second line spoken over this one
     voiceover: bool = False
     action: str | None = None  # the action this shot shows
+    props: list[str] = Field(default_factory=list)  # canonical prop names the shot shows (storyboard.vocabulary)
+    extras: int = Field(0, ge=0)  # unnamed people on screen besides `characters` (a crowd, 几个男同学)
+    notes: list[str] = Field(default_factory=list)  # why the planner chose this blocking, for the review card
     prompt: str = ""
     negative_prompt: str = ""
     transition_in: TransitionKind = "cut"
+    transition_color: str | None = None  # "#rrggbb" when transition_in is a dip to a colour
     source_file: Path | None = None
     source_lines: list[int] = Field(default_factory=list)
     direction: str | None = None  # the explicit script direction that overrode the rules, if any
