@@ -108,6 +108,8 @@ class Character(_Strict):
     name: str
     aliases: list[str] = Field(default_factory=list)
     description: str = ""  # appearance, for prompts
+    sex: Literal["female", "male"] | None = None  # drives pronouns (她/he), the previz figure and the default voice
+    age: Literal["child", "teen", "young", "middle", "old"] | None = None  # the same, for age
     references: list[str] = Field(default_factory=list)  # image paths relative to the project
     voice: str | None = None  # an edge-tts voice, e.g. zh-CN-XiaoxiaoNeural
     offline_voice: str | None = None  # an eSpeak NG voice, e.g. cmn, en-us
