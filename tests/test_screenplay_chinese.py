@@ -111,6 +111,13 @@ def test_numerals():
         10, 12, 20, 99, 200, 2024, 12]
 
 
+def test_coloured_transitions_are_dips():
+    found = elements("1-1 日 内 客厅\n【转场：闪白】\n闪红\n【闪黑】\n【转场：叠化】\n白场\n△ 她看着闪白的灯。\n")
+    assert [(e.type, getattr(e, "kind", None), getattr(e, "color", None)) for e in found] == [
+        ("transition", "dip", "#ffffff"), ("transition", "dip", "#ff0000"), ("transition", "fade_to_black", None),
+        ("transition", "dissolve", None), ("transition", "dip", "#ffffff"), ("action", None, None)]
+
+
 def test_sentences_with_colons_stay_action_and_names_stay_short():
     found = elements("1-1 日 内 客厅\n屏幕上写着：欢迎回来\n他终于明白了这个道理之后说：好\n12:30 闹钟响了。\n")
     assert [e.type for e in found] == ["action", "action", "action"]

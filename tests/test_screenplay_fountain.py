@@ -119,6 +119,21 @@ def test_forced_cue_lyrics_and_forced_transition():
     assert scene.elements[2].text == "Burn to white."
 
 
+@pytest.mark.parametrize("line, kind, color", [
+    ("BURN TO PINK.", "dip", "#ffc0cb"), ("> Burn to white.", "dip", "#ffffff"), ("DISSOLVE TO WHITE.", "dip", "#ffffff"),
+    ("FADE TO RED.", "dip", "#ff0000"), ("FADE OUT TO HOT PINK.", "dip", "#ff69b4"), ("> DIP TO #1E90FF", "dip", "#1e90ff"),
+    ("DIP TO BLACK.", "fade_to_black", None), ("FADE TO BLACK.", "fade_to_black", None), ("DISSOLVE TO:", "dissolve", None),
+])
+def test_coloured_transitions_are_dips(line, kind, color):
+    (_, transition, _) = only_scene(f"INT. ROOM - DAY\n\nShe waits.\n\n{line}\n\nShe leaves.\n").elements
+    assert (transition.type, transition.kind, transition.color) == ("transition", kind, color)
+
+
+def test_an_upper_case_line_naming_no_colour_is_not_a_dip():
+    (action,) = only_scene("INT. ROOM - DAY\n\nDISSOLVE TO THE PIER.\n").elements
+    assert action.type == "action"
+
+
 def test_multiline_note_and_boneyard_inside_dialogue():
     text = "INT. ROOM - DAY\n\nBOB\nHello [[a note\nthat continues]] there.\n/* cut\nthis */\nBye.\n"
     scene = only_scene(text)

@@ -58,8 +58,11 @@ _NAME_SPLIT = re.compile(r"[、，,/／;；\s]+")
 _ACTION = re.compile(r"^[△▲]\s*(?P<text>.*)$")
 _TRANSITION = re.compile(
     r"^[【\[（(\-—\s]*(?P<word>切至|切到|切换至|切换到|切回|转场|转至|淡入|淡出|渐显|渐隐|闪回(?:结束|完)?|叠化|溶入|溶出|黑屏|渐黑|"
-    r"硬切|闪切|(?:本集)?完|全剧终|剧终|未完待续|待续)[】\]）)\-—\s。.!！]*(?:[：:]\s*(?P<rest>.*))?$"
+    r"硬切|闪切|闪[白黑红粉]|[白黑]场|(?:本集)?完|全剧终|剧终|未完待续|待续)[】\]）)\-—\s。.!！]*(?:[：:]\s*(?P<rest>.*))?$"
 )
+# Dips through a colour: 闪白 (a flash of white), 白场; through black (闪黑, 黑场) is the fade to black it looks like.
+_DIP = re.compile(r"闪(?P<flash>[白黑红粉])|(?P<field>[白黑])场")
+_DIP_COLORS = {"白": "#ffffff", "黑": "#000000", "红": "#ff0000", "粉": "#ffc0cb"}
 _BRACKET = re.compile(r"^【(?P<inner>[^】]*)】\s*(?P<after>.*)$")
 _KEYED = re.compile(r"^(?P<key>[^：:\s]{1,6})\s*[：:]\s*(?P<value>.*)$")
 _KEY_KINDS: dict[str, Literal["title", "camera", "note"]] = {
@@ -232,7 +235,7 @@ class _Parser:
         if action := _ACTION.match(text):
             return Action(line=number, notes=notes, text=action["text"])
         if transition := _TRANSITION.match(text):
-            return Transition(line=number, notes=notes, text=text, kind=transition_kind(transition["word"]))
+            return _transition(number, notes, text, transition)
         if bracket := _BRACKET.match(text):
             return self._keyed(number, bracket["inner"].strip(), bracket["after"].strip(), notes, bracketed=True)
         keyed = _KEYED.match(text)
@@ -251,7 +254,7 @@ class _Parser:
         if kind == "camera":
             return Note(line=number, notes=notes, text=value, camera=True)
         if bracketed and (transition := _TRANSITION.match(inner)):
-            return Transition(line=number, notes=notes, text=inner, kind=transition_kind(transition["word"]))
+            return _transition(number, notes, inner, transition)
         text = " ".join(part for part in (inner, after) if part)
         return Note(line=number, notes=notes, text=text, camera=is_camera_direction(inner))
 
@@ -286,6 +289,17 @@ class _Parser:
             self.builder.add(waiting)
         if elements:
             self.builder.add(*elements)
+
+
+def _transition(number: int, notes: list[str], text: str, match: re.Match[str]) -> Transition:
+    """The kind from the transition word, or for a bare 转场 from what follows it (转场：叠化, 转场：闪白)."""
+    said = match["rest"] if match["word"] == "转场" and match["rest"] else match["word"]
+    if dip := _DIP.search(said):
+        color = _DIP_COLORS[dip["flash"] or dip["field"]]
+        if color != "#000000":
+            return Transition(line=number, notes=notes, text=text, kind="dip", color=color)
+        return Transition(line=number, notes=notes, text=text, kind="fade_to_black")
+    return Transition(line=number, notes=notes, text=text, kind=transition_kind(said))
 
 
 def _unquote(text: str) -> str:

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from PIL import ImageColor
+
 from drama.screenplay.builder import ScriptBuilder
 from drama.screenplay.episodes import episode_marker
 from drama.screenplay.inline import emphasis, extract_notes
@@ -38,6 +40,9 @@ _FORCED_TRANSITION = re.compile(r"^\s*>\s*(?P<text>.*?)\s*$")
 _TRANSITION = re.compile(
     r"^(?:[^a-z]*\bTO:|(?:FADE IN|FADE OUT|FADE TO BLACK|CUT TO BLACK|SMASH CUT|MATCH CUT|JUMP CUT|DISSOLVE)[.:]?)$"
 )
+# A dip through a colour: BURN TO PINK., DISSOLVE TO WHITE., FADE OUT TO RED., DIP TO #FF69B4. The colour is
+# any CSS/X11 name Pillow knows (spaces ignored: HOT PINK) or a hex code.
+_DIP = re.compile(r"^(?:FADE|DISSOLVE|BURN|DIP|FLASH|WASH)(?:\s+OUT)?\s+TO\s+(?P<color>#?[A-Z0-9 ]+?)\s*[.:]?$", re.I)
 
 
 class _Text(NamedTuple):
@@ -95,6 +100,28 @@ def looks_like(text: str) -> bool:
     """A line only Fountain would write (for dialect detection): a scene heading or a `TO:` transition."""
     stripped = text.strip()
     return bool(_HEADING.match(stripped) or (_TRANSITION.match(stripped) and stripped.isupper()))
+
+
+def _dip_color(text: str) -> str | None:
+    """`BURN TO PINK.` → "#ffc0cb": the colour a dip transition passes through, None when the text names none."""
+    found = _DIP.match(text.strip())
+    if not found:
+        return None
+    try:
+        red, green, blue = ImageColor.getrgb(re.sub(r"\s+", "", found["color"]).lower())[:3]
+    except ValueError:
+        return None
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def _transition(text: str, line: int, notes: list[str]) -> Transition:
+    """A transition; a dip through black is the fade to black it looks like, any other colour a `dip`."""
+    color = _dip_color(text)
+    if color is None:
+        return Transition(line=line, notes=notes, text=text, kind=transition_kind(text))
+    if color == "#000000":
+        return Transition(line=line, notes=notes, text=text, kind="fade_to_black")
+    return Transition(line=line, notes=notes, text=text, kind="dip", color=color)
 
 
 def _title_page(lines: list[Line]) -> tuple[dict[str, str], int]:
@@ -186,10 +213,9 @@ def _block(texts: list[_Text], builder: ScriptBuilder) -> None:
         if not single:
             _block(texts[1:], builder)
     elif single and first.startswith(">"):
-        text = _FORCED_TRANSITION.match(first)["text"]
-        builder.add(Transition(line=line, notes=notes, text=text, kind=transition_kind(text)))
-    elif single and _TRANSITION.match(first) and first.upper() == first:
-        builder.add(Transition(line=line, notes=notes, text=first, kind=transition_kind(first)))
+        builder.add(_transition(_FORCED_TRANSITION.match(first)["text"], line, notes))
+    elif single and (_TRANSITION.match(first) or _dip_color(first)) and first.upper() == first:
+        builder.add(_transition(first, line, notes))
     elif all(text.text.lstrip().startswith("~") for text in texts):
         lyric = "\n".join(text.text.strip()[1:].strip() for text in texts)
         builder.add(Lyrics(line=line, notes=_all_notes(texts), text=emphasis(lyric)[0]))
