@@ -14,6 +14,7 @@ from drama.cli import console, err_console
 from drama.cli.common import print_failed_draws, progress_bar
 from drama.errors import DramaError, did_you_mean
 from drama.project import Project
+from drama.project.config import RenderConfig, option_type
 from drama.storyboard import select_episodes
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render = subparsers.add_parser("render", help="render candidate draws of every shot (only what is missing)")
     render.add_argument("project", type=Path)
     render.add_argument("episode", nargs="?", help="episode id (default: every episode)")
-    render.add_argument("--draws", type=int, help="draws per shot (default: [render] draws in drama.toml)")
+    render.add_argument("--draws", type=option_type(RenderConfig, "draws"),
+                        help="draws per shot, 1 to 100 (default: [render] draws in drama.toml)")
     render.add_argument("--shots", help="comma-separated shot ids to render (default: all)")
     render.add_argument("--engine", help="video engine (default: [render] engine in drama.toml)")
     render.add_argument("--checkpoint", type=Path,
@@ -49,23 +51,15 @@ def render_command(args: argparse.Namespace) -> int:
     from drama.pipeline import prepare_episode
     from drama.render import render_shots
 
-    if args.draws is not None and args.draws < 1:
-        raise DramaError("--draws must be at least 1")
     project = Project.load(args.project)
     if args.checkpoint is not None:
         if not args.checkpoint.exists():
             raise DramaError("checkpoint not found", path=args.checkpoint,
                              hint="give the folder `drama engine train` wrote (config.json + *.safetensors)")
         project.config.render.engine_options["checkpoint"] = str(args.checkpoint.resolve())
-    shot_ids = [s.strip() for s in args.shots.split(",") if s.strip()] if args.shots else None
-    episodes = {episode: prepare_episode(project, episode, speak=True).storyboard
-                for episode in select_episodes(project, args.episode)}
-    if shot_ids and len(episodes) > 1:  # --shots across episodes: each episode renders the ids it has
-        known = {shot.id for storyboard in episodes.values() for shot in storyboard.shots}
-        unknown = [shot_id for shot_id in shot_ids if shot_id not in known]
-        if unknown:
-            raise DramaError(f"no shot {unknown[0]!r} in any episode",
-                             hint=did_you_mean(unknown[0], known) or "`drama status PROJECT` lists the shot ids")
+    selected = select_episodes(project, args.episode)
+    shot_ids = _shot_ids(project, selected, args.shots) if args.shots is not None else None
+    episodes = {episode: prepare_episode(project, episode, speak=True).storyboard for episode in selected}
     failed = 0
     for episode, storyboard in episodes.items():
         wanted = [s for s in shot_ids if any(shot.id == s for shot in storyboard.shots)] if shot_ids else None
@@ -91,6 +85,22 @@ def render_command(args: argparse.Namespace) -> int:
                           "to render only what is missing.")
         return 1
     return 0
+
+
+def _shot_ids(project: Project, episodes: list[str], shots: str) -> list[str]:
+    """The ids `--shots` names, each checked against the storyboards of the episodes rendered (before any voicing)."""
+    from drama.storyboard import plan_episode
+
+    wanted = [shot_id.strip() for shot_id in shots.split(",") if shot_id.strip()]
+    if not wanted:
+        raise DramaError("--shots names no shot", hint="give shot ids separated by commas; "
+                                                       "`drama status PROJECT` lists them")
+    known = {shot.id for episode in episodes for shot in plan_episode(project, episode).shots}
+    for shot_id in wanted:
+        if shot_id not in known:
+            raise DramaError(f"no shot {shot_id!r} in {'episode ' + episodes[0] if len(episodes) == 1 else 'any episode'}",
+                             hint=did_you_mean(shot_id, known) or "`drama status PROJECT` lists the shot ids")
+    return wanted
 
 
 def pick_command(args: argparse.Namespace) -> int:

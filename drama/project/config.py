@@ -2,10 +2,47 @@
 
 from __future__ import annotations
 
+import argparse
 import re
-from typing import Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+
+
+# The voice settings as edge-tts accepts them (edge_tts.data_classes.TTSConfig), so both backends read the same strings.
+EDGE_VOICE = re.compile(r"[a-z]{2,3}-[A-Z]{2,}(?:-[a-z]+)?-[A-Za-z]+Neural")
+PROSODY = {"rate": (r"[+-]\d+%", "+10% or -5%"), "volume": (r"[+-]\d+%", "+0% or -20%"),
+           "pitch": (r"[+-]\d+Hz", "+0Hz or -8Hz")}
+
+
+def _invalid(message: str) -> PydanticCustomError:
+    return PydanticCustomError("invalid_voice", message)
+
+
+def edge_voice(value: str) -> str:
+    """An edge-tts voice name, checked for shape (which voices exist only the service knows)."""
+    if not EDGE_VOICE.fullmatch(value):
+        raise _invalid(f"{value!r} is not an edge-tts voice name: write it like zh-CN-XiaoxiaoNeural or "
+                       "en-US-GuyNeural (`edge-tts --list-voices` lists them)")
+    return value
+
+
+def option_type(model: type[BaseModel], name: str) -> Callable[[str], Any]:
+    """An argparse `type=` for a command-line option that stands in for a setting of drama.toml: the same type and
+    the same limits, so `--draws 1000000` is refused as `draws = 1000000` would be."""
+    field = model.model_fields[name]
+    adapter = TypeAdapter(Annotated[field.annotation, *field.metadata])
+
+    def convert(text: str) -> Any:
+        try:
+            return adapter.validate_python(text)
+        except ValidationError as error:
+            reason = error.errors()[0]["msg"]
+            raise argparse.ArgumentTypeError(f"{text!r}: {reason[0].lower()}{reason[1:]} "
+                                             f"(`{name}` in drama.toml takes the same values)") from None
+    return convert
 
 
 class _Strict(BaseModel):
@@ -81,6 +118,8 @@ class VoiceConfig(_Strict):
     narrator: str | None = None  # voice for 旁白 / V.O. without a cast entry, and title cards if narrated
     narrate_title_cards: bool = False
 
+    _edge_voice = field_validator("narrator")(edge_voice)
+
 
 class EditConfig(_Strict):
     music: str | None = None  # a file under music/; the first file there when unset
@@ -123,6 +162,27 @@ class Character(_Strict):
     def _hex_colour(cls, value: str) -> str:
         if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
             raise ValueError("must be a hex colour like #c0392b")
+        return value
+
+    _edge_voice = field_validator("voice")(edge_voice)
+
+    @field_validator("rate", "pitch", "volume")
+    @classmethod
+    def _prosody(cls, value: str, info) -> str:  # noqa: ANN001 - pydantic's ValidationInfo
+        pattern, example = PROSODY[info.field_name]
+        if not re.fullmatch(pattern, value):
+            raise _invalid(f"{value!r} is not a {info.field_name}: write a sign, a whole number and the unit, "
+                           f"like {example}")
+        return value
+
+    @field_validator("offline_voice")
+    @classmethod
+    def _espeak_voice(cls, value: str) -> str:
+        from drama.voice.espeak import voice_problem  # the eSpeak NG data, read only when a cast names a voice
+
+        problem = voice_problem(value)
+        if problem:
+            raise _invalid(problem)
         return value
 
     @property

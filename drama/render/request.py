@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import unicodedata
+import warnings
+from functools import lru_cache
 from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
 
 from drama.errors import DramaError
 from drama.project import Project
+from drama.project.project import toml_line
 from drama.storyboard.model import Shot
 from engine.api import CameraMove, CharacterRef, Control, Placement, RenderRequest, SceneContext
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+MAX_MEGAPIXELS = 40  # a portrait needs a few; beyond this an image only costs memory (and may be a decompression bomb)
 _ENGINE_TIMES = ("day", "night", "dawn", "dusk", "morning", "evening")
 
 
@@ -40,13 +46,52 @@ def location_image(project: Project, location: str) -> Path | None:
     return by_name[max(contained, key=len)] if contained else None
 
 
+_SMALLER = (f"scale it down to at most {MAX_MEGAPIXELS} megapixels (1024×1536 is plenty for a portrait), "
+            "or point `references` at another image")
+
+
+@lru_cache(maxsize=256)
+def _image_problem(path: Path, mtime_ns: int, size: int) -> tuple[str, str] | None:
+    """What makes an image unusable as a reference (unreadable, or too large) and what to do, from its header alone;
+    None when it is fine. Memoised per file version: every shot of a character asks."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is judged below
+            with Image.open(path) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:  # past PIL's own limit, which refuses before saying the size
+        return f"is larger than {Image.MAX_IMAGE_PIXELS * 2 / 1e6:.0f} megapixels", _SMALLER
+    except (UnidentifiedImageError, OSError):
+        return "is not an image that can be read", "save it as PNG or JPEG, or point `references` at another image"
+    if width * height > MAX_MEGAPIXELS * 1_000_000:
+        return f"is {width}×{height} ({width * height / 1e6:.0f} megapixels)", _SMALLER
+    return None
+
+
+def _check_reference(project: Project, name: str, image: Path) -> None:
+    """A DramaError at the cast.toml line of the reference when the image cannot serve as one."""
+    try:
+        stat = image.stat()
+    except OSError:
+        problem = ("is not there", "put the portrait there, or fix `references` of that character in cast.toml")
+    else:
+        problem = _image_problem(image, stat.st_mtime_ns, stat.st_size)
+    if problem is None:
+        return
+    cast_path = project.root / "cast.toml"
+    line = next((toml_line(cast_path.read_text(encoding="utf-8-sig"), ("character", index, "references", number))
+                 for index, character in enumerate(project.cast.character) if character.name == name
+                 for number, reference in enumerate(character.references)
+                 if (project.root / reference).resolve() == image.resolve()), None)
+    raise DramaError(f"the reference image of {name!r}, {image}, {problem[0]}", path=cast_path, line=line,
+                     hint=problem[1])
+
+
 def _character(project: Project, shot: Shot, index: int) -> CharacterRef:
     on_screen = shot.characters[index]
     cast_entry = project.cast.find(on_screen.name)
     for image in on_screen.reference_images:
-        if not Path(image).is_file():
-            raise DramaError(f"reference image for {on_screen.name} not found: {image}",
-                             path=project.root / "cast.toml", hint="fix `references` of that character in cast.toml")
+        _check_reference(project, on_screen.name, Path(image))
     return CharacterRef(
         name=on_screen.name,
         description=cast_entry.description if cast_entry else "",

@@ -6,11 +6,15 @@ scene without a heading; an empty implicit episode before the first marker is dr
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from drama.screenplay.lines import check_length
 from drama.screenplay.model import Element, Episode, Scene, SceneHeading
 
 
 class ScriptBuilder:
-    def __init__(self) -> None:
+    def __init__(self, source: Path | None = None) -> None:
+        self.source = source  # named in the errors of what is filed here
         self.episodes: list[Episode] = []
         self._implicit = False  # the current episode was opened by content, not by a marker
 
@@ -35,6 +39,10 @@ class ScriptBuilder:
         return self.episodes[-1].scenes[-1]
 
     def add(self, *elements: Element) -> None:
+        """File elements in the current scene; one whose text (joined from several lines) is longer than any shot
+        could hold is an error at its first line."""
+        for element in elements:
+            check_length(getattr(element, "text", ""), element.type.replace("_", " "), element.line, self.source)
         self.current_scene.elements.extend(elements)
 
     def build(self) -> list[Episode]:

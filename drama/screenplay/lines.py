@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 from drama.errors import DramaError
 
+MAX_CHARACTERS = 2000  # a line of dialogue this long would be spoken for minutes: longer than any shot
+
 
 class Line(NamedTuple):
     number: int  # 1-based line in the file
@@ -23,7 +25,20 @@ def is_blank(text: str) -> bool:
 
 
 def logical_lines(raw: list[str], source: Path | None = None) -> list[Line]:
-    return join_notes(strip_boneyard(raw, source), source)
+    lines = strip_boneyard(raw, source)
+    for line in lines:
+        check_length(line.text, "line", line.number, source)
+    return join_notes(lines, source)
+
+
+def check_length(text: str, what: str, line: int, source: Path | None) -> None:
+    """A DramaError at `line` when `text` (a source line, or an element the parser joined from several) is longer
+    than any shot could hold."""
+    if len(text) > MAX_CHARACTERS:
+        raise DramaError(f"this {what} is {len(text):,} characters long, more than any shot can hold "
+                         f"(at most {MAX_CHARACTERS:,})", path=source, line=line,
+                         hint="split it (each line of dialogue and each paragraph of action becomes a shot of its own), "
+                              "or cut what is not meant to be spoken or shown")
 
 
 def strip_boneyard(raw: list[str], source: Path | None = None) -> list[Line]:
@@ -63,19 +78,21 @@ def join_notes(lines: list[Line], source: Path | None = None) -> list[Line]:
     """Join a `[[` note that continues on the next lines into one logical line. A note may not run
     across a blank line (the Fountain rule), which also catches a forgotten `]]` close to where it is."""
     out: list[Line] = []
-    pending: Line | None = None
+    pending: list[Line] = []  # the lines of a note still open, joined once it closes (linear in its length)
     for line in lines:
-        if pending is not None:
-            if is_blank(line.text):
-                raise _unclosed(pending, source, blank=line.number)
-            line = Line(pending.number, f"{pending.text}\n{line.text}")
-        if _has_open_note(line.text):
-            pending = line
+        if pending and is_blank(line.text):
+            raise _unclosed(pending[0], source, blank=line.number)
+        # A line continuing a note leaves it open unless it holds a ']]' (which closes the open '[[') and opens
+        # no new one; so only the new line is searched, never the text joined so far.
+        if _has_open_note(line.text) or (pending and "]]" not in line.text):
+            pending.append(line)
             continue
-        pending = None
+        if pending:
+            line = Line(pending[0].number, "\n".join(part.text for part in (*pending, line)))
+            pending = []
         out.append(line)
-    if pending is not None:
-        raise _unclosed(pending, source, blank=None)
+    if pending:
+        raise _unclosed(pending[0], source, blank=None)
     return out
 
 

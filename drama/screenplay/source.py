@@ -34,6 +34,17 @@ def read_text(path: Path) -> str:
     return decode(data, path)
 
 
+def inside_project(path: Path, root: Path) -> Path:
+    """`path`, a screenplay the project found in its folder, unless it is a link to a file outside the project: drama
+    reads what is outside only when the creator names it (`drama parse FILE`)."""
+    target = path.resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise DramaError(f"this screenplay is a link to {target}, outside the project", path=path,
+                         hint="copy the file into the project's episodes/ folder instead of linking to it "
+                              "(`drama parse FILE` reads a screenplay anywhere)")
+    return path
+
+
 def decode(data: bytes, path: Path | None = None) -> str:
     """Decode by BOM, else UTF-8, else GB18030 (a superset of GBK and GB2312, so it covers both)."""
     for bom, codec in _BOMS:

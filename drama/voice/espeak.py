@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from functools import cache
+from pathlib import Path
 
 import espeakng_loader
 import numpy as np
 
+from drama.errors import DramaError, did_you_mean
 from drama.voice.model import VoiceSpec, WordTiming
 
 AUDIO_OUTPUT_SYNCHRONOUS = 0x02
@@ -23,6 +26,31 @@ CHARS_UTF8 = 0x01
 ENDPAUSE = 0x1000
 EVENT_LIST_TERMINATED, EVENT_WORD, EVENT_SENTENCE, EVENT_END, EVENT_MSG_TERMINATED = 0, 1, 2, 5, 6
 PARAM_RATE, PARAM_VOLUME, PARAM_PITCH = 1, 2, 3
+
+
+@cache
+def _voices() -> tuple[frozenset[str], frozenset[str]]:
+    """The names espeak_SetVoiceByName accepts (a language file's name, or its path under lang/, any case) and the
+    variants one may add after '+' (the files of voices/!v), read from the data the wheel ships."""
+    data = Path(espeakng_loader.get_data_path())
+    files = [path.relative_to(data / "lang").as_posix() for path in (data / "lang").rglob("*") if path.is_file()]
+    names = frozenset(name.casefold() for path in files for name in (path, path.rsplit("/", 1)[-1]))
+    return names, frozenset(path.name for path in (data / "voices" / "!v").iterdir())
+
+
+def voice_problem(name: str) -> str | None:
+    """What is wrong with an eSpeak NG voice such as "cmn", "en-us" or "cmn+f3" (a voice and a variant), or None."""
+    voice, _, variant = name.partition("+")
+    names, variants = _voices()
+    if voice.casefold() not in names:
+        close = did_you_mean(voice.casefold(), names)
+        return (f"eSpeak NG has no voice {voice!r}: use a language voice such as cmn, yue, en-us or en"
+                + (f" ({close})" if close else ""))
+    if variant and variant not in variants:
+        close = did_you_mean(variant, variants)
+        return (f"eSpeak NG has no voice variant {variant!r}: use f1–f5 or m1–m8 after the '+', or leave it out"
+                + (f" ({close})" if close else ""))
+    return None
 
 
 class _Event(ctypes.Structure):
@@ -78,7 +106,8 @@ class ESpeak:
         """16-bit PCM at self.sample_rate and word timings (seconds from the first sample)."""
         with self._lock:
             if self.lib.espeak_SetVoiceByName(spec.espeak_voice.encode()) != 0:
-                raise ValueError(f"eSpeak NG has no voice {spec.espeak_voice!r}")
+                raise DramaError(voice_problem(spec.espeak_voice) or f"eSpeak NG has no voice {spec.espeak_voice!r}",
+                                 hint="set `offline_voice` of the character in cast.toml to one eSpeak NG knows")
             for parameter, value in ((PARAM_RATE, spec.espeak_rate), (PARAM_PITCH, spec.espeak_pitch),
                                      (PARAM_VOLUME, spec.espeak_volume)):
                 self.lib.espeak_SetParameter(parameter, value, 0)

@@ -9,7 +9,7 @@ import re
 from rich.progress import Progress
 
 from drama.errors import DramaError
-from drama.project.project import Project
+from drama.project.project import Project, toml_line
 from drama.storyboard.model import Storyboard
 from drama.voice import audio, edge
 from drama.voice.cache import VoiceCache
@@ -51,6 +51,8 @@ class Speaker:
             if self.edge_reachable:
                 try:
                     return self._synthesise("edge", request)
+                except edge.UnknownVoice as error:
+                    raise self._unknown_voice(error.voice, request) from None
                 except edge.UNREACHABLE as error:
                     self._edge_failed(error)
         cached = self.cache.load("offline", request)
@@ -68,6 +70,23 @@ class Speaker:
         self.edge_reachable = False
         log.warning("edge-tts is unreachable (%s); speaking with the offline eSpeak NG voice for this run. "
                     "Lines voiced offline are re-voiced with edge-tts once it is reachable.", reason)
+
+    def _unknown_voice(self, voice: str, request: LineRequest) -> DramaError:
+        """The error for a voice edge-tts does not have, at the line that chose it (cast.toml or [voice] narrator)."""
+        hint = "pick a voice `edge-tts --list-voices` lists, e.g. zh-CN-XiaoxiaoNeural"
+        config, cast = self.project.root / "drama.toml", self.project.root / "cast.toml"
+        character = self.project.cast.find(request.speaker) if request.speaker else None
+        if character is not None and character.voice == voice:
+            index = self.project.cast.character.index(character)
+            return DramaError(f"unknown edge-tts voice {voice!r} (the voice of {character.name!r})", path=cast,
+                              line=toml_line(cast.read_text(encoding="utf-8-sig"), ("character", index, "voice")),
+                              hint=hint)
+        if self.project.config.voice.narrator == voice:
+            return DramaError(f"unknown edge-tts voice {voice!r} (the narrator)", path=config,
+                              line=toml_line(config.read_text(encoding="utf-8-sig"), ("voice", "narrator")), hint=hint)
+        who = f"`voice` of {request.speaker!r} in cast.toml" if character else "`narrator` under [voice] in drama.toml"
+        return DramaError(f"unknown edge-tts voice {voice!r}, a default that edge-tts no longer offers",
+                          hint=f"set {who} to a voice `edge-tts --list-voices` lists")
 
     def _synthesise(self, backend: Backend, request: LineRequest) -> VoiceLine:
         if backend == "edge":
