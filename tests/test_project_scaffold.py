@@ -4,7 +4,7 @@ import tomllib
 
 import pytest
 
-from conftest import copy_demo
+from conftest import DEMO, copy_demo
 from drama.cli import main
 from drama.project import Project
 from drama.storyboard import episode_ids, plan_episode
@@ -37,7 +37,11 @@ def test_cast_init_proposes_the_demo_cast_and_never_overwrites_without_force(tmp
     proposed = tomllib.loads((project / "cast.toml").read_text(encoding="utf-8"))["character"]
     assert [c["name"] for c in proposed] == ["沈清", "顾承泽", "白薇", "陈伯"]
     assert "少夫人" in proposed[0]["description"]  # from 人物小传
-    assert [c["voice"].endswith(("Xiaoxiao" "Neural", "XiaoyiNeural")) for c in proposed] == [True, False, True, False]
+    # sex and age from the 人物小传 (少夫人, 丈夫, 闺蜜/未婚妻, 陈伯's 伯 and ages 26, 30, 25, 60); the voices the
+    # replaced cast.toml pinned are kept, and none is guessed
+    assert [(c["sex"], c["age"]) for c in proposed] == [("female", "young"), ("male", "young"), ("female", "young"),
+                                                        ("male", "old")]
+    assert [c["voice"] for c in proposed] == [c.voice for c in Project.load(DEMO).cast.character]
     assert len({c["color"] for c in proposed}) == 4
     Project.load(project)  # the proposal is a valid cast file
     assert plan_episode(Project.load(project), "ep01").shots

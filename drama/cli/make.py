@@ -13,6 +13,7 @@ from rich.table import Table
 
 from drama.cli import console, err_console
 from drama.cli.common import print_failed_draws, progress_bar
+from drama.cli.plan import print_warnings
 from drama.errors import DramaError
 from drama.project import Project
 from drama.storyboard import select_episodes
@@ -81,7 +82,9 @@ def _summary(results, clock: StageClock) -> None:
 
 def make_command(args: argparse.Namespace) -> int:
     from drama.pipeline import prepare_episode
+    from drama.project.warnings import episode_warnings
     from drama.render import render_shots
+    from drama.render.status import episode_draws
 
     if args.draws is not None and args.draws < 1:
         raise DramaError("--draws must be at least 1")
@@ -101,6 +104,7 @@ def make_command(args: argparse.Namespace) -> int:
         console.print(f"render: {report.count('rendered')} rendered, {report.count('cached')} cached, "
                       f"{len(report.failed)} failed ({report.engine})")
         failures += print_failed_draws(report)
+        print_warnings(episode_warnings(project, prepared.storyboard, episode_draws(project, prepared.storyboard)))
         results.append(_export(project, prepared, clock, args.force or args.force_export))
     _summary(results, clock)
     if failures:

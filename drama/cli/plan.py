@@ -1,9 +1,11 @@
 """`drama plan PROJECT [EPISODE]`: the current storyboard (the creator's edits applied, timed by the lines already
-voiced) as a table of shots, or as JSON for tools. Only reads: nothing is voiced or rendered."""
+voiced) as a table of shots, or as JSON for tools, and the warnings that would save the episode (missing portraits,
+no music, guessed voices, camera checks failed in every draw). Only reads: nothing is voiced or rendered."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from drama.project import Project
+from drama.project.warnings import EpisodeWarning, episode_warnings
 from drama.storyboard import Storyboard, episode_ids
 from drama.storyboard.model import Shot
 
@@ -30,13 +33,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from drama.cli import console
     from drama.pipeline import prepare_episode
+    from drama.render.status import episode_draws
 
     project = Project.load(args.project)
     ids = episode_ids(project)
     prepared = prepare_episode(project, args.episode or (ids[0] if ids else ""))
     storyboard = prepared.storyboard
+    warnings = episode_warnings(project, storyboard, episode_draws(project, storyboard))
     if args.json:
-        sys.stdout.write(storyboard.model_dump_json(indent=2) + "\n")
+        data = {**storyboard.model_dump(mode="json"), "warnings": [w.model_dump(mode="json") for w in warnings]}
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return 0
     zh = project.config.language == "zh"
     console.print(table(storyboard, zh=zh))
@@ -47,7 +53,20 @@ def run(args: argparse.Namespace) -> int:
     if args.prompts:
         for shot in storyboard.shots:
             console.print(f"\n[bold]{shot.index + 1} {shot.id}[/] {escape(shot.prompt)}", soft_wrap=True)
+    print_warnings(warnings)
     return 0
+
+
+def print_warnings(warnings: list[EpisodeWarning]) -> None:
+    """A short block: what the warning is, the file (and line) to change, what to do."""
+    from drama.cli import console
+
+    if not warnings:
+        return
+    console.print(f"[bold yellow]{len(warnings)} warning(s)[/]")
+    for warning in warnings:
+        console.print(f"[yellow]•[/] {escape(warning.message)}\n  [dim]{escape(warning.where)}[/] — {escape(warning.hint)}",
+                      highlight=False, soft_wrap=True)
 
 
 def _who(shot: Shot) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from drama.project.cast_init import init_cast
+from drama.project.cast_init import init_cast, unknown_fields
 from drama.project.scaffold import create_project
 
 
@@ -42,14 +42,19 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_cast_init(args: argparse.Namespace) -> int:
-    from drama.cli import console
+    from drama.cli import console, err_console
 
     target, proposals = init_cast(args.project, force=args.force)
     grid = Table(title=f"proposed cast → {escape(str(target))}")
-    for column in ("name", "lines", "first seen", "voice", "colour", "description"):
+    for column in ("name", "lines", "first seen", "sex", "age", "voice", "colour", "description"):
         grid.add_column(column)
     for p in proposals:
-        grid.add_row(escape(p.name), str(p.lines), escape(p.source), p.voice, f"[{p.color}]■[/] {p.color}", escape(p.description))
+        grid.add_row(escape(p.name), str(p.lines), escape(p.source), p.sex or "[yellow]?[/]", p.age or "[yellow]?[/]",
+                     p.voice or "[dim]by sex, age[/]",
+                     f"[{p.color}]■[/] {p.color}", escape(p.description))
     console.print(grid)
-    console.print("edit the descriptions into appearances (they go into every prompt), then add portraits to refs/")
+    for warning in unknown_fields(proposals, target):
+        err_console.print(f"[yellow]warning[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    console.print("edit the descriptions into appearances (they go into every prompt), then add portraits to refs/; "
+                  "voices follow sex and age (set `voice` to pin one)")
     return 0

@@ -1,6 +1,10 @@
 """Where each shot of an episode stands: how many current draws, which one is used and why, and whether
 the shot changed since it was drawn. Shared by `drama status` and the review page.
 
+A shot whose current draws all failed the camera check (drama.project.warnings.camera_failed) is not "ok" but
+"camera check failed" while no creator's pick says it will do: the episode would use a move that is not the one
+asked.
+
 Only reads: a candidate is stale when its shot key differs from the shot's key now, computed here and never
 written back (the render that draws the shot again records it). A key that cannot be known by reading — a
 shot whose previz control is not rendered yet — is reported as unknown, not rendered to find out.
@@ -8,11 +12,14 @@ shot whose previz control is not rendered yet — is reported as unknown, not re
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Literal
 
 from pydantic import BaseModel
 
+from drama.errors import DramaError
 from drama.project import Project
+from drama.project.warnings import camera_failed
 from drama.render.controls import stored_controls
 from drama.render.executor import resolve_engine
 from drama.render.jobs import current_shot_key
@@ -38,6 +45,8 @@ class ShotStatus(BaseModel):
     best_score: float | None  # best current candidate
     stale: bool | None  # the shot changed since the candidate in use was drawn (or it has none); None: unknown yet
     overridden: list[str]  # fields the creator edited
+    camera_failed: bool = False  # auto-picked, and every current draw measured a move other than the one asked
+    state: Literal["title card", "not rendered", "stale", "camera check failed", "ok"]
 
 
 def shot_key_now(project: Project, shot: Shot, engine: str) -> str | None:
@@ -67,19 +76,45 @@ def episode_status(project: Project, storyboard: Storyboard, store: StateStore, 
                     overridden=sorted(overrides[shot.id].model_dump(exclude_none=True)) if shot.id in overrides else [])
         if not renderable(shot):
             rows.append(ShotStatus(**base, key=None, draws=0, stale_draws=0, failed=0, pick=None, picked_by=None,
-                                   pick_score=None, best_score=None, stale=False))
+                                   pick_score=None, best_score=None, stale=False, state="title card"))
             continue
         key = shot_key_now(project, shot, engine)
         candidates = ranked_draws(store, shot.id, key)
         current = [c for c in candidates if not c.stale]
         creator = store.creator_pick(shot.id)
         chosen = next((c for c in candidates if c.id == creator.id), creator) if creator else next(iter(candidates), None)
+        stale = None if key is None else chosen is None or chosen.stale
+        failed_camera = key is not None and creator is None and camera_failed(current)
+        state = "not rendered" if key is None or chosen is None else "stale" if stale else \
+            "camera check failed" if failed_camera else "ok"
         rows.append(ShotStatus(
             **base, key=key, draws=len(current), stale_draws=len(candidates) - len(current),
             failed=len(store.failures(shot.id)), pick=chosen.id if chosen else None,
             picked_by=None if chosen is None else "creator" if creator else "auto",
             pick_score=chosen.score if chosen else None,
             best_score=max((c.score for c in current), default=None),
-            stale=None if key is None else chosen is None or chosen.stale,
+            stale=stale, camera_failed=failed_camera, state=state,
         ))
     return rows
+
+
+def summary(rows: list[ShotStatus]) -> dict[str, int]:
+    """How many shots are in each state, e.g. {"ok": 9, "camera check failed": 1, "title card": 1}."""
+    return dict(Counter(row.state for row in rows))
+
+
+def episode_draws(project: Project, storyboard: Storyboard, engine: str | None = None) -> dict[str, list[Candidate]]:
+    """The candidates of each renderable shot the creator has not picked (those are picked automatically), stale
+    ones marked as of now, read from the state store; none for a project never rendered (no store is created).
+    Where the engine cannot be loaded here (`drama render` says why), stale is as last recorded."""
+    if not (project.state_dir / "state.db").is_file():
+        return {}
+    engine = engine or project.config.render.engine
+    shots = [shot for shot in storyboard.shots if renderable(shot)]
+    try:
+        keys = {shot.id: shot_key_now(project, shot, engine) for shot in shots}
+    except DramaError:
+        keys = {}
+    with StateStore(project) as store:
+        return {shot.id: ranked_draws(store, shot.id, keys.get(shot.id)) for shot in shots
+                if store.creator_pick(shot.id) is None}

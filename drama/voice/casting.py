@@ -1,32 +1,69 @@
-"""Who speaks each shot's line, in which voice: the cast's edge-tts voice and a distinct offline
-eSpeak NG voice per character, a narrator for voice-over without a cast entry and for title cards.
+"""Who speaks each shot's line, in which voice: a character's pinned voice, or one chosen from their sex and
+age in cast.toml (distinct from the other characters' where the tables allow), a distinct offline eSpeak NG
+voice per character, a narrator for voice-over without a cast entry and for title cards.
 
-Pure: depends only on the project's config and cast and the storyboard.
+Pure: depends only on the project's config and cast and the storyboard. The chosen voices are part of each
+line's cache key (drama.voice.cache), so changing a character's sex or age re-voices their unpinned lines.
 """
 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from drama.project.config import Character, DramaConfig
 from drama.project.project import Project
 from drama.storyboard.model import Shot, Storyboard
 from drama.voice.model import LineRequest, VoiceSpec
 
-# Pools for characters with no voice in cast.toml, so two of them never share one.
-EDGE_POOL = {
-    "zh": ["zh-CN-XiaoxiaoNeural", "zh-CN-YunxiNeural", "zh-CN-XiaoyiNeural", "zh-CN-YunjianNeural",
-           "zh-CN-YunyangNeural", "zh-CN-YunxiaNeural"],
-    "en": ["en-US-JennyNeural", "en-US-GuyNeural", "en-US-AriaNeural", "en-US-ChristopherNeural",
-           "en-US-MichelleNeural", "en-US-EricNeural"],
+AGES = ("child", "teen", "young", "middle", "old")
+
+
+class Voice(NamedTuple):
+    name: str
+    sex: str
+    ages: tuple[str, ...]  # the ages it suits best
+
+
+# edge-tts neural voices (Microsoft's public list), in order of preference when the age is not known.
+EDGE_VOICES = {
+    "zh": [Voice("zh-CN-XiaoxiaoNeural", "female", ("young", "middle")),
+           Voice("zh-CN-XiaoyiNeural", "female", ("child", "teen", "young")),
+           Voice("zh-TW-HsiaoChenNeural", "female", ("young", "middle")),  # Taiwanese Mandarin: a third woman
+           Voice("zh-TW-HsiaoYuNeural", "female", ("teen", "young")),
+           Voice("zh-CN-YunxiNeural", "male", ("teen", "young")),
+           Voice("zh-CN-YunjianNeural", "male", ("young", "middle")),
+           Voice("zh-CN-YunyangNeural", "male", ("middle", "old")),
+           Voice("zh-CN-YunxiaNeural", "male", ("child", "teen"))],
+    "en": [Voice("en-US-JennyNeural", "female", ("young", "middle")),
+           Voice("en-US-AriaNeural", "female", ("young",)),
+           Voice("en-US-MichelleNeural", "female", ("middle", "old")),
+           Voice("en-US-AvaNeural", "female", ("teen", "young")),
+           Voice("en-US-EmmaNeural", "female", ("young",)),
+           Voice("en-US-AnaNeural", "female", ("child", "teen")),
+           Voice("en-US-GuyNeural", "male", ("young", "middle")),
+           Voice("en-US-ChristopherNeural", "male", ("young", "middle")),
+           Voice("en-US-EricNeural", "male", ("middle",)),
+           Voice("en-US-RogerNeural", "male", ("middle", "old")),
+           Voice("en-US-SteffanNeural", "male", ("teen", "young")),
+           Voice("en-US-AndrewNeural", "male", ("young",)),
+           Voice("en-US-BrianNeural", "male", ("young",))],
 }
+# eSpeak NG variants (espeak-ng-data/voices/!v; their `pitch` lines checked): f5 speaks highest, grandma and
+# grandpa are the aged ones. No variant sounds like a boy: a boy gets the youngest man.
+ESPEAK_VARIANTS = [
+    Voice("f3", "female", ("teen", "young")), Voice("f2", "female", ("young", "middle")),
+    Voice("f4", "female", ("young", "middle")), Voice("f1", "female", ("middle", "old")),
+    Voice("f5", "female", ("child", "teen")), Voice("grandma", "female", ("old",)),
+    Voice("m3", "male", ("teen", "young")), Voice("m1", "male", ("young", "middle")),
+    Voice("m2", "male", ("middle",)), Voice("m4", "male", ("middle", "old")),
+    Voice("m6", "male", ("young", "middle")), Voice("m7", "male", ("young",)), Voice("grandpa", "male", ("old",)),
+]
 NARRATOR = {"zh": "zh-CN-YunxiNeural", "en": "en-US-GuyNeural"}
 ESPEAK_LANGUAGE = {"zh-CN": "cmn", "zh-TW": "cmn", "zh-HK": "yue", "en-US": "en-us", "en-GB": "en-gb"}
 DEFAULT_ESPEAK = {"zh": "cmn", "en": "en-us"}
 
-# eSpeak NG voice variants (espeak-ng-data/voices/!v): female ones speak higher.
-FEMALE_VARIANTS = ["f3", "f2", "f4", "f1", "f5"]
-MALE_VARIANTS = ["m3", "m1", "m2", "m4", "m6", "m7"]
+# The sex of a pinned edge voice given without `sex`, by its name, so its offline voice matches it.
 FEMALE_NAMES = ("Xiao", "Jenny", "Aria", "Michelle", "Ana", "Emma", "Ava", "Sonia", "Libby", "Natasha", "HiuGaai",
                 "HiuMaan", "HsiaoChen", "HsiaoYu")
 MALE_NAMES = ("Yun", "Guy", "Christopher", "Eric", "Roger", "Steffan", "Andrew", "Brian", "Ryan", "Thomas",
@@ -48,13 +85,27 @@ def is_spoken(shot: Shot, config: DramaConfig) -> bool:
     return shot.kind != "title_card" or config.voice.narrate_title_cards
 
 
-def _gender(edge_voice: str) -> str | None:
+def _sex_of_voice(edge_voice: str) -> str | None:
     name = edge_voice.split("-")[-1]
     if name.startswith(FEMALE_NAMES):
         return "female"
     if name.startswith(MALE_NAMES):
         return "male"
     return None
+
+
+def choose(table: list[Voice], sex: str, age: str | None, taken: set[str]) -> str:
+    """The voice of `sex` that suits `age` best (nearest age, then table order), preferring one not `taken`."""
+    def rank(index_voice: tuple[int, Voice]) -> tuple[bool, int, int]:
+        index, voice = index_voice
+        distance = 0 if age is None else min(abs(AGES.index(age) - AGES.index(a)) for a in voice.ages)
+        return voice.name in taken, distance, index
+    return min(((i, v) for i, v in enumerate(table) if v.sex == sex), key=rank)[1].name
+
+
+def voice_guessed(character: Character) -> bool:
+    """No voice pinned and no sex to choose one by: the voice is a guess (characters alternate female/male)."""
+    return not character.voice and character.sex is None
 
 
 def _percent(value: str) -> float:
@@ -83,20 +134,23 @@ def _espeak_language(edge_voice: str, language: str) -> str:
 
 
 def cast_voices(config: DramaConfig, characters: list[Character]) -> dict[str, VoiceSpec]:
-    """A VoiceSpec per character (by canonical name); offline voices differ between characters."""
-    used_edge = {c.voice for c in characters if c.voice}
-    spare_edge = [v for v in EDGE_POOL[config.language] if v not in used_edge]
-    counters = {"female": 0, "male": 0, None: 0}
+    """A VoiceSpec per character (by canonical name): the pinned voice, else one chosen by sex and age, in cast
+    order, kept apart from the narrator's and the others' where the table has enough; offline voices likewise."""
+    taken_edge = {c.voice for c in characters if c.voice} | {config.voice.narrator or NARRATOR[config.language]}
+    taken_variant = {c.offline_voice.partition("+")[2] for c in characters if c.offline_voice}
+    guesses = 0
     voices: dict[str, VoiceSpec] = {}
     for character in characters:
-        edge = character.voice or (spare_edge.pop(0) if spare_edge else EDGE_POOL[config.language][0])
+        sex = character.sex or (_sex_of_voice(character.voice) if character.voice else None)
+        if sex is None:
+            sex, guesses = ("female", "male")[guesses % 2], guesses + 1
+        edge = character.voice or choose(EDGE_VOICES[config.language], sex, character.age, taken_edge)
+        taken_edge.add(edge)
         espeak = character.offline_voice or _espeak_language(edge, config.language)
         if "+" not in espeak:
-            gender = _gender(edge) or ("female" if counters[None] % 2 == 0 else "male")
-            counters[None] += _gender(edge) is None
-            variants = FEMALE_VARIANTS if gender == "female" else MALE_VARIANTS
-            espeak = f"{espeak}+{variants[counters[gender] % len(variants)]}"
-            counters[gender] += 1
+            variant = choose(ESPEAK_VARIANTS, sex, character.age, taken_variant)
+            taken_variant.add(variant)
+            espeak = f"{espeak}+{variant}"
         voices[character.name] = _spec(edge, espeak, character.rate, character.pitch, character.volume)
     return voices
 
@@ -108,16 +162,21 @@ def narrator_voice(config: DramaConfig) -> VoiceSpec:
 
 
 def spoken_lines(project: Project, storyboard: Storyboard) -> list[LineRequest]:
-    """Every line the episode speaks, in shot order, with the voice it is spoken in.
-    A speaker with no cast entry (旁白, V.O., a title card) gets the narrator."""
+    """Every line the episode speaks, in shot order, with the voice it is spoken in; a dual dialogue line
+    (spoken over the shot's own) follows it as shot `<id>^`. A speaker with no cast entry (旁白, V.O., a title
+    card) gets the narrator."""
     voices = cast_voices(project.config, project.cast.character)
     narrator = narrator_voice(project.config)
+
+    def request(shot_id: str, speaker: str | None, text: str) -> LineRequest:
+        character = project.cast.find(speaker) if speaker else None
+        return LineRequest(shot_id=shot_id, speaker=character.name if character else speaker,
+                           text=spoken_text(text), spec=voices[character.name] if character else narrator)
+
     requests = []
     for shot in storyboard.shots:
-        if not is_spoken(shot, project.config):
-            continue
-        character = project.cast.find(shot.speaker) if shot.speaker else None
-        requests.append(LineRequest(shot_id=shot.id, speaker=character.name if character else shot.speaker,
-                                    text=spoken_text(shot.text or ""),
-                                    spec=voices[character.name] if character else narrator))
+        if is_spoken(shot, project.config):
+            requests.append(request(shot.id, shot.speaker, shot.text or ""))
+        if shot.dual and _SPEAKABLE.search(spoken_text(shot.dual.text)):
+            requests.append(request(f"{shot.id}^", shot.dual.speaker, shot.dual.text))
     return requests
