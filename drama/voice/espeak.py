@@ -123,14 +123,20 @@ class ESpeak:
 
 def _words(text: str, events: list[tuple[int, int, int]], duration: float) -> list[WordTiming]:
     """Word timings from eSpeak events: a word's text runs to the next word's position (eSpeak skips
-    some characters inside words, e.g. 顺手 gives one event), its time to the next event of any kind."""
-    words = []
-    for i, (kind, position, ms) in enumerate(events):
+    some characters inside words, e.g. 顺手 gives one event), its time to the next event of any kind that is later.
+    One pass from the end, so a long line costs time linear in its events."""
+    words: list[WordTiming] = []
+    next_word = len(text) + 1  # position of the first word event after the one at hand
+    later: list[int] = []  # times of the events after it that no earlier-placed event outlasts: nearest on top
+    for kind, position, ms in reversed(events):
+        while later and later[-1] <= ms:
+            later.pop()
+        end_ms = later[-1] if later else round(duration * 1000)
+        later.append(ms)
         if kind != EVENT_WORD:
             continue
-        next_word = next((p for k, p, _ in events[i + 1:] if k == EVENT_WORD), len(text) + 1)
-        end_ms = next((m for _, _, m in events[i + 1:] if m > ms), round(duration * 1000))
         word = text[position - 1:next_word - 1].strip()
+        next_word = position
         if word:
             words.append(WordTiming(text=word, start=ms / 1000, end=min(end_ms / 1000, duration)))
-    return words
+    return words[::-1]
