@@ -42,11 +42,28 @@ _EMOTIONS: dict[str, tuple[ShotSize | None, str]] = {
 }
 _RANK = {None: 0, ShotSize.CU: 1, ShotSize.ECU: 2}
 
+# status and state of mind → camera height: looking up at dominance, anger and threat; down on vulnerability
+# and defeat; canted for disorientation. Read from parentheticals and from action text alike.
+_STATUS: dict[str, Angle] = {
+    **dict.fromkeys(("怒", "暴怒", "咬牙", "冷笑", "狞笑", "威胁", "命令", "呵斥", "厉声", "居高临下", "逼近", "得意", "嘲讽",
+                     "不屑", "霸气", "冷冷", "furious", "enraged", "angry", "seething", "sneering", "threatening",
+                     "menacing", "commanding", "looms", "looming", "towers", "smug", "triumphant", "coldly",
+                     "through gritted teeth", "roaring"), Angle.LOW),
+    **dict.fromkeys(("哭", "泣", "哽咽", "落泪", "流泪", "含泪", "哀求", "绝望", "委屈", "害怕", "恐惧", "惊恐", "跪", "瘫坐",
+                     "低头", "崩溃", "心碎", "crying", "cries", "sobbing", "tearful", "in tears", "pleading", "begging",
+                     "defeated", "ashamed", "terrified", "kneels", "kneeling", "devastated", "cowers", "cowering",
+                     "breaking down"), Angle.HIGH),
+    **dict.fromkeys(("晕", "眩晕", "恍惚", "醉", "踉跄", "天旋地转", "难以置信", "dizzy", "drunk", "disoriented", "woozy",
+                     "reeling", "staggers", "staggering", "dazed", "stunned", "hysterical"), Angle.DUTCH),
+}
+
 
 @dataclass(frozen=True)
 class Emotion:
     size: ShotSize | None  # CU/ECU for a strong emotion, None for an ordinary line
     gloss: str  # English, for prompts
+    angle: Angle | None = None  # low / high / dutch when the words speak of status or disorientation
+    angle_word: str | None = None  # the word that chose the angle, for the shot's notes
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,8 @@ _ACTIONS: list[tuple[str, Move | None, int, Angle | None, bool]] = [
     (r"enter(?:s|ed|ing)?|burst(?:s|ing)? in|walk(?:s|ed|ing)? in|come(?:s)? in|open(?:s|ed)? the door", Move.PAN, 1, None, True),
     ("转身|回头|环顾", Move.PAN, 1, None, False),
     (r"turn(?:s|ed|ing)?(?: around)?|spin(?:s|ning)? around|look(?:s|ed|ing)? around", Move.PAN, 1, None, False),
+    ("揭开|掀开|露出|映入眼帘|出现在", Move.CRANE, 1, None, False),
+    (r"reveal(?:s|ed|ing)?|unveil(?:s|ed|ing)?|pull(?:s|ed)? back the", Move.CRANE, 1, None, False),
     ("俯视|俯瞰", None, 1, Angle.HIGH, False),
     (r"look(?:s|ed|ing)? down (?:at|on|over)|gaz(?:es|ed|ing) down", None, 1, Angle.HIGH, False),
     ("仰望|仰视", None, 1, Angle.LOW, False),
@@ -84,6 +103,15 @@ _ACTIONS: list[tuple[str, Move | None, int, Angle | None, bool]] = [
 ]
 
 
+# a part of the body: the action is a close-up of the person it belongs to
+_BODY = re.compile(r"手|指|眼|泪|唇|嘴角|(?i:\b(?:hands?|fingers?|fists?|eyes?|tears?|lips?|mouth|knuckles)\b)")
+
+
+def is_detail(text: str) -> bool:
+    """An action about a hand, the eyes, tears …: a close-up rather than a figure in the room."""
+    return _BODY.search(text) is not None
+
+
 def _is_latin(term: str) -> bool:
     return term.isascii()
 
@@ -93,6 +121,21 @@ def _emotion_pattern() -> re.Pattern[str]:
     terms = sorted(_EMOTIONS, key=len, reverse=True)
     parts = [rf"\b{re.escape(t)}\b" if _is_latin(t) else re.escape(t) for t in terms]
     return re.compile("|".join(parts), re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _status_pattern() -> re.Pattern[str]:
+    terms = sorted(_STATUS, key=len, reverse=True)
+    return re.compile("|".join(rf"\b{re.escape(t)}\b" if _is_latin(t) else re.escape(t) for t in terms), re.IGNORECASE)
+
+
+def status_angle(text: str | None) -> tuple[Angle, str] | None:
+    """(angle, word) for the first status or state-of-mind word in `text`, or None."""
+    match = _status_pattern().search(text or "")
+    if not match:
+        return None
+    word = match.group(0)
+    return _STATUS.get(word) or _STATUS[word.lower()], word
 
 
 @lru_cache(maxsize=1)
@@ -116,7 +159,9 @@ def emotion(parenthetical: str | None) -> Emotion | None:
         size, gloss = _EMOTIONS.get(match.group(0)) or _EMOTIONS[match.group(0).lower()]
         if best is None or _RANK[size] > _RANK[best.size]:
             best = Emotion(size, gloss)
-    return best or Emotion(None, words)
+    status = status_angle(words)
+    best = best or Emotion(None, words)
+    return Emotion(best.size, best.gloss, *status) if status else best
 
 
 def action_cue(text: str) -> ActionCue:

@@ -1,13 +1,21 @@
 """The rule-based planner: one episode of a Script in, a Storyboard out, the way a cinematographer would break it down.
 
-Rules, in the order they apply to each scene:
-- an establishing shot opens the scene (EWS/WS outside, FS inside) and carries the scene's first action;
-- a line goes on its speaker: over-the-shoulder when answering someone (the listener's shoulder in the
-  foreground), a medium close-up otherwise, a close-up or extreme close-up for a strong emotion;
-  the 180° rule holds through an exchange: whoever takes the left side stays left facing right;
-- voice-over (旁白, V.O.) plays over the shot before it when that shot has no line, else over an insert;
-- an action is a medium or full shot whose move, angle and size come from its verbs (see cues.py);
-- a title card is its own shot for the edit; a transition becomes the next shot's `transition_in`;
+Rules, in the order they apply to each scene (each shot's `notes` say which ones chose it):
+- an establishing shot opens the scene (EWS/WS outside, FS inside) and carries the scene's first action; its move
+  depends on the place, the time and where the scene sits in the episode (a place seen before is held still);
+- an action shows who it names: names, aliases, pronouns (the most recent character of that sex in the scene) and
+  group labels (众人, everyone: all present plus unnamed extras); an action about an object is an insert of it;
+  its move, angle and size come from its verbs and status words (see cues.py), its props from its nouns (props.py);
+- a line goes on its speaker: over the shoulder of whoever it addresses (a name in the line, else the last other
+  speaker), a medium close-up otherwise, a close-up pushing in for a strong emotion, low or high or canted by
+  status; a line longer than timing.MAX_SPEECH is covered by several shots (the speaker, a cut-away to the
+  listener, a tighter shot); the 180° rule holds: a pair in an exchange stay on their sides;
+- a voice off screen is never drawn speaking: 旁白 and a V.O. of someone absent play over the shot before (when it
+  has no line) or an insert, an O.S. voice or an unknown one (A DEEP VOICE) over the listener's reaction, an inner
+  voice (内心, OS in the Chinese format, V.O. of someone present) over the thinker's face; a group cue speaks wide;
+- dual dialogue is one two-shot, the second line in `Shot.dual`;
+- screenplay directions go to the edit (editorial.py): transitions to the next shot's `transition_in`, titles to
+  title cards, sign text to an insert; a POV or insert heading is a shot in the current place, not a new scene;
 - an explicit direction (`[[CU, dolly in]]`, `【镜头：特写 推】`) overrides the rules for the next shot.
 
 Pure: reads no files of the project (templates and style presets are package data, cached).
@@ -21,14 +29,17 @@ from functools import cached_property
 
 from drama.errors import DramaError, did_you_mean
 from drama.project import Character, Project
-from drama.screenplay.model import (Action, Dialogue, Episode, Note, Scene, Script, TitleCard, Transition,
-                                    TransitionKind)
+from drama.screenplay.model import (Action, Dialogue, Element, Episode, Note, Scene, SceneHeading, Script, Span,
+                                    TitleCard, Transition, TransitionKind)
 from drama.storyboard import timing
-from drama.storyboard.cues import action_cue, emotion
+from drama.storyboard.cues import action_cue, emotion, is_detail, status_angle
 from drama.storyboard.directions import Direction, parse_direction
+from drama.storyboard.editorial import HeadingKind, cue_kind, heading_kind, split_action
 from drama.storyboard.ids import ShotIds
-from drama.storyboard.model import ShotCharacter, ShotKind, Shot, Storyboard
+from drama.storyboard.model import DualLine, ShotCharacter, ShotKind, Shot, Storyboard
 from drama.storyboard.prompts import Style, frame_words, load_style, render_prompt
+from drama.storyboard.pronouns import Sex, group, is_voice, resolve, sex_from_description
+from drama.storyboard.props import focus, props_in
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
 
 NARRATOR_NAMES = frozenset({"旁白", "narrator", "narration", "解说"})
@@ -37,9 +48,14 @@ NARRATOR_NAMES = frozenset({"旁白", "narrator", "narration", "解说"})
 _SINGLE = {"left": (0.4, "right"), "right": (0.6, "left")}
 _OTS_SPEAKER = {"left": (0.35, "right"), "right": (0.65, "left")}
 _OTS_SHOULDER = {"left": (0.15, "right"), "right": (0.85, "left")}
+_OTHER_SIDE = {"left": "right", "right": "left"}
 _TIGHT = (ShotSize.MCU, ShotSize.CU, ShotSize.ECU)
-_DETAIL = re.compile(r"手|指|眼|泪|戒指|杯|手机|信封|照片|钥匙|刀|枪|录音笔"
-                     r"|(?i:\b(?:hands?|fingers?|eyes?|tears?|ring|glass|phone|letter|photo(?:graph)?|keys?|knife|gun)\b)")
+_TIGHTER = {ShotSize.OTS: ShotSize.CU, ShotSize.MS: ShotSize.MCU, ShotSize.MCU: ShotSize.CU, ShotSize.CU: ShotSize.CU,
+            ShotSize.ECU: ShotSize.ECU, ShotSize.FS: ShotSize.MS, ShotSize.WS: ShotSize.FS, ShotSize.EWS: ShotSize.WS}
+# cue extensions that mean the speaker's own thoughts (seen, lips still) rather than a voice from off screen
+_INNER = re.compile(r"内心|心声|独白|心理|^V\.?\s*O\.?$|VOICE[- ]?OVER", re.I)
+_ZH_OS = re.compile(r"^OS$", re.I)  # in the Chinese format a bare OS is the inner voice
+_DIRECTION_WORDS = {1: "right", -1: "left"}
 
 
 def is_narrator(name: str) -> bool:
@@ -50,6 +66,15 @@ def episode_id(script: Script, index: int) -> str:
     """"<stem>" for a file with one episode, "<stem>-<n>" for a file with several."""
     stem = script.source.stem if script.source else "episode"
     return stem if len(script.episodes) <= 1 else f"{stem}-{index + 1}"
+
+
+@dataclass
+class _Sign:
+    """Sign text found in action (THE SIGN READS: …, 站牌上写着：…): an insert showing it."""
+
+    line: int
+    text: str
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -69,40 +94,63 @@ class _Draft:
     characters: list[ShotCharacter] = field(default_factory=list)
     speaker: str | None = None
     text: str | None = None
+    spans: list[Span] = field(default_factory=list)
     parenthetical: str | None = None
+    dual: DualLine | None = None
     expression: str | None = None
     voiceover: bool = False
     action: str | None = None
+    props: list[str] = field(default_factory=list)
+    extras: int = 0
+    notes: list[str] = field(default_factory=list)
     transition_in: TransitionKind = "cut"
+    transition_color: str | None = None
     source_lines: list[int] = field(default_factory=list)
     direction: str | None = None
 
 
 @dataclass
 class _SceneState:
-    """Who stands on which side of the line in the current scene, and who spoke last."""
+    """Who is in the scene, who stands on which side of the line, who was mentioned and who spoke last."""
 
+    present: list[str] = field(default_factory=list)  # everyone the scene shows, in order of first appearance
     sides: dict[str, str] = field(default_factory=dict)
     last_seen: dict[str, int] = field(default_factory=dict)
-    last_speaker: str | None = None
+    recent: list[str] = field(default_factory=list)  # most recently mentioned or heard first (for pronouns)
+    last_speaker: str | None = None  # the last on-screen speaker
     last_action: Action | None = None
     clock: int = 0
 
-    def side(self, name: str, *, keep: tuple[str, ...] = (), touch: bool = True) -> str:
-        """The screen side of `name`, assigned on first sight; `keep` are in the same shot and are never displaced."""
-        if name not in self.sides:
-            taken = set(self.sides.values())
-            free = [s for s in ("left", "right") if s not in taken]
-            if free:
-                self.sides[name] = free[0]
-            else:  # a new character replaces whoever has been off screen longest; the axis moves with them
-                movable = [other for other in self.sides if other not in keep] or list(self.sides)
-                stale = min(movable, key=lambda other: self.last_seen.get(other, -1))
-                self.sides[name] = self.sides.pop(stale)
-        if touch:
-            self.clock += 1
-            self.last_seen[name] = self.clock
+    def touch(self, name: str) -> None:
+        self.clock += 1
+        self.last_seen[name] = self.clock
+
+    def side(self, name: str, *, opposite: str | None = None) -> str:
+        """The screen side of `name`. With `opposite` (the other half of a reverse or a two-shot) the pair end up
+        on opposite sides: whoever is new takes the free side, and if both stood on one side, the one seen
+        less recently crosses (the axis moves with them) — the one just on screen never flips."""
+        if opposite is not None:
+            mine, theirs = self.sides.get(name), self.sides.get(opposite)
+            if mine is None and theirs is None:
+                self.sides[name], self.sides[opposite] = "left", "right"
+            elif mine is None:
+                self.sides[name] = _OTHER_SIDE[theirs]
+            elif theirs is None:
+                self.sides[opposite] = _OTHER_SIDE[mine]
+            elif mine == theirs:
+                mover = min((name, opposite), key=lambda n: self.last_seen.get(n, -1))
+                self.sides[mover] = _OTHER_SIDE[self.sides[mover]]
+            self.touch(opposite)
+        elif name not in self.sides:
+            counts = {s: list(self.sides.values()).count(s) for s in ("left", "right")}
+            self.sides[name] = min(counts, key=lambda s: counts[s])
+        self.touch(name)
         return self.sides[name]
+
+    def heard(self, name: str) -> None:
+        if name in self.recent:
+            self.recent.remove(name)
+        self.recent.insert(0, name)
 
 
 class Planner:
@@ -120,19 +168,26 @@ class Planner:
         self.style = style or load_style(project.config.style)
         self.ids = ids
         self.drafts: list[_Draft] = []
-        self.pending_transition: TransitionKind | None = None
+        self.pending_transition: tuple[TransitionKind, str | None] | None = None
         self.pending_direction: Direction | None = None
+        self.places_seen: set[str] = set()
 
     # --- names -------------------------------------------------------------------------------------------
 
     @cached_property
     def _names(self) -> dict[str, str]:
-        """Every name or alias a script may use → the canonical name shots carry."""
+        """Every name or alias a script may use → the canonical name shots carry (never a group or a voice)."""
         if self.project.cast.character:
-            return {alias.casefold(): c.name for c in self.project.cast.character for alias in c.all_names}
-        names = {d.character.strip() for scene in self.episode.scenes for d in scene.elements if isinstance(d, Dialogue)}
-        names |= {name.strip() for scene in self.episode.scenes for name in scene.characters}
-        return {name.casefold(): name for name in names if name and not is_narrator(name)}
+            names = {alias.casefold(): c.name for c in self.project.cast.character for alias in c.all_names}
+        else:
+            found = {d.character.strip() for scene in self.episode.scenes for d in scene.elements if isinstance(d, Dialogue)}
+            found |= {name.strip() for scene in self.episode.scenes for name in scene.characters}
+            names = {name.casefold(): name for name in found if name and not is_narrator(name)}
+        return {alias: name for alias, name in names.items() if not self._not_a_person(name)}
+
+    @staticmethod
+    def _not_a_person(name: str) -> bool:
+        return is_narrator(name) or is_voice(name) or cue_kind(name) is not None or group(name, cue=True) is not None
 
     @cached_property
     def _mention_pattern(self) -> re.Pattern[str] | None:
@@ -141,58 +196,74 @@ class Planner:
         ordered = sorted(self._names, key=len, reverse=True)
         return re.compile("|".join(rf"\b{re.escape(n)}\b" if n.isascii() else re.escape(n) for n in ordered), re.IGNORECASE)
 
-    def _speaker(self, dialogue: Dialogue) -> str:
-        name = dialogue.character.strip()
-        canonical = self._names.get(name.casefold())
-        if canonical or is_narrator(name) or not self.project.cast.character:
-            return canonical or name
-        cast_names = [alias for c in self.project.cast.character for alias in c.all_names]
-        raise DramaError(f"unknown character {name!r}: not in cast.toml", path=self.script.source, line=dialogue.line,
-                         hint=did_you_mean(name, cast_names) or f"add them to cast.toml (cast: {', '.join(c.name for c in self.project.cast.character)})")
-
-    def _mentions(self, text: str) -> list[str]:
+    def _mentions(self, text: str) -> list[tuple[int, str]]:
+        """(position, canonical name) of every name or alias in `text`."""
         if self._mention_pattern is None:
             return []
-        found: list[str] = []
-        for match in self._mention_pattern.finditer(text):
-            name = self._names[match.group(0).casefold()]
-            if name not in found:
-                found.append(name)
-        return found
+        return [(match.start(), self._names[match.group(0).casefold()]) for match in self._mention_pattern.finditer(text)]
 
-    def _scene_cast(self, scene: Scene) -> list[str]:
-        return [self._names[n.strip().casefold()] for n in scene.characters if n.strip().casefold() in self._names]
+    def _named(self, text: str) -> list[str]:
+        return list(dict.fromkeys(name for _, name in self._mentions(text)))
 
     @cached_property
     def _characters(self) -> dict[str, Character]:
         return {c.name: c for c in self.project.cast.character}
+
+    def _sex(self, name: str) -> Sex | None:
+        """The cast's `sex`, else what the description's gendered words say, else unknown."""
+        character = self._characters.get(name)
+        if character is None:
+            return None
+        return character.sex or sex_from_description(character.description)
+
+    def _present(self, scenes: list[Scene]) -> list[str]:
+        """Everyone the scene shows: its 人物 list, its on-screen speakers, the people its actions name."""
+        people: list[str] = []
+        for scene in scenes:
+            people += [self._names[n.strip().casefold()] for n in scene.characters if n.strip().casefold() in self._names]
+            for element in scene.elements:
+                if isinstance(element, Dialogue) and not element.voiceover:
+                    name = self._names.get(element.character.strip().casefold())
+                    people += [name] if name else []
+                elif isinstance(element, Action):
+                    people += self._named(element.text)
+        return list(dict.fromkeys(people))
 
     def _on_screen(self, name: str, x: float, facing: str, *, speaking: bool = False, foreground: bool = False) -> ShotCharacter:
         character = self._characters.get(name)
         refs = [self.project.root / ref for ref in character.references] if character else []
         return ShotCharacter(name=name, reference_images=refs, x=x, facing=facing, speaking=speaking, foreground=foreground)
 
+    def _single(self, state: _SceneState, name: str, side: str | None = None, *, speaking: bool = False) -> ShotCharacter:
+        x, facing = _SINGLE[side or state.side(name)]
+        return self._on_screen(name, x, facing, speaking=speaking)
+
     def _group(self, state: _SceneState, names: list[str], size: ShotSize) -> list[ShotCharacter]:
-        """Characters of an action or establishing shot, left side first; a tight shot keeps only the first."""
+        """Characters of an action, establishing or group shot, left side first; a tight shot keeps only the
+        first. Two people are put on opposite sides; a larger group takes everyone where they already stand."""
         if not names:
             return []
         if size in _TIGHT:
             names = names[:1]
-        known_first = sorted(names, key=lambda n: n not in state.sides)
-        sides = {name: state.side(name, keep=tuple(names)) for name in known_first}
         if len(names) == 1:
-            x, facing = _SINGLE[sides[names[0]]]
-            return [self._on_screen(names[0], x, facing)]
-        ordered = sorted(names, key=lambda n: sides[n] != "left")
-        return [self._on_screen(name, round((i + 1) / (len(ordered) + 1), 3), "right" if sides[name] == "left" else "left")
-                for i, name in enumerate(ordered)]
+            return [self._single(state, names[0])]
+        if len(names) == 2:
+            state.side(names[0], opposite=names[1])
+        sides = {name: state.side(name) for name in names}
+        people = []
+        for side, (low, high) in (("left", (0.15, 0.47)), ("right", (0.53, 0.85))):
+            here = [name for name in names if sides[name] == side]
+            people += [self._on_screen(name, round(low + (high - low) * (i + 1) / (len(here) + 1), 3), _OTHER_SIDE[side])
+                       for i, name in enumerate(here)]
+        return people
 
     # --- shots -------------------------------------------------------------------------------------------
 
     def _add(self, draft: _Draft, notes: list[str] | None = None) -> _Draft:
         """Append a shot, applying a pending transition and the explicit direction that governs it."""
         if self.pending_transition:
-            draft.transition_in, self.pending_transition = self.pending_transition, None
+            (draft.transition_in, color), self.pending_transition = self.pending_transition, None
+            draft.transition_color = color if draft.transition_in == "dip" else None
         inline = next((d for d in (parse_direction(n) for n in notes or []) if d), None)
         direction, self.pending_direction = inline or self.pending_direction, None
         if direction:
@@ -203,21 +274,22 @@ class Planner:
             draft.move_direction = direction.move_direction or draft.move_direction
             draft.move_strength = direction.move_strength or draft.move_strength
             draft.direction = direction.text
+            draft.notes.append(f"the script directs: {direction.text}")
         self.drafts.append(draft)
         return draft
 
-    def _establishing(self, scene: Scene, scene_id: str, state: _SceneState, first_action: Action | None, opening: bool) -> None:
+    def _establishing(self, scene: Scene, scene_id: str, state: _SceneState, first_action: Action | None,
+                      ordinal: int) -> None:
         heading = scene.heading
         assert heading is not None
         interior = heading.interior and heading.setting != "EST"
-        size = ShotSize.FS if interior else ShotSize.EWS if opening or heading.setting == "EST" else ShotSize.WS
+        size = ShotSize.FS if interior else ShotSize.EWS if ordinal == 1 or heading.setting == "EST" else ShotSize.WS
+        move, sign, why = self._establishing_move(heading, interior, ordinal)
         draft = _Draft(kind="establishing", scene=scene_id, node=scene, size=size,
                        content=("establishing", first_action.text if first_action else ""),
-                       duration=timing.establishing_duration(interior), source_lines=[heading.line])
-        if interior:
-            draft.move, draft.move_strength = Move.DOLLY_IN, 0.5
-        else:
-            draft.move, draft.move_direction, draft.move_strength = Move.CRANE, -1, 0.6
+                       duration=timing.establishing_duration(interior) if move != Move.STATIC else 2.0,
+                       move=move, move_direction=sign, move_strength=0.6 if move == Move.CRANE else 0.5,
+                       source_lines=[heading.line], notes=[why])
         names: list[str] = []
         if first_action:
             state.last_action = first_action
@@ -226,125 +298,381 @@ class Planner:
             draft.source_lines.append(first_action.line)
             if cue.move:
                 draft.move, draft.move_direction, draft.move_strength = cue.move, cue.direction, 0.6
+                draft.notes.append(f"the first action moves the camera: {cue.move.value}")
             draft.angle = cue.angle or draft.angle
-            names = self._mentions(first_action.text)
+            resolved = resolve(first_action.text, self._mentions(first_action.text), state.recent, state.present, self._sex)
+            names, draft.notes = resolved.people, draft.notes + resolved.notes
+            draft.props = props_in(first_action.text)
+            if crowd := group(first_action.text):
+                names, draft.extras = list(state.present), crowd.extras
+                draft.notes.append(f"“{crowd.label}”: everyone present and {crowd.extras} extras")
         draft = self._add(draft, first_action.notes if first_action else None)
-        draft.characters = self._group(state, names or self._scene_cast(scene), draft.size)
+        draft.characters = self._group(state, names or self._listed(scene), draft.size)
+        self.places_seen.add(heading.location or heading.text)
+
+    def _establishing_move(self, heading: SceneHeading, interior: bool, ordinal: int) -> tuple[Move, int, str]:
+        """The establishing move by place, time and position: the opening cranes down (outside) or pushes in;
+        a place already seen this episode is held still; outside, night pans, dawn and dusk crane from the sky,
+        day trucks along; inside, a continuous scene holds still, others alternate push-in and pan."""
+        place = heading.location or heading.text
+        if place in self.places_seen:
+            return Move.STATIC, 1, "establishing: back in a place already shown, held still"
+        side = 1 if ordinal % 2 else -1
+        if ordinal == 1:
+            return ((Move.DOLLY_IN, 1, "establishing: the episode opens pushing into the room") if interior
+                    else (Move.CRANE, -1, "establishing: the episode opens craning down onto the place"))
+        if not interior:
+            if heading.time_of_day == "night":
+                return Move.PAN, side, "establishing: a night exterior, a slow pan across it"
+            if heading.time_of_day in ("dawn", "dusk"):
+                return Move.CRANE, -1, f"establishing: {heading.time_of_day}, craning down from the sky"
+            return Move.TRUCK, side, "establishing: an exterior by day, trucking along it"
+        if heading.time_of_day == "continuous":
+            return Move.STATIC, 1, "establishing: continuous action, held still"
+        if ordinal % 2:
+            return Move.DOLLY_IN, 1, "establishing: a new room, pushing in"
+        return Move.PAN, side, "establishing: a new room, panning across it"
+
+    def _listed(self, scene: Scene) -> list[str]:
+        return [self._names[n.strip().casefold()] for n in scene.characters if n.strip().casefold() in self._names]
 
     def _action(self, element: Action, scene: Scene, scene_id: str, state: _SceneState) -> None:
         state.last_action = element
-        cue = action_cue(element.text)
-        names = self._mentions(element.text)
-        detail = not names and _DETAIL.search(element.text) is not None
-        size = ShotSize.CU if detail else ShotSize.FS if cue.full_body or len(names) >= 3 else ShotSize.MS
-        draft = _Draft(kind="insert" if detail else "action", scene=scene_id, node=scene, size=size,
-                       content=("action", element.text), duration=timing.action_duration(element.text),
-                       angle=cue.angle or Angle.EYE, move=cue.move or Move.STATIC, action=element.text,
+        text = element.text
+        cue = action_cue(text)
+        resolved = resolve(text, self._mentions(text), state.recent, state.present, self._sex)
+        names, notes = resolved.people, list(resolved.notes)
+        props, about = props_in(text), focus(text)
+        crowd = group(text)
+        if crowd:
+            names = list(dict.fromkeys([*names, *state.present]))
+            notes.append(f"“{crowd.label}”: everyone present and {crowd.extras} extras")
+        angle = cue.angle
+        if angle is None and (status := status_angle(text)):
+            angle = status[0]
+            notes.append(f"{angle.value} angle: “{status[1]}”")
+        if about and not crowd:
+            kind, size, names = "insert", ShotSize.CU, []
+            props = [about, *(p for p in props if p != about)]
+            notes.append(f"the action is about the {about}: an insert framing it")
+        elif crowd:
+            kind, size = "action", ShotSize.WS if len(names) + crowd.extras > 4 else ShotSize.FS
+            notes.append("a group: a wide shot of everyone")
+        elif names:
+            detail = is_detail(text) and len(names) == 1 and not cue.full_body
+            kind = "action"
+            size = ShotSize.CU if detail else ShotSize.FS if cue.full_body or len(names) >= 3 else ShotSize.MS
+            if detail:
+                notes.append("a hand, the eyes, tears: a close-up")
+        else:
+            kind, size = "insert", ShotSize.CU if props or is_detail(text) else ShotSize.WS
+            notes.append(f"no one named: an insert of {', '.join(props) if props else 'the place'}")
+        draft = _Draft(kind=kind, scene=scene_id, node=scene, size=size, content=("action", text),
+                       duration=timing.action_duration(text), angle=angle or Angle.EYE, move=cue.move or Move.STATIC,
+                       action=text, props=props, extras=crowd.extras if crowd else 0, notes=notes,
                        source_lines=[element.line])
+        if cue.move:
+            draft.notes.append(f"the verbs move the camera: {cue.move.value}")
         draft = self._add(draft, element.notes)
         draft.characters = self._group(state, names, draft.size)
-        if draft.move in (Move.PAN, Move.TRUCK) and draft.characters and not draft.direction:
+        if draft.move in (Move.PAN, Move.TRUCK, Move.FOLLOW) and draft.characters and not draft.direction:
             draft.move_direction = 1 if draft.characters[0].facing == "right" else -1
 
-    def _voiceover(self, element: Dialogue, speaker: str, scene: Scene, scene_id: str, state: _SceneState) -> None:
-        mood = emotion(element.parenthetical)
-        seconds = timing.line_duration(element.text, slow=bool(mood and mood.size))
-        previous = self.drafts[-1] if self.drafts else None
-        if (previous and previous.scene == scene_id and previous.node is scene and previous.text is None
-                and previous.kind in ("establishing", "insert", "action") and self.pending_direction is None
-                and not element.notes):
-            previous.content += ("voiceover", element.character, element.text)
-            target = previous
-            target.duration = max(target.duration, seconds)
-        else:
-            last = state.last_action
-            target = self._add(_Draft(kind="insert", scene=scene_id, node=scene, size=ShotSize.WS,
-                                      content=("voiceover", element.character, element.text), duration=seconds,
-                                      action=last.text if last else None), element.notes)
-            target.characters = self._group(state, self._mentions(last.text) if last else [], target.size)
-        target.speaker, target.text, target.voiceover = speaker, element.text, True
-        target.parenthetical = element.parenthetical
-        target.expression = mood.gloss if mood else None
-        target.source_lines.append(element.line)
+    def _sign(self, sign: _Sign, scene: Scene, scene_id: str) -> None:
+        self._add(_Draft(kind="insert", scene=scene_id, node=scene, size=ShotSize.CU, content=("sign", sign.text),
+                         duration=timing.title_card_duration(sign.text), action=f"A sign that reads “{sign.text}”",
+                         notes=[f"sign text: an insert that reads “{sign.text}”"], source_lines=[sign.line]), sign.notes)
+
+    def _title(self, card: TitleCard, scene: Scene, scene_id: str) -> None:
+        self._add(_Draft(kind="title_card", scene=scene_id, node=scene, size=ShotSize.WS,
+                         content=("title_card", card.text), duration=timing.title_card_duration(card.text),
+                         text=card.text, source_lines=[card.line]), card.notes)
+
+    def _pov(self, heading: SceneHeading, kind: HeadingKind, first: Action | None, scene: Scene, scene_id: str,
+             state: _SceneState) -> None:
+        """A POV or insert heading: one shot in the current place framing what the heading (and the action under
+        it) says, not a new scene."""
+        text = first.text if first else heading.text
+        resolved = resolve(text, self._mentions(text), state.recent, state.present, self._sex)
+        props = props_in(f"{heading.text} {text}")
+        draft = _Draft(kind="insert", scene=scene_id, node=scene, size=ShotSize.MS if kind == "pov" else ShotSize.CU,
+                       content=(kind, heading.text, first.text if first else ""),
+                       duration=timing.action_duration(text), action=text if first else heading.text.title(),
+                       props=props, source_lines=[heading.line, *([first.line] if first else [])],
+                       notes=[f"“{heading.text}”: {'a POV' if kind == 'pov' else 'an insert'} shot in "
+                              f"{scene.heading.location if scene.heading else 'the current place'}, not a new scene",
+                              *resolved.notes])
+        if first:
+            state.last_action = first
+        draft = self._add(draft, first.notes if first else None)
+        draft.characters = self._group(state, resolved.people, draft.size) if kind == "pov" else []
+
+    # --- lines -------------------------------------------------------------------------------------------
+
+    def _role(self, element: Dialogue, state: _SceneState) -> tuple[str, str, str | None]:
+        """(role, speaker, note): role is "cast", "group", "narrator", "inner" or "offscreen"."""
+        name = element.character.strip()
+        if is_narrator(name):
+            return "narrator", name, None
+        if crowd := group(name, cue=True):
+            return "group", self._names.get(name.casefold(), name), f"“{crowd.label}” speaks as a group: wide, no single face"
+        canonical = self._names.get(name.casefold())
+        if is_voice(name):
+            return "offscreen", canonical or name, f"{name} is a voice, not a body: kept off screen"
+        if canonical is None and self.project.cast.character:
+            cast_names = [alias for c in self.project.cast.character for alias in c.all_names]
+            if hint := did_you_mean(name, cast_names):
+                raise DramaError(f"unknown character {name!r}: not in cast.toml", path=self.script.source,
+                                 line=element.line, hint=hint)
+            return "offscreen", name, f"{name} is not in cast.toml: heard off screen"
+        speaker = canonical or name
+        if not element.voiceover:
+            return "cast", speaker, None
+        extension = (element.extension or "").strip()
+        marks = [part.strip() for part in re.split(r"[,，]", extension)]
+        inner = any(_INNER.search(m) or (self.script.dialect == "zh" and _ZH_OS.match(m)) for m in marks)
+        if inner and speaker in state.present:
+            return "inner", speaker, f"inner voice ({extension}): on {speaker}, lips still"
+        if inner:
+            return "narrator", speaker, f"{speaker} ({extension}) is not in the scene: heard over the picture"
+        return "offscreen", speaker, f"{speaker} ({extension}) is off screen: we see who hears it"
 
     def _dialogue(self, element: Dialogue, scene: Scene, scene_id: str, state: _SceneState) -> None:
-        speaker = self._speaker(element)
-        if element.voiceover or is_narrator(speaker):
-            self._voiceover(element, speaker, scene, scene_id, state)
+        role, speaker, why = self._role(element, state)
+        if element.dual and role == "cast" and self._dual(element, speaker, scene, state):
             return
         mood = emotion(element.parenthetical)
-        listener = state.last_speaker if state.last_speaker not in (None, speaker) else None
-        if element.dual and listener:
-            size = ShotSize.MS
-        elif mood and mood.size:
-            size = mood.size
-        else:
-            size = ShotSize.OTS if listener else ShotSize.MCU
-        draft = self._add(_Draft(
-            kind="dialogue", scene=scene_id, node=scene, size=size,
-            content=("dialogue", element.character, element.extension or "", element.parenthetical or "", element.text),
-            duration=timing.line_duration(element.text, slow=bool(mood and mood.size)),
-            speaker=speaker, text=element.text, parenthetical=element.parenthetical,
-            expression=mood.gloss if mood else None, source_lines=[element.line]), element.notes)
-        side = state.side(speaker, keep=(listener,) if listener else ())
+        slow = bool(mood and mood.size)
+        pieces = timing.split_speech(element.text, slow=slow) if element.text else [element.text]
+        addressed = next((n for n in self._named(element.text) if n != speaker and n in state.present), None)
+        for index, piece in enumerate(pieces):
+            content = ("dialogue", element.character, element.extension or "", element.parenthetical or "", piece)
+            draft = _Draft(kind="dialogue", scene=scene_id, node=scene, size=ShotSize.MCU, content=content,
+                           duration=timing.line_duration(piece, slow=slow), speaker=speaker, text=piece,
+                           spans=element.spans if len(pieces) == 1 else [], parenthetical=element.parenthetical,
+                           expression=mood.gloss if mood else None, source_lines=[element.line],
+                           notes=[why] if why else [])
+            if len(pieces) > 1:
+                draft.notes.append(f"a long line ({len(pieces)} shots of ≤ {timing.MAX_SPEECH:g} s): part {index + 1}")
+            if role == "narrator":
+                self._voiceover(draft, element, state)
+            elif role == "group":
+                self._group_line(draft, element, state)
+            elif role in ("inner", "offscreen"):
+                self._unseen(draft, element, state, inner=role == "inner")
+            else:
+                self._line(draft, element, state, addressed, index, mood)
+        if role == "cast":
+            state.last_speaker = speaker
+            state.heard(speaker)
+
+    def _line(self, draft: _Draft, element: Dialogue, state: _SceneState, addressed: str | None, piece: int,
+              mood) -> None:
+        """An on-screen line (or one piece of a long one) framed on its speaker and whoever it is said to."""
+        speaker = draft.speaker
+        assert speaker is not None
+        last = state.last_speaker if state.last_speaker not in (None, speaker) else None
+        listener = addressed or last
+        if piece == 0 and listener:
+            draft.notes.append(f"said to {listener} (named in the line)" if addressed else f"answers {listener}")
+        if piece % 2 == 1 and listener:
+            draft.notes.append(f"coverage: a cut-away to {listener} while {speaker} goes on")
+            self._reaction(draft, listener, state)
+            return
+        draft.size = (mood.size if mood and mood.size else ShotSize.OTS if listener else ShotSize.MCU)
+        if mood and mood.angle:
+            draft.angle = mood.angle
+            draft.notes.append(f"{mood.angle.value} angle: “{mood.angle_word}”")
+        if mood and mood.size:
+            draft.move, draft.move_strength = Move.DOLLY_IN, 0.4
+            draft.notes.append(f"a strong emotion: {mood.size.value}, pushing in")
+        if piece:
+            draft.size = _TIGHTER[draft.size]
+            draft.notes.append(f"coverage: tighter on {speaker} ({draft.size.value})")
+        draft = self._add(draft, element.notes)
         if draft.size == ShotSize.OTS and listener:
-            other = state.side(listener, touch=False)
+            side = state.side(speaker, opposite=listener)
             x, facing = _OTS_SPEAKER[side]
-            sx, sfacing = _OTS_SHOULDER[other]
+            sx, sfacing = _OTS_SHOULDER[state.sides[listener]]
             draft.characters = [self._on_screen(speaker, x, facing, speaking=True),
                                 self._on_screen(listener, sx, sfacing, foreground=True)]
-        elif draft.size in _TIGHT or draft.size == ShotSize.OTS or not listener:
-            x, facing = _SINGLE[side]
-            draft.characters = [self._on_screen(speaker, x, facing, speaking=True)]
-        else:
+        elif listener and draft.size not in _TIGHT:
             draft.characters = self._group(state, [speaker, listener], draft.size)
             for person in draft.characters:
                 person.speaking = person.name == speaker
+        else:
+            side = state.side(speaker, opposite=listener) if listener else state.side(speaker)
+            draft.characters = [self._single(state, speaker, side, speaking=True)]
+
+    def _reaction(self, draft: _Draft, listener: str, state: _SceneState, notes: list[str] | None = None) -> _Draft:
+        """The line runs on over `listener`'s face: a reaction shot on their side of the line."""
+        draft.kind, draft.size, draft.move = "reaction", ShotSize.MCU, Move.STATIC
+        draft = self._add(draft, notes)
+        draft.characters = [self._single(state, listener)]
+        return draft
+
+    def _listener(self, speaker: str, state: _SceneState) -> str | None:
+        """Who hears a voice from off screen: the last on-screen speaker, else the person last mentioned."""
+        candidates = [state.last_speaker, *state.recent, *state.present]
+        return next((n for n in candidates if n and n != speaker), None)
+
+    def _unseen(self, draft: _Draft, element: Dialogue, state: _SceneState, *, inner: bool) -> None:
+        """A voice whose speaker is not seen speaking: an inner voice over the thinker's face, an off-screen one
+        over whoever hears it (an insert of the place when no one is there)."""
+        draft.voiceover = True
+        speaker = draft.speaker
+        assert speaker is not None
+        if inner:
+            draft.kind, draft.size = "reaction", ShotSize.CU
+            draft = self._add(draft, element.notes)
+            draft.characters = [self._single(state, speaker)]
+            return
+        listener = self._listener(speaker, state)
+        if listener:
+            draft.notes.append(f"cut to {listener}, who hears it")
+            self._reaction(draft, listener, state, element.notes)
+            return
+        last = state.last_action
+        draft.kind, draft.size, draft.action = "insert", ShotSize.WS, last.text if last else None
+        draft.notes.append("no one to hear it: an insert of the place")
+        self._add(draft, element.notes)
+
+    def _voiceover(self, draft: _Draft, element: Dialogue, state: _SceneState) -> None:
+        """Narration plays over the shot before when it has no line of its own, else over an insert."""
+        previous = self.drafts[-1] if self.drafts else None
+        draft.voiceover = True
+        if (previous and previous.node is draft.node and previous.text is None
+                and previous.kind in ("establishing", "insert", "action") and self.pending_direction is None
+                and not element.notes):
+            previous.content += ("voiceover", element.character, draft.text or "")
+            previous.duration = max(previous.duration, draft.duration)
+            previous.speaker, previous.text, previous.voiceover = draft.speaker, draft.text, True
+            previous.parenthetical, previous.expression, previous.spans = draft.parenthetical, draft.expression, draft.spans
+            previous.source_lines.append(element.line)
+            previous.notes += [*draft.notes, "narration over this shot"]
+            return
+        last = state.last_action
+        draft.content = ("voiceover", element.character, draft.text or "")
+        draft.kind, draft.size, draft.action = "insert", ShotSize.WS, last.text if last else None
+        draft.notes.append("narration over an insert")
+        draft = self._add(draft, element.notes)
+        draft.characters = self._group(state, self._named(last.text) if last else [], draft.size)
+        draft.props = props_in(last.text) if last else []
+
+    def _group_line(self, draft: _Draft, element: Dialogue, state: _SceneState) -> None:
+        crowd = group(element.character, cue=True)
+        draft.size, draft.extras = ShotSize.WS, crowd.extras if crowd else 0
+        draft = self._add(draft, element.notes)
+        draft.characters = self._group(state, list(state.present), draft.size)
+
+    def _dual(self, element: Dialogue, speaker: str, scene: Scene, state: _SceneState) -> bool:
+        """Fountain dual dialogue: the line before becomes a two-shot of both speakers and this line its `dual`."""
+        previous = self.drafts[-1] if self.drafts else None
+        if (previous is None or previous.node is not scene or previous.kind != "dialogue" or previous.dual
+                or previous.speaker in (None, speaker) or previous.voiceover):
+            return False
+        first = previous.speaker
+        assert first is not None
+        previous.dual = DualLine(speaker=speaker, text=element.text, parenthetical=element.parenthetical,
+                                 spans=element.spans)
+        previous.content += ("dual", element.character, element.parenthetical or "", element.text)
+        previous.size, previous.move = ShotSize.MS, Move.STATIC
+        previous.duration = max(previous.duration, timing.line_duration(element.text))
+        previous.source_lines.append(element.line)
+        previous.notes.append(f"dual dialogue: {first} and {speaker} speak at once, one two-shot")
+        previous.characters = self._group(state, [first, speaker], previous.size)
+        for person in previous.characters:
+            person.speaking, person.foreground = True, False
         state.last_speaker = speaker
+        state.heard(speaker)
+        return True
 
     # --- the episode -------------------------------------------------------------------------------------
 
-    def _scene(self, scene: Scene, scene_id: str, opening: bool) -> None:
-        state = _SceneState()
-        elements = list(scene.elements)
-        first_action = None
-        if scene.heading is not None:
-            leading = 0
-            while leading < len(elements) and isinstance(elements[leading], Note):
-                self._note(elements[leading])
-                leading += 1
-            if leading < len(elements) and isinstance(elements[leading], Action):
-                first_action = elements[leading]
-                leading += 1
-            elements = elements[leading:]
-            self._establishing(scene, scene_id, state, first_action, opening)
+    def _items(self, elements: list[Element]) -> list[Element | _Sign]:
+        """The scene's elements with screenplay directions sorted out: an action's transition, title and sign
+        lines become Transition, TitleCard and _Sign; a cue that is a direction (SUPER, SIGN) likewise."""
+        items: list[Element | _Sign] = []
         for element in elements:
             if isinstance(element, Action):
-                self._action(element, scene, scene_id, state)
-            elif isinstance(element, Dialogue):
-                self._dialogue(element, scene, scene_id, state)
-            elif isinstance(element, TitleCard):
-                self._add(_Draft(kind="title_card", scene=scene_id, node=scene, size=ShotSize.WS,
-                                 content=("title_card", element.text), duration=timing.title_card_duration(element.text),
-                                 text=element.text, source_lines=[element.line]))
-            elif isinstance(element, Transition):
-                self.pending_transition = element.kind
-            elif isinstance(element, Note):
-                self._note(element)
-            # lyrics, sections, synopses and page breaks shape the page, not the picture
+                parts = split_action(element.text)
+                if len(parts) == 1 and parts[0].kind == "action":
+                    items.append(element)
+                    continue
+                for part in parts:
+                    if part.kind == "transition":
+                        items.append(Transition(line=element.line, text=part.text, kind=part.transition))
+                    elif part.kind == "title":
+                        items.append(TitleCard(line=element.line, text=part.text))
+                    elif part.kind == "sign":
+                        items.append(_Sign(element.line, part.text))
+                    else:
+                        items.append(Action(line=element.line, text=part.text, notes=element.notes))
+            elif isinstance(element, Dialogue) and (kind := cue_kind(element.character)):
+                items.append(TitleCard(line=element.line, text=element.text) if kind == "title"
+                             else _Sign(element.line, element.text, element.notes))
+            else:
+                items.append(element)
+        return items
 
-    def _note(self, note: Note) -> None:
-        direction = parse_direction(note.text, explicit=note.camera)
-        if direction:
-            self.pending_direction = direction
+    def _scene(self, scene: Scene, scene_id: str, state: _SceneState, ordinal: int) -> None:
+        items = self._items(scene.elements)
+        if scene.heading is not None:
+            leading = 0
+            # notes direct the establishing shot; a transition does too when the first action follows it (FADE IN:)
+            while leading < len(items) and (isinstance(items[leading], Note) or isinstance(items[leading], Transition)
+                                            and isinstance(next(iter(items[leading + 1:]), None), Action)):
+                self._element(items[leading], scene, scene_id, state)
+                leading += 1
+            first = items[leading] if leading < len(items) and isinstance(items[leading], Action) else None
+            items = items[leading + (first is not None):]
+            self._establishing(scene, scene_id, state, first, ordinal)
+        for item in items:
+            self._element(item, scene, scene_id, state)
+
+    def _continuation(self, forced: Scene, kind: HeadingKind, scene: Scene, scene_id: str, state: _SceneState) -> None:
+        """A POV, insert or BACK TO SCENE heading: its elements stay in the current scene."""
+        items = self._items(forced.elements)
+        state.present = list(dict.fromkeys([*state.present, *self._present([forced])]))
+        if kind != "back":
+            assert forced.heading is not None
+            first = items[0] if items and isinstance(items[0], Action) else None
+            self._pov(forced.heading, kind, first, scene, scene_id, state)
+            items = items[first is not None:]
+        for item in items:
+            self._element(item, scene, scene_id, state)
+
+    def _element(self, element: Element | _Sign, scene: Scene, scene_id: str, state: _SceneState) -> None:
+        if isinstance(element, Action):
+            self._action(element, scene, scene_id, state)
+        elif isinstance(element, Dialogue):
+            self._dialogue(element, scene, scene_id, state)
+        elif isinstance(element, TitleCard):
+            self._title(element, scene, scene_id)
+        elif isinstance(element, _Sign):
+            self._sign(element, scene, scene_id)
+        elif isinstance(element, Transition):
+            self.pending_transition = (element.kind, element.color)
+        elif isinstance(element, Note):
+            direction = parse_direction(element.text, explicit=element.camera)
+            if direction:
+                self.pending_direction = direction
+        # lyrics, sections, synopses and page breaks shape the page, not the picture
 
     def plan(self) -> Storyboard:
         ordinal = 0
+        current: tuple[Scene, str, _SceneState] | None = None
         for scene in self.episode.scenes:
-            if scene.heading is not None:
+            heading = scene.heading
+            kind = heading_kind(heading.text) if heading is not None and not heading.setting else None
+            if kind and current:
+                self._continuation(scene, kind, *current)
+                continue
+            if heading is not None:
                 ordinal += 1
-            scene_id = (scene.heading.number if scene.heading and scene.heading.number else str(ordinal))
-            self._scene(scene, scene_id, opening=ordinal == 1 and scene.heading is not None)
+            scene_id = heading.number if heading and heading.number else str(ordinal)
+            current = (scene, scene_id, _SceneState(present=self._present([scene])))
+            self._scene(*current, ordinal=ordinal)
         return self._storyboard()
 
     def _storyboard(self) -> Storyboard:
@@ -366,8 +694,10 @@ class Planner:
                 interior=heading.interior if heading else True, time_of_day=heading.time_of_day if heading else "unknown",
                 size=draft.size, angle=draft.angle, move=draft.move, move_direction=draft.move_direction,
                 move_strength=draft.move_strength, duration=draft.duration, characters=draft.characters,
-                speaker=draft.speaker, text=draft.text, parenthetical=draft.parenthetical, voiceover=draft.voiceover,
-                action=draft.action, transition_in=draft.transition_in, source_file=self.script.source,
+                speaker=draft.speaker, text=draft.text, spans=draft.spans, parenthetical=draft.parenthetical,
+                dual=draft.dual, voiceover=draft.voiceover, action=draft.action, props=draft.props,
+                extras=draft.extras, notes=draft.notes, transition_in=draft.transition_in,
+                transition_color=draft.transition_color, source_file=self.script.source,
                 source_lines=draft.source_lines, direction=draft.direction)
             shot.prompt, shot.negative_prompt = render_prompt(shot, cast=cast, expression=draft.expression,
                                                               style=self.style, frame=frame)

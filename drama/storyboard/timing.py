@@ -50,3 +50,37 @@ def establishing_duration(interior: bool) -> float:
 
 def title_card_duration(text: str) -> float:
     return round(_clamp(1.0 + reading_seconds(text), TITLE_CARD_MIN, TITLE_CARD_MAX), 2)
+
+
+
+MAX_SPEECH = 8.0  # seconds of one line a single shot holds; a longer line is covered by several shots
+# each piece keeps its trailing space, so the pieces of a text concatenate back to it
+_SENTENCES = re.compile(r"[^。！？!?….]*(?:[。！？!?….]+[\"'”’」』)]*\s*|$)")
+_CLAUSES = re.compile(r"[^，,；;：:—]*(?:[，,；;：:—]+\s*|$)")
+_UNITS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]\s*|[^\s\u3400-\u9fff\uf900-\ufaff]+\s*|\s+")
+
+
+def split_speech(text: str, *, slow: bool = False, limit: float = MAX_SPEECH) -> list[str]:
+    """`text` in consecutive pieces each spoken within `limit` seconds (line_duration): whole sentences packed
+    greedily, a sentence too long for one piece cut at its clause marks, a clause too long cut between words
+    (Latin) or characters (CJK). One piece when the line already fits."""
+    if line_duration(text, slow=slow) <= limit:
+        return [text]
+    units: list[str] = []
+    for sentence in _parts(text, _SENTENCES):
+        if line_duration(sentence, slow=slow) <= limit:
+            units.append(sentence)
+            continue
+        for clause in _parts(sentence, _CLAUSES):
+            units += [clause] if line_duration(clause, slow=slow) <= limit else _parts(clause, _UNITS)
+    pieces: list[str] = []
+    for unit in units:
+        if pieces and line_duration(pieces[-1] + unit, slow=slow) <= limit:
+            pieces[-1] += unit
+        else:
+            pieces.append(unit)
+    return [piece.strip() for piece in pieces if piece.strip()]
+
+
+def _parts(text: str, pattern: re.Pattern[str]) -> list[str]:
+    return [match.group(0) for match in pattern.finditer(text) if match.group(0)]

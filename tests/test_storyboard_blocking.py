@@ -1,0 +1,283 @@
+"""Blocking on screenplays not written for drama: who is on screen (pronouns, groups, voices off screen), whom a line
+is said to, which side of the line each person keeps, what goes to the edit instead of the picture, how long speeches
+are covered, and that the camera varies. Two scripts (tests/scripts/blocking_zh.txt, blocking_en.fountain) with
+their casts; each test finds the shot it means by its script text, not its position."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from drama.project import Cast, DramaConfig, Project
+from drama.screenplay import parse_file, parse_text
+from drama.screenplay.model import Dialogue, Episode, Scene, SceneHeading, Script, Transition
+from drama.storyboard import plan
+from drama.storyboard.model import Shot
+from drama.storyboard.props import focus, props_in
+from drama.storyboard.pronouns import resolve
+from drama.storyboard.timing import MAX_SPEECH, line_duration
+from drama.storyboard.vocabulary import Angle, Move, ShotSize
+
+SCRIPTS = Path(__file__).parent / "scripts"
+ZH_CAST = {"叶小玲", "陈茉莉", "马一花", "周大海", "教练"}
+EN_CAST = {"Maya", "Leo", "Nina"}
+
+
+def _project(cast_file: str) -> Project:
+    cast = Cast.model_validate(tomllib.loads((SCRIPTS / cast_file).read_text(encoding="utf-8")))
+    return Project(SCRIPTS, DramaConfig(title="t"), cast)
+
+
+@pytest.fixture(scope="module")
+def zh() -> list[Shot]:
+    return plan(parse_file(SCRIPTS / "blocking_zh.txt"), 0, _project("blocking_zh.toml")).shots
+
+
+@pytest.fixture(scope="module")
+def en() -> list[Shot]:
+    return plan(parse_file(SCRIPTS / "blocking_en.fountain"), 0, _project("blocking_en.toml")).shots
+
+
+def _find(shots: list[Shot], words: str) -> list[Shot]:
+    return [s for s in shots if words in (s.text or "") or words in (s.action or "")]
+
+
+def _one(shots: list[Shot], words: str) -> Shot:
+    found = _find(shots, words)
+    assert len(found) == 1, f"{words!r}: {len(found)} shots"
+    return found[0]
+
+
+def _names(shot: Shot) -> set[str]:
+    return {c.name for c in shot.characters}
+
+
+def _speaking(shot: Shot) -> set[str]:
+    return {c.name for c in shot.characters if c.speaking}
+
+
+# --- who is on screen --------------------------------------------------------------------------------------------
+
+def test_pronoun_subjects_are_the_most_recent_character_of_that_sex(zh, en):
+    runs = _one(zh, "她转身跑向教学楼")
+    assert _names(runs) == {"叶小玲"}
+    both = _one(zh, "他们对视了一眼")
+    assert _names(both) == {"叶小玲", "周大海"}
+    lunge = _one(en, "She lunges for the rifle.")
+    assert _names(lunge) == {"Maya"} and "gun" in lunge.props
+    dizzy = _one(en, "She staggers back")
+    assert _names(dizzy) == {"Maya"}
+    assert any("Maya" in note for note in lunge.notes)  # the review card says who "She" was taken to be
+
+
+def test_without_a_sex_in_the_cast_the_description_decides_the_pronoun(zh):
+    # 周大海 has no `sex`; his description (高个子男生) makes him the 他 of 他把信递给叶小玲
+    hands_over = _one(zh, "他把信递给叶小玲")
+    assert any("周大海" in note for note in hands_over.notes)
+
+
+def test_an_action_about_an_object_is_an_insert_of_it(zh, en):
+    ball = _one(zh, "她把球塞回包里")
+    assert (ball.kind, ball.props[0]) == ("insert", "ball") and "bag" in ball.props and ball.size in (ShotSize.CU, ShotSize.ECU)
+    assert any("叶小玲" in note for note in ball.notes)
+    ring = _one(en, "He pockets the ring.")
+    assert (ring.kind, ring.props) == ("insert", ["ring"]) and any("Leo" in note for note in ring.notes)
+    letter = _one(zh, "他把信递给叶小玲")
+    assert letter.kind == "insert" and letter.props[0] == "letter"
+
+
+def test_group_labels_put_everyone_present_on_screen_with_extras(zh, en):
+    everyone = {"叶小玲", "陈茉莉", "马一花"}
+    for words in ("几个男同学围了过来", "前场所有人都愣住了"):
+        shot = _one(zh, words)
+        assert _names(shot) == everyone and shot.extras > 0 and shot.size in (ShotSize.WS, ShotSize.FS)
+    assert _one(zh, "几个男同学围了过来").extras == 3  # 几个 is a few
+    cheer = _one(zh, "好球！")
+    assert cheer.speaker == "众人" and cheer.size == ShotSize.WS and _names(cheer) == everyone and not _speaking(cheer)
+    assert cheer.extras > 0
+    cls = _one(en, "The class falls silent")
+    assert _names(cls) == EN_CAST and cls.extras > 0
+    crowd = _one(en, "Speech! Speech!")
+    assert crowd.size == ShotSize.WS and not _speaking(crowd) and crowd.extras > 0
+    labels = {"几个男同学", "前场所有人", "众人", "THE CROWD", "The class"}
+    assert not any(_names(s) & labels for s in zh + en)  # a label is never drawn as a person
+
+
+def test_voices_off_screen_are_heard_over_someone_else_never_drawn_speaking(zh, en):
+    for shot, hearer in ((_one(zh, "请所有同学马上回到教室"), None), (_one(zh, "周大海！出来！"), None),
+                         (_one(en, "Put it down, Maya."), "Maya")):
+        assert shot.voiceover and not _speaking(shot) and shot.speaker not in _names(shot)
+        assert shot.kind == "reaction" and _names(shot) and shot.size != ShotSize.OTS
+        assert hearer is None or _names(shot) == {hearer}
+    # an inner voice (OS in the Chinese format, V.O. of someone in the scene) is on the thinker, lips still
+    for shot, thinker in ((_one(zh, "他到底想说什么"), "叶小玲"), (_one(en, "I should have left that night."), "Maya")):
+        assert shot.voiceover and _names(shot) == {thinker} and not _speaking(shot)
+    voices = {"广播", "A DEEP VOICE"}
+    assert not any(_names(s) & voices for s in zh + en)
+    # nobody is shot over the shoulder of someone we only hear
+    for shot in zh + en:
+        for person in shot.characters:
+            assert not person.foreground or person.name in ZH_CAST | EN_CAST
+
+
+def test_an_over_the_shoulder_listener_is_whoever_the_line_addresses(zh, en):
+    asked = _one(zh, "一花，你刚才看见了吗？")  # 叶小玲 spoke last, but 陈茉莉 is talking to 马一花
+    shoulder = [c.name for c in asked.characters if c.foreground]
+    assert asked.size == ShotSize.OTS and shoulder == ["马一花"] and _speaking(asked) == {"陈茉莉"}
+    warned = _one(en, "Maya, don't listen to him.")  # Leo spoke last; Nina speaks to Maya
+    assert [c.name for c in warned.characters if c.foreground] == ["Maya"]
+    answer = _one(en, "Stay out of this.")  # no name in the line: the last other speaker
+    assert [c.name for c in answer.characters if c.foreground] == ["Nina"]
+
+
+def _placement(shot: Shot) -> dict[str, tuple[bool, str]]:
+    return {person.name: (person.x < 0.5, person.facing) for person in shot.characters}
+
+
+def test_a_pair_keeps_their_sides_of_the_line_through_their_exchange(zh):
+    placed: dict[str, tuple[bool, str]] = {}
+    for words in ("一花，你刚才看见了吗？", "看见了。", "她怎么能这样", "茉莉，别理她。", "我没事。"):
+        for name, where in _placement(_one(zh, words)).items():
+            assert placed.setdefault(name, where) == where, f"{name} flipped in {words!r}"
+    assert placed["陈茉莉"][0] != placed["马一花"][0]  # on opposite sides, facing each other
+
+
+def test_whoever_appears_in_consecutive_reverse_shots_keeps_their_side(zh, en):
+    for shots in (zh, en):
+        for scene in {s.scene for s in shots}:
+            lines = [s for s in shots if s.scene == scene and s.kind == "dialogue" and len(s.characters) >= 1]
+            for before, after in zip(lines, lines[1:], strict=False):
+                common = _placement(before).keys() & _placement(after).keys()
+                assert all(_placement(before)[n] == _placement(after)[n] for n in common), (before.text, after.text)
+
+
+# --- what goes to the edit ---------------------------------------------------------------------------------------
+
+def test_screenplay_directions_go_to_the_edit_not_into_empty_shots(zh, en):
+    assert en[0].transition_in == "fade_in" and en[0].kind == "establishing"  # FADE IN: opens the first shot
+    after_fade = _one(zh, "周大海靠在窗边")
+    assert after_fade.transition_in == "fade_in"  # △ 淡入。
+    for words in ("Three days later", "三天后"):
+        assert _one(en + zh, words).kind == "title_card"
+    for shots, sign in ((zh, "明天考试"), (en, "NO PHONES IN CLASS")):
+        shot = _one(shots, sign)
+        assert shot.kind == "insert" and shot.text is None  # shown, not voiced
+    directions = ("FADE IN", "FADE OUT", "TITLE OVER", "THE SIGN READS", "淡入", "黑板上写着")
+    assert not [s.action for s in zh + en if s.action and any(d in s.action for d in directions)]
+
+
+def test_a_pov_or_insert_heading_is_a_shot_in_the_current_place(en):
+    pov = _one(en, "Through the crosshairs")
+    before = en[pov.index - 1]
+    assert (pov.scene, pov.location, pov.scene_heading) == (before.scene, "ROOFTOP", before.scene_heading)
+    assert _names(pov) == {"Leo"} and "phone" in pov.props and any("POV" in n for n in pov.notes)
+    letter = _one(en, "written in red ink")
+    assert letter.kind == "insert" and letter.location == "CLASSROOM" and letter.props == ["letter"]
+    assert not {"SNIPER SCOPE POV", "BACK TO SCENE", "INSERT - THE LETTER"} & {s.location for s in en}
+    assert [s.kind for s in en].count("establishing") == 2  # the rooftop and the classroom, nothing else
+
+
+def test_no_shot_is_empty_unless_it_is_meant_to_show_a_place(zh, en):
+    for shot in zh + en:
+        if shot.kind in ("establishing", "title_card"):
+            continue
+        if shot.kind == "insert":
+            assert shot.props or shot.characters or shot.voiceover or "sign" in " ".join(shot.notes), shot
+        else:
+            assert shot.characters, shot
+
+
+# --- coverage ----------------------------------------------------------------------------------------------------
+
+def test_a_long_speech_is_covered_by_shots_of_at_most_eight_seconds(zh, en):
+    for shots, speaker, start, listener in ((zh, "周大海", "小玲，我有件事", "叶小玲"), (en, "Maya", "I trusted you.", "Leo")):
+        speech = [s for s in shots if s.speaker == speaker and s.text and not s.voiceover]
+        first = next(i for i, s in enumerate(speech) if s.text.startswith(start))
+        pieces = [speech[first]]
+        for shot in speech[first + 1:]:
+            if shot.source_lines != pieces[0].source_lines:
+                break
+            pieces.append(shot)
+        assert len(pieces) >= 2
+        assert all(line_duration(p.text) <= MAX_SPEECH for p in pieces)
+        assert any(_names(p) == {listener} for p in pieces)  # a cut-away to whoever listens
+        assert any(_speaking(p) == {speaker} for p in pieces)
+    for shot in zh + en:
+        if shot.text and shot.kind != "title_card":
+            assert line_duration(shot.text) <= MAX_SPEECH, shot.text
+
+
+def test_speech_pieces_end_at_sentence_ends_when_sentences_fit(zh):
+    pieces = [s.text for s in zh if s.speaker == "周大海" and s.source_lines == _one(zh, "小玲，我有件事").source_lines]
+    assert all(p.endswith(("。", "！", "？")) for p in pieces)
+    assert "".join(pieces) == next(d.text for d in _dialogues("blocking_zh.txt") if d.character == "周大海")
+
+
+def _dialogues(name: str) -> list[Dialogue]:
+    script = parse_file(SCRIPTS / name)
+    return [e for scene in script.episodes[0].scenes for e in scene.elements if isinstance(e, Dialogue)]
+
+
+def test_the_camera_varies_with_status_emotion_and_verbs(zh, en):
+    assert _one(zh, "看什么看？").angle == Angle.LOW  # （冷笑）
+    assert _one(zh, "她怎么能这样").angle == Angle.HIGH  # （哭）
+    assert _one(zh, "我需要坐一下").angle == Angle.DUTCH  # （头晕）
+    assert _one(en, "She staggers back").angle == Angle.DUTCH
+    assert _one(en, "Not tonight.").angle == Angle.LOW  # (through gritted teeth)
+    for shots in (zh, en):
+        assert len({s.angle for s in shots}) >= 3
+        assert sum(s.move == Move.STATIC for s in shots) / len(shots) < 0.8
+    establishing = [s.move for s in zh + en if s.kind == "establishing"]
+    assert len(set(establishing)) >= 2  # not every scene opens on the same crane-down
+
+
+def test_establishing_moves_follow_place_time_and_position(tmp_path):
+    text = ("1-1 日 外 街道\n△ 雨。\n\n1-2 夜 外 河边\n△ 风。\n\n1-3 日 内 客厅\n△ 静。\n\n"
+            "1-4 夜 外 街道\n△ 雨停了。\n")
+    board = plan(parse_text(text, source=tmp_path / "ep.txt"), 0, Project(tmp_path, DramaConfig(title="t"), Cast()))
+    moves = [s.move for s in board.shots if s.kind == "establishing"]
+    assert moves[0] == Move.CRANE  # the episode opens craning down
+    assert moves[1] != Move.CRANE  # a night exterior pans
+    assert moves[3] == Move.STATIC  # back in a street already shown
+    assert all(any(n.startswith("establishing") for n in s.notes) for s in board.shots if s.kind == "establishing")
+
+
+# --- dual dialogue, props, emphasis, colour dips -----------------------------------------------------------------
+
+def test_dual_dialogue_is_one_two_shot_with_both_lines(en):
+    shot = _one(en, "I'm sorry.")
+    assert shot.dual is not None and (shot.dual.speaker, shot.dual.text) == ("Nina", "We're sorry.")
+    assert _names(shot) == {"Leo", "Nina"} and _speaking(shot) == {"Leo", "Nina"}
+    assert shot.size not in (ShotSize.OTS, ShotSize.MCU, ShotSize.CU, ShotSize.ECU)
+    assert not _find(en, "We're sorry.")[1:] and shot.duration >= line_duration("We're sorry.")
+
+
+def test_props_are_matched_as_whole_words_and_guarded_chinese_words():
+    assert props_in("她把球塞回包里") == ["ball", "bag"]
+    assert props_in("The phones ring.") == ["phone"]  # the verb ring is not a ring
+    assert props_in("He hands her the ring.") == ["ring"]
+    assert props_in("baggage claim, a bagel") == [] and props_in("球场上，他相信她") == []
+    assert focus("He pockets the ring.") == "ring" and focus("She smiles at the man with the bag.") is None
+
+
+def test_pronouns_are_words_not_letters_inside_words():
+    recent = ["Ada"]
+    assert resolve("The theatre, other rooms, 其他人", [], recent, ["Ada"], lambda _: "female").people == []
+    assert resolve("Ada waves; she smiles.", [(0, "Ada")], [], [], lambda _: "female").people == ["Ada"]
+
+
+def test_emphasis_of_a_line_reaches_the_shot(en):
+    shot = _one(en, "listen to me")
+    assert any(span.text == "listen" and "italic" in span.styles for span in shot.spans)
+
+
+def test_a_dip_to_a_colour_carries_its_colour_to_the_next_shot(tmp_path):
+    heading = SceneHeading(text="INT. ROOM - DAY", line=1, setting="INT", location="ROOM", time_of_day="day")
+    later = SceneHeading(text="INT. HALL - DAY", line=5, setting="INT", location="HALL", time_of_day="day")
+    script = Script(source=tmp_path / "ep.fountain", episodes=[Episode(scenes=[
+        Scene(heading=heading, elements=[Transition(line=3, text="BURN TO PINK.", kind="dip", color="#ff69b4")]),
+        Scene(heading=later, elements=[Transition(line=7, text="DISSOLVE TO:", kind="dissolve", color="#ffffff")]),
+        Scene(heading=heading.model_copy(update={"line": 9}))])])
+    shots = plan(script, 0, Project(tmp_path, DramaConfig(title="t"), Cast())).shots
+    assert (shots[1].transition_in, shots[1].transition_color) == ("dip", "#ff69b4")
+    assert (shots[2].transition_in, shots[2].transition_color) == ("dissolve", None)
