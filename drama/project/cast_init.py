@@ -10,7 +10,8 @@ piece weighed:
   1  a word or a pronoun (clause-initial 她/他, 她的/他的; she, he, his, herself, himself, a possessive her) in an
      action line or synopsis sentence that names this character and no other
 
-Words right after a possessive (她的丈夫, her husband) are about someone else and do not count. A value is
+A word right after a possessive (她的丈夫, her husband) is about someone else and does not count, nor does the
+possessive, unless the word stands before a name (her husband BEN). A value is
 written when its weight is at least twice any other's; otherwise (no evidence, or evidence that disagrees) the
 field is left as a comment in cast.toml and `drama cast init` says which line to complete. No voice is written:
 voices follow sex and age when the episode is voiced (drama.voice.casting); voices an existing cast.toml pins
@@ -205,16 +206,18 @@ class _Reader:
             start, end = match.span()
             word = match.group().rstrip(".")
             meaning = _meaning(word)
-            if any(s < end and start < e for s, e, _ in mentions) or _POSSESSIVE.search(text[:start]):
+            if any(s < end and start < e for s, e, _ in mentions):
                 continue
             about = next(((e, p) for s, e, p in mentions if s >= end and _APPOSITION_GAP.fullmatch(text[end:s])), None)
             if about is not None:
                 about[1].word(meaning, text[start:about[0]], where, WEIGHT["own"])
-            elif alone is not None and word.lower() not in EN_TITLES:
+            elif alone is not None and word.lower() not in EN_TITLES and not _POSSESSIVE.search(text[:start]):
                 alone.word(meaning, word, where, weight)
         if alone is not None:
             for match in (*_ZH_PRONOUN.finditer(text), *_EN_PRONOUN.finditer(text)):
-                pronoun = match.group().lower()
+                pronoun, after = match.group().lower(), len(text) - len(text[match.end():].lstrip())
+                if _ZH.match(text, after) or _EN.match(text, after):  # her husband, 她的丈夫: someone else's
+                    continue
                 alone.note("sex", F if pronoun.startswith(("她", "she", "her")) else M, pronoun, where, weight)
 
     @staticmethod
