@@ -72,9 +72,11 @@ def test_page_and_episode_view(client, session):
     assert len(episode["cut"]) == len(episode["shots"])
 
 
-def test_foreign_host_header_is_refused(client):
-    response = client.get("/api/episode", headers={"host": "attacker.example:8765"})
-    assert response.status_code == 400
+@pytest.mark.parametrize("host", ["attacker.example:8765", "0.0.0.0:8765"])
+def test_foreign_host_header_is_refused(client, session, host):
+    for path in ("/", "/api/episode", "/media/drama.toml"):
+        response = client.get(path, headers={"host": host})
+        assert response.status_code == 400 and session.token not in response.text
 
 
 def test_state_changes_need_post_and_token(client, session):
@@ -136,6 +138,9 @@ def test_a_poll_shows_what_another_process_changed(client, session):
     ("edit", {"duration": -3}, "between 0.2 and 60"),
     ("edit", {"prompt": "   "}, "prompt is empty"),
     ("edit", {"move_direction": 5}, "move_direction"),
+    ("edit", {"sise": "close-up"}, "unknown field 'sise' in the edit form (did you mean 'size'?)"),
+    ("pick", {"candidate": "a", "shot": "b"}, "unknown field 'shot' in the pick"),
+    ("draw", {"count": 10**40}, "number in the request body is longer"),
 ])
 def test_bad_form_input_gets_a_clear_message(client, session, route, body, message):
     shot = first_drawn(client)
@@ -150,6 +155,10 @@ def test_unknown_shot_and_broken_body(client, session):
     assert response.status_code == 400 and "no shot" in response.json()["error"]
     response = client.post(f"/api/shots/{shot['id']}/draw", content=b"{not json", headers=auth(session))
     assert response.status_code == 400 and "not JSON" in response.json()["error"]
+    response = client.post(f"/api/shots/{shot['id']}/draw", content=b"[" * 5000, headers=auth(session))
+    assert response.status_code == 400 and "deeper than" in response.json()["error"]
+    response = client.post(f"/api/shots/{shot['id']}/draw", content=b"x" * (65 * 1024), headers=auth(session))
+    assert response.status_code == 413
 
 
 def test_draw_more_runs_in_the_background(client, session):

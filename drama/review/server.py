@@ -1,31 +1,34 @@
-"""The review web app: routes only. What the routes do to the project lives in ReviewSession.
+"""The review web app: routes only. What the routes do to the project lives in ReviewSession, what keeps the
+server safe in drama.review.security.
 
-Local by design: bound to 127.0.0.1, Host header checked (DNS rebinding), files served only from
-inside the project, every state-changing request a POST carrying the per-run token.
+Local by default: every request passes the guard first (Host names it answers to, no other site's scripts, a
+login where the server is shared, URLs of sane length); files are served only from inside the project; every
+state-changing request is a POST carrying the per-run token, with a capped body of known fields.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from drama.errors import DramaError
 from drama.fonts import cjk_font_path
-from drama.review.security import allowed_hosts, resolve_inside, token_ok
-from drama.review.session import ReviewSession
+from drama.review.security import Access, Refused, json_object, known_fields, read_body, resolve_inside, token_ok
+from drama.review.session import EditForm, ReviewSession
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
 from drama.templates import environment, template_dir
 
 STATIC_FILES = {"review.js": "text/javascript", "review.css": "text/css"}
-MAX_BODY = 64 * 1024
 
 
 def _vocabulary() -> dict[str, list[dict[str, str]]]:
@@ -35,8 +38,30 @@ def _vocabulary() -> dict[str, list[dict[str, str]]]:
     return {"sizes": options(ShotSize), "angles": options(Angle), "moves": options(Move)}
 
 
-def _error(message: str, status: int = 400) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(message: str, status: int = 400, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _refusal(error: DramaError) -> JSONResponse:
+    return _error(error.message + (f" ({error.hint})" if error.hint else ""), getattr(error, "status", 400),
+                  getattr(error, "headers", None))
+
+
+class _Guard:
+    """Every HTTP request passes Access.admit before it reaches a route, the page and its token included."""
+
+    def __init__(self, app: ASGIApp, access: Access):
+        self.app, self.access = app, access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            url = (scope.get("raw_path") or scope["path"].encode()) + scope.get("query_string", b"")
+            try:
+                self.access.admit(Headers(scope=scope), scope["method"], url)
+            except Refused as refused:
+                await _refusal(refused)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class _Serialised:
@@ -53,7 +78,8 @@ class _Serialised:
         return self.body
 
 
-def create_app(session: ReviewSession, *, host: str = "127.0.0.1") -> Starlette:
+def create_app(session: ReviewSession, *, access: Access | None = None) -> Starlette:
+    """The review app for `session`; `access` says whom it answers (default: this machine only, no login)."""
     serialised = _Serialised()
 
     async def page(request: Request) -> Response:
@@ -88,29 +114,16 @@ def create_app(session: ReviewSession, *, host: str = "127.0.0.1") -> Starlette:
             return _error(str(error))
         return Response(serialised(view), media_type="application/json")
 
-    async def body_of(request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            raise DramaError("request too large")
-        if not raw:
-            return {}
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError:
-            raise DramaError("the request body is not JSON") from None
-        if not isinstance(data, dict):
-            raise DramaError("the request body must be a JSON object")
-        return data
-
-    def action(handler):  # noqa: ANN001, ANN202 - a small decorator for every state-changing route
+    def action(handler, fields: Collection[str], what: str):  # noqa: ANN001, ANN202 - wraps every state-changing route
         async def endpoint(request: Request) -> Response:
             if not token_ok(request, session.token):
                 return _error("missing or wrong token: reload the page", 403)
             try:
-                data = await body_of(request)
+                data = json_object(await read_body(request))
+                known_fields(data, fields, what)
                 return JSONResponse({"ok": True, **(await run_in_threadpool(handler, request, data) or {})})
             except DramaError as error:
-                return _error(error.message + (f" ({error.hint})" if error.hint else ""))
+                return _refusal(error)
 
         return endpoint
 
@@ -131,10 +144,9 @@ def create_app(session: ReviewSession, *, host: str = "127.0.0.1") -> Starlette:
         Route("/static/{name}", static),
         Route("/media/{path:path}", media),
         Route("/api/episode", episode),
-        Route("/api/shots/{shot}/pick", action(pick), methods=["POST"]),
-        Route("/api/shots/{shot}/draw", action(draw), methods=["POST"]),
-        Route("/api/shots/{shot}/edit", action(edit), methods=["POST"]),
-        Route("/api/export", action(export), methods=["POST"]),
+        Route("/api/shots/{shot}/pick", action(pick, ["candidate"], "pick"), methods=["POST"]),
+        Route("/api/shots/{shot}/draw", action(draw, ["count"], "draw request"), methods=["POST"]),
+        Route("/api/shots/{shot}/edit", action(edit, EditForm.model_fields, "edit form"), methods=["POST"]),
+        Route("/api/export", action(export, [], "export request"), methods=["POST"]),
     ]
-    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(host))]
-    return Starlette(routes=routes, middleware=middleware)
+    return Starlette(routes=routes, middleware=[Middleware(_Guard, access=access or Access())])
