@@ -85,3 +85,25 @@ def test_episodes_of_one_file_share_no_id(tmp_path):
     assert [b.episode for b in boards] == ["series-1", "series-2"]
     assert len(boards[0].shots) == len(boards[1].shots)
     assert not {s.id for s in boards[0].shots} & {s.id for s in boards[1].shots}
+
+
+LONG = ("甲：我跟你说，这件事情从一开始就不对。你根本不知道那天晚上发生了什么！他们所有人都在骗你，包括你最信任的那个人。"
+        "我等了三年，就是为了今天。现在，我要把一切都拿回来。\n")
+
+
+def test_a_long_line_covered_by_several_shots_keeps_ids_stable(tmp_path):
+    script = SCRIPT.replace("甲：门外有人。\n", LONG)
+    shots = _shots(script, tmp_path)
+    line = next(s.source_lines for s in shots if s.text and s.text.startswith("我跟你说"))
+    pieces = [s.id for s in shots if s.source_lines == line]
+    assert len(pieces) >= 3 and len({s.id for s in shots}) == len(shots)
+
+    def others(board):
+        return [s.id for s in board if s.source_lines != line]
+
+    # editing another line moves none of the pieces; editing one sentence moves only the piece that holds it
+    assert set(pieces) <= set(_ids(script.replace("乙：没人啊。", "乙：（疑惑）没人啊？"), tmp_path))
+    edited = _shots(script.replace("我等了三年", "我等了整整三年"), tmp_path)
+    assert others(edited) == others(shots)
+    moved = [a != b.id for a, b in zip(pieces, [s for s in edited if s.source_lines == line], strict=True)]
+    assert moved.count(True) == 1

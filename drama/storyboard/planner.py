@@ -477,6 +477,7 @@ class Planner:
             draft.notes.append(f"said to {listener} (named in the line)" if addressed else f"answers {listener}")
         if piece % 2 == 1 and listener:
             draft.notes.append(f"coverage: a cut-away to {listener} while {speaker} goes on")
+            draft.expression = None  # the speaker's mood is not the listener's face
             self._reaction(draft, listener, state)
             return
         draft.size = (mood.size if mood and mood.size else ShotSize.OTS if listener else ShotSize.MCU)
@@ -484,8 +485,10 @@ class Planner:
             draft.angle = mood.angle
             draft.notes.append(f"{mood.angle.value} angle: “{mood.angle_word}”")
         if mood and mood.size:
-            draft.move, draft.move_strength = Move.DOLLY_IN, 0.4
-            draft.notes.append(f"a strong emotion: {mood.size.value}, pushing in")
+            pushed = bool(self.drafts) and self.drafts[-1].move == Move.DOLLY_IN
+            if not pushed:  # one push-in at a time: pushing on every strong line would be its own monotony
+                draft.move, draft.move_strength = Move.DOLLY_IN, 0.4
+            draft.notes.append(f"a strong emotion: {mood.size.value}" + ("" if pushed else ", pushing in"))
         if piece:
             draft.size = _TIGHTER[draft.size]
             draft.notes.append(f"coverage: tighter on {speaker} ({draft.size.value})")
