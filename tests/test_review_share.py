@@ -283,6 +283,7 @@ def test_loopback_with_an_allowed_name_asks_a_login_only_under_that_name(session
 def test_each_run_has_its_own_password():
     first, second = Access.for_bind("0.0.0.0", [LAN]), Access.for_bind("0.0.0.0", [LAN])
     assert first.password != second.password and len(first.password.replace("-", "")) == 20
+    assert first.password not in repr(first) + str(first), "the password stays out of logs and tracebacks"
     assert Access.for_bind("127.0.0.1").password is None, "nothing to log in to on this machine alone"
 
 

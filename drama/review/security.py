@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -128,7 +128,7 @@ class Access:
 
     local: frozenset[str] = LOOPBACK_NAMES
     shared: frozenset[str] = frozenset()
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a log, a traceback or a test report
 
     @classmethod
     def for_bind(cls, bind: str, allow: Sequence[str] = ()) -> "Access":
