@@ -183,11 +183,12 @@ def test_dutch_angle_rolls_the_horizon(tmp_path):
 
 
 def test_the_set_follows_the_location_not_stray_words_in_the_prompt():
-    from engine.previz.backdrop import theme_of
+    from engine.previz.sets import set_for
 
     style = "cinematic film still, shallow depth of field, fine film grain"  # "shallow" holds "hall"
-    assert theme_of(SceneContext(location="跨江大桥", interior=False), style) == "bridge"
-    assert theme_of(SceneContext(location="顾家别墅门口", interior=False), style) == "gate"
-    assert theme_of(SceneContext(location="顾家别墅宴会厅", interior=True), style) == "hall"
-    assert theme_of(SceneContext(location="INT. KITCHEN", interior=True), style) == "living"
-    assert theme_of(SceneContext(location="", interior=False), f"{style}, a quiet park at dawn") == "park"
+    assert set_for(SceneContext(location="跨江大桥", interior=False), style).name == "bridge"
+    assert set_for(SceneContext(location="顾家别墅门口", interior=False), style).name == "gate"
+    assert set_for(SceneContext(location="顾家别墅宴会厅", interior=True), style).name == "hall"
+    assert set_for(SceneContext(location="INT. KITCHEN", interior=True), style).name == "kitchen"
+    assert set_for(SceneContext(location="", interior=False), f"{style}, a quiet park at dawn").name == "park"
+    assert set_for(SceneContext(location="", interior=True), style).name == "living"

@@ -6,24 +6,28 @@ from __future__ import annotations
 import math
 import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from engine.api import CharacterRef, Clip, Engine, RenderRequest
-from engine.previz.backdrop import Stage, build_backdrop, theme_of
-from engine.previz.camera import ANGLES, FOV, SHOT_FRAMES, camera_path, frame_subject
+from engine.previz.backdrop import Stage, build_backdrop
+from engine.previz.camera import ANGLES, SHOT_FRAMES, Framing, camera_path, frame_subject
 from engine.previz.cast import HEAD_M, Casting, Portrait, cast_layers, load_portrait
 from engine.previz.encode import BackgroundEncoder
 from engine.previz.figure import HEADS_TALL
 from engine.previz.layers import Compositor, Layer, View
 from engine.previz.look import look_for
+from engine.previz.props import frame_prop, insert_layer, known, scene_layers
+from engine.previz.sets import set_for
 
 DRAFT_PIXELS = 540 * 960
 SIDE_SCALE = 0.25  # depth and masks are drawn at a quarter of the size
 PERSONAL_SPACE = 0.25  # metres between two people side by side (the one not framed stands a step behind)
 STEP_BEHIND = 0.3  # metres
+LENSES = (32.0, 50.0)  # vertical field of view of a draw's lens, degrees: the shot size holds, the perspective changes
 
 
 class PrevizEngine(Engine):
@@ -32,7 +36,7 @@ class PrevizEngine(Engine):
     default to ultrafast)."""
 
     name = "previz"
-    version = "3"
+    version = "4"
     features = ("text", "references", "camera", "seed")
 
     def __init__(self, side_channels: bool = False, preset: str | None = None, crf: int | None = None):
@@ -46,7 +50,9 @@ class PrevizEngine(Engine):
         width, height, n = request.width, request.height, request.num_frames
         if width % 2 or height % 2:
             raise ValueError(f"previz renders H.264 yuv420p, which needs even sizes; got {width}x{height}")
-        shot = (request.shot_size or ("MS" if request.characters else "WS")).upper()
+        props = known(request.scene.props)
+        insert = bool(props) and not request.characters  # an insert: the camera frames the first prop alone
+        shot = (request.shot_size or ("MS" if request.characters else "CU" if insert else "WS")).upper()
         if shot not in SHOT_FRAMES:
             raise ValueError(f"unknown shot size {request.shot_size!r}; use one of {', '.join(SHOT_FRAMES)}")
         angle = (request.angle or "eye").lower()
@@ -66,15 +72,25 @@ class PrevizEngine(Engine):
         loaded = {c.name: load_portrait(c) for c in request.characters if c.reference_images}
         subject = _subject(request.characters, foreground)
         head_top = loaded[subject.name].height_m if subject is not None and subject.name in loaded else HEADS_TALL * HEAD_M
-        framing = frame_subject(shot, angle, head_top, aspect, dice("framing"))
+        if insert:
+            framing = frame_prop(props[0], shot, angle, aspect, dice("framing"))
+        else:
+            framing = frame_subject(shot, angle, head_top, aspect, dice("framing"))
+        framing = _lens(framing, dice("lens"))
+        chosen = set_for(request.scene, request.prompt)
         poses = camera_path(framing, request.camera, n, request.fps, aspect, dice("camera"))
         video = out_dir / "video.mp4"
         encoder = BackgroundEncoder(video, width=width, height=height, fps=request.fps, preset=preset, crf=crf)
         try:
             look = look_for(request.scene.time_of_day, dice("light"))
             focal = view.focal(poses[0])
-            stage = Stage(view, poses, framing, look, dice("place"), height / 2 / math.tan(math.radians(FOV / 2)))
-            behind, front = build_backdrop(request.scene, request.prompt, stage)
+            stage = Stage(view, poses, framing, look, dice("place"), height / 2 / math.tan(math.radians(framing.fov / 2)))
+            behind, front, space = build_backdrop(request.scene, request.prompt, chosen, stage)
+            wood = space.wood if space is not None else (120, 84, 56)
+            if insert:
+                things = [insert_layer(props[0], stage, wood)]
+            else:
+                things = scene_layers(props, stage, request.scene.interior, wood, dice("props"))
             needed = int(min(2400, max(400, HEADS_TALL * HEAD_M * focal / framing.distance)) // 100 * 100)
             portraits = {c.name: loaded.get(c.name) or load_portrait(c, stand_in_height=needed) for c in request.characters}
             castings = _castings(request.characters, portraits, foreground, subject, framing.distance, width / stage.focal)
@@ -82,7 +98,7 @@ class PrevizEngine(Engine):
             people = cast_layers(castings, view, poses, look, angle, walk, dice("cast"), request.fps,
                                  breathe=request.camera.kind in ("static", "handheld"))
             # the place (floor included) behind everyone, then people and what is in front, far to near
-            layers = [*behind, *sorted([*people, *front], key=lambda layer: -layer.z)]
+            layers = [*behind, *sorted([*things, *people, *front], key=lambda layer: -layer.z)]
             compositor = Compositor(layers, view, poses)
             poster = None
             for i in range(n):
@@ -105,7 +121,8 @@ class PrevizEngine(Engine):
             video=video, poster=out_dir / "poster.png", width=width, height=height, fps=request.fps, num_frames=written,
             depth=depth, masks=masks, camera_path=list(poses),
             meta={"engine": f"{self.name}-{self.version}", "shot_size": shot, "angle": angle, "move": request.camera.kind,
-                  "theme": theme_of(request.scene, request.prompt), "time_of_day": look.time, "key_side": look.key_side,
+                  "set": "location_image" if request.scene.location_image is not None else chosen.name, "props": ",".join(props),
+                  "insert": insert, "time_of_day": look.time, "key_side": look.key_side, "fov": round(framing.fov, 2),
                   "subject_distance_m": round(framing.distance, 3), "preset": preset, "crf": crf},
         )
 
@@ -118,6 +135,14 @@ class _Dice:
 
     def __call__(self, stream: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, sum(ord(ch) * 31**i for i, ch in enumerate(stream)) & 0xFFFFFFFF])
+
+
+def _lens(framing: Framing, rng: np.random.Generator) -> Framing:
+    """The framing through a seeded lens: the same frame height at the subject, from nearer or further."""
+    fov = rng.uniform(*LENSES)
+    distance = framing.distance * math.tan(math.radians(framing.fov / 2)) / math.tan(math.radians(fov / 2))
+    height = max(0.05, framing.height + (framing.distance - distance) * math.tan(math.radians(framing.tilt)))
+    return replace(framing, fov=fov, distance=distance, height=height)
 
 
 def _foreground_names(request: RenderRequest, shot: str) -> set[str]:

@@ -1,5 +1,6 @@
 """The light of a scene: time of day as sky colours, ambient and key light, with seeded variation of
-the key's side and colour temperature so that draws of one shot differ in mood, not in meaning."""
+the key's side and strength, the exposure, the colour temperature and the sky, so that draws of one
+shot differ in mood, not in meaning (a day stays a day, a night a night)."""
 
 from __future__ import annotations
 
@@ -44,19 +45,22 @@ _BASE: dict[str, dict] = {
 
 
 def look_for(time_of_day: str, rng: np.random.Generator) -> Look:
-    """The look of one draw: the time of day's palette, a seeded key side and a ±5 % temperature shift."""
+    """The look of one draw: the time of day's palette with a seeded key side and strength (×0.5–1.6),
+    exposure (±7 %), temperature (±8 %, warm or cool) and a sky between its zenith and haze colours."""
     base = _BASE.get(time_of_day, _BASE["day"])
-    warm = rng.uniform(-0.05, 0.05)
-    temp = (1 + warm, 1.0, 1 - warm)
+    warm = rng.uniform(-0.08, 0.08)
+    exposure = rng.uniform(0.93, 1.07)
+    temp = (exposure * (1 + warm), exposure, exposure * (1 - warm))
     ambient = tuple(a * t for a, t in zip(base["ambient"], temp, strict=False))
-    sky_shift = rng.uniform(-0.08, 0.08)
+    sky_shift = rng.uniform(-0.1, 0.3)
+    strength = rng.uniform(0.5, 1.6)
     return Look(
         time=time_of_day,
         sky_top=mix(base["sky_top"], base["sky_horizon"], max(0.0, sky_shift)),
-        sky_horizon=base["sky_horizon"],
+        sky_horizon=mix(base["sky_horizon"], base["haze"], rng.uniform(0.0, 0.5)),
         haze=base["haze"],
         ambient=ambient,  # type: ignore[arg-type]
-        key=base["key"],
+        key=tuple(k * strength for k in base["key"]),  # type: ignore[arg-type]
         key_side=int(rng.choice((-1, 1))),
         night=base["night"],
         lamps=base["lamps"],
