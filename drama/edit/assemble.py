@@ -17,6 +17,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from PIL import ImageColor
 
 from drama.edit.music import music_chain
 from drama.edit.timeline import DialogueClip, Timeline, VideoSegment
@@ -26,15 +27,9 @@ from engine.video import ffmpeg_exe
 
 SAMPLE_RATE = 48_000
 TITLE_TEXT_FADE = 0.4  # seconds the title text takes to appear and to go
-BLACK_Y, BLACK_UV = 16.0, 128.0  # video-range black in YUV
 
 
 # --- picture ---------------------------------------------------------------------------------------------
-
-def _planes(buffer: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-    """Luma and chroma parts of a flat I420 frame."""
-    return buffer[: width * height], buffer[width * height:]
-
 
 def rgb_to_i420(rgb: np.ndarray) -> np.ndarray:
     return av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p").to_ndarray().reshape(-1)
@@ -44,13 +39,9 @@ def i420_to_rgb(buffer: np.ndarray, width: int, height: int) -> np.ndarray:
     return av.VideoFrame.from_ndarray(buffer.reshape(height * 3 // 2, width), format="yuv420p").to_ndarray(format="rgb24")
 
 
-def fade(buffer: np.ndarray, visible: float, width: int, height: int) -> np.ndarray:
-    """The frame `visible` of the way from black (0) to itself (1)."""
-    if visible >= 1.0:
-        return buffer
-    luma, chroma = _planes(buffer.astype(np.float32), width, height)
-    out = np.concatenate([BLACK_Y + (luma - BLACK_Y) * visible, BLACK_UV + (chroma - BLACK_UV) * visible])
-    return np.rint(out).astype(np.uint8)
+def solid(color: str, width: int, height: int) -> np.ndarray:
+    """A flat I420 frame of a "#rrggbb" colour (the colour a fade or a dip passes through)."""
+    return rgb_to_i420(np.full((height, width, 3), ImageColor.getrgb(color)[:3], np.uint8))
 
 
 def mix(a: np.ndarray, b: np.ndarray, amount: float) -> np.ndarray:
@@ -118,17 +109,20 @@ def card_frames(segment: VideoSegment, width: int, height: int, fps: float,
 
 def segment_frames(segment: VideoSegment, width: int, height: int, fps: float,
                    previous: np.ndarray | None) -> Iterator[np.ndarray]:
-    """A segment's frames with its fades from / to black applied."""
+    """A segment's frames with its fades applied: in from its transition's colour, out to its fade-out colour
+    (black, or the colour of the dip into the next shot)."""
     source = (card_frames(segment, width, height, fps, previous) if segment.kind == "title_card"
               else clip_frames(segment, width, height, fps))
     fade_in = segment.transition_in.frames if segment.transition_in.kind == "fade" else 0
+    start_from = solid(segment.transition_in.color, width, height) if fade_in else None
+    end_in = solid(segment.fade_out_color, width, height) if segment.fade_out else None
     for k, frame in enumerate(source):
-        visible = 1.0
         if k < fade_in:
-            visible = k / fade_in
-        if segment.fade_out and k >= segment.frames - segment.fade_out:
-            visible = min(visible, (segment.frames - 1 - k) / segment.fade_out)
-        yield fade(frame, visible, width, height)
+            yield mix(start_from, frame, k / fade_in)
+        elif segment.fade_out and k >= segment.frames - segment.fade_out:
+            yield mix(end_in, frame, (segment.frames - 1 - k) / segment.fade_out)
+        else:
+            yield frame
 
 
 def video_frames(timeline: Timeline) -> Iterator[np.ndarray]:

@@ -1,7 +1,8 @@
 """The cut as an OpenTimelineIO timeline, for finishing in Resolve, Premiere or any OTIO-aware editor.
 
-Tracks: Video (picked takes, title cards as generators, dissolves as SMPTE transitions), Voice, Music and
-Subtitles (a clip per cue, its text in name and metadata). Every candidate of a shot travels with its clip
+Tracks: Video (picked takes, title cards as generators, dissolves as SMPTE transitions, dips to a colour as
+custom transitions whose metadata names the colour), Subtitles (a clip per cue, its text in name and
+metadata), Voice (a second Voice track when lines overlap, as in dual dialogue) and Music. Every candidate of a shot travels with its clip
 as a named media reference (OTIO's multi-reference clips); the active one is the pick, so an editor can
 swap takes without coming back to drama.
 """
@@ -81,8 +82,32 @@ def _video_track(timeline: Timeline) -> otio.schema.Track:
             track.append(otio.schema.Transition(
                 name="dissolve", transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
                 in_offset=RT(incoming // 2, fps), out_offset=RT(incoming - incoming // 2, fps)))
+        elif i and segment.transition_in.kind == "fade" and segments[i - 1].fade_out:
+            track.append(_dip(segments[i - 1], segment, fps))
         track.append(_video_clip(segment, incoming - incoming // 2, outgoing // 2, fps))
     return track
+
+
+def _dip(before: VideoSegment, after: VideoSegment, fps: float) -> otio.schema.Transition:
+    """A dip to a colour centred on the cut: `before` fades out to it over its last frames, `after` in from it.
+    The shots do not overlap, so neither clip is trimmed; an editor recreating it as its own dip needs handles."""
+    color = after.transition_in.color
+    return otio.schema.Transition(
+        name=f"dip to {color}", transition_type=otio.schema.TransitionTypes.Custom,
+        in_offset=RT(before.fade_out, fps), out_offset=RT(after.transition_in.frames, fps),
+        metadata={"drama": {"kind": "dip", "color": color, "source": after.transition_in.source,
+                            "fade_out_frames": before.fade_out, "fade_in_frames": after.transition_in.frames}})
+
+
+def _lanes(items: list[tuple[float, float, otio.core.Item]]) -> list[list[tuple[float, float, otio.core.Item]]]:
+    """Items at (start, duration) seconds spread over as few lanes as keep each lane free of overlaps."""
+    lanes: list[list[tuple[float, float, otio.core.Item]]] = []
+    for entry in sorted(items, key=lambda entry: entry[0]):
+        free = next((lane for lane in lanes if lane[-1][0] + lane[-1][1] <= entry[0] + 1e-9), None)
+        if free is None:
+            lanes.append(free := [])
+        free.append(entry)
+    return lanes
 
 
 def _timed_track(name: str, kind: str, items: list[tuple[float, float, otio.core.Item]], fps: float) -> otio.schema.Track:
@@ -110,8 +135,9 @@ def build_otio(timeline: Timeline) -> otio.schema.Timeline:
                                                       "shot_id": cue.shot_id}},
         media_reference=otio.schema.GeneratorReference(generator_kind="drama.subtitle", parameters={"text": cue.text})))
         for cue in timeline.cues]
-    tracks = [_video_track(timeline), _timed_track("Subtitles", otio.schema.TrackKind.Video, subtitles, fps),
-              _timed_track("Voice", otio.schema.TrackKind.Audio, voice, fps)]
+    tracks = [_video_track(timeline), _timed_track("Subtitles", otio.schema.TrackKind.Video, subtitles, fps)]
+    tracks += [_timed_track("Voice" if n == 0 else f"Voice {n + 1}", otio.schema.TrackKind.Audio, lane, fps)
+               for n, lane in enumerate(_lanes(voice) or [[]])]
     if timeline.music:
         length = (_media_frames(timeline.music.path, fps) or timeline.frames) / fps
         loops, start = [], 0.0

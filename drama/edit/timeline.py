@@ -1,7 +1,8 @@
 """The cut as data: picked takes, title cards, transitions, dialogue, music and subtitle cues on one frame grid.
 
 `build_timeline` is pure: it only decides where everything goes. Every shot starts on a whole frame, and its
-voice line starts on exactly that frame, so sound and picture stay in sync through any transition.
+voice line starts on exactly that frame (with a dual-dialogue line, both start there and the shot lasts as long
+as the longer), so sound and picture stay in sync through any transition.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from drama.edit.music import music_file
-from drama.edit.subtitles import Cue, cues_for
+from drama.edit.subtitles import Cue, cues_for, shot_of
 from drama.errors import DramaError
 from drama.project import Project
 from drama.render.state import Candidate
@@ -29,7 +30,8 @@ MIN_DISSOLVE_FRAMES = 2  # shorter than this, a dissolve is just a cut
 
 CUTS = {"cut", "smash_cut", "match_cut", "other"}
 FADES_IN = {"fade_in"}
-DIPS = {"fade_out", "fade_to_black"}  # the previous shot fades out, this one fades in
+DIPS = {"fade_out", "fade_to_black", "dip"}  # the previous shot fades out to a colour (black unless a dip), this one in
+BLACK = "#000000"
 
 
 class Take(BaseModel):
@@ -50,9 +52,10 @@ class Take(BaseModel):
 
 
 class Transition(BaseModel):
-    kind: Literal["cut", "dissolve", "fade"] = "cut"  # fade: from black
+    kind: Literal["cut", "dissolve", "fade"] = "cut"  # fade: from `color`
     frames: int = Field(0, ge=0)
     source: TransitionKind = "cut"  # what the screenplay said
+    color: str = BLACK  # "#rrggbb" a fade comes from: black, or a dip's colour
 
 
 class VideoSegment(BaseModel):
@@ -68,7 +71,8 @@ class VideoSegment(BaseModel):
     text: str | None = None  # title cards
     background: Literal["black", "blur"] = "black"  # title cards: black, or a darkened blur of the previous frame
     transition_in: Transition = Transition()
-    fade_out: int = Field(0, ge=0)  # frames fading to black at the end
+    fade_out: int = Field(0, ge=0)  # frames fading to `fade_out_color` at the end
+    fade_out_color: str = BLACK
 
     @property
     def end(self) -> int:
@@ -76,7 +80,7 @@ class VideoSegment(BaseModel):
 
 
 class DialogueClip(BaseModel):
-    shot_id: str
+    shot_id: str  # the voice line's: its shot's id, with ^ for the second line of dual dialogue
     speaker: str | None
     text: str
     audio: Path
@@ -136,7 +140,10 @@ def build_timeline(project: Project, storyboard: Storyboard, lines: Sequence[Voi
     """Lay the episode out: each shot for its duration (rounded to frames), the screenplay's transitions as
     cuts / dissolves / fades, each line at its shot's first frame, cues timed to the cut, the music bed."""
     fps = storyboard.fps
-    line_of = {line.shot_id: line for line in lines}
+    line_of: dict[str, VoiceLine] = {}  # per shot, its longer line when two are spoken at once
+    for line in lines:
+        if (other := line_of.get(shot_of(line.shot_id))) is None or line.duration > other.duration:
+            line_of[shot_of(line.shot_id)] = line
     fade = _frames(FADE_SECONDS, fps)
     segments: list[VideoSegment] = []
     for shot in storyboard.shots:
@@ -146,8 +153,8 @@ def build_timeline(project: Project, storyboard: Storyboard, lines: Sequence[Voi
     segments[-1].fade_out = max(segments[-1].fade_out, min(_frames(END_FADE_SECONDS, fps), segments[-1].frames // 2))
     starts = {segment.shot_id: segment.start / fps for segment in segments}
     dialogue = [DialogueClip(shot_id=line.shot_id, speaker=line.speaker, text=line.text, audio=line.audio,
-                             start=starts[line.shot_id], duration=line.duration, words=line.words)
-                for line in lines if line.shot_id in starts]
+                             start=starts[shot_of(line.shot_id)], duration=line.duration, words=line.words)
+                for line in lines if shot_of(line.shot_id) in starts]
     edit = project.config.edit
     music = music_file(project)
     return Timeline(
@@ -164,6 +171,8 @@ def _segment(shot: Shot, before: list[VideoSegment], picks: Mapping[str, Candida
              alternates: Mapping[str, Sequence[Candidate | Take]], line_of: Mapping[str, VoiceLine],
              fade: int, fps: float) -> VideoSegment:
     frames = _frames(shot.duration, fps)
+    if shot.dual is not None and shot.id in line_of:  # both lines are heard whole
+        frames = max(frames, math.ceil(line_of[shot.id].duration * fps))
     previous = before[-1] if before else None
     start = previous.end if previous else 0
     transition = Transition(source=shot.transition_in)
@@ -173,9 +182,10 @@ def _segment(shot: Shot, before: list[VideoSegment], picks: Mapping[str, Candida
             transition = Transition(kind="dissolve", frames=overlap, source=shot.transition_in)
             start -= overlap
     elif shot.transition_in in FADES_IN | DIPS or (shot.transition_in == "dissolve" and previous is None):
-        transition = Transition(kind="fade", frames=min(fade, frames // 2), source=shot.transition_in)
+        color = (shot.transition_color or BLACK) if shot.transition_in == "dip" else BLACK
+        transition = Transition(kind="fade", frames=min(fade, frames // 2), source=shot.transition_in, color=color)
         if shot.transition_in in DIPS and previous is not None:
-            previous.fade_out = min(fade, previous.frames // 2)
+            previous.fade_out, previous.fade_out_color = min(fade, previous.frames // 2), color
     if shot.kind == "title_card":
         return VideoSegment(shot_id=shot.id, index=shot.index, kind="title_card", start=start, frames=frames,
                             text=shot.text or "", transition_in=transition,
