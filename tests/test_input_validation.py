@@ -362,3 +362,11 @@ def test_a_portrait_that_is_not_an_image_is_named_with_its_character_and_line(de
     text = refused(capsys, "render", demo)
     assert f"{cast}:{line_of(cast, 'refs/baiwei.png')}: the reference image of '白薇', {portrait}, is not an image" in text
     assert "save it as PNG or JPEG" in text
+
+
+def test_a_location_image_too_large_is_named(demo, capsys):
+    image = demo / "locations" / "宴会厅.png"  # 1-2 夜 内 顾家别墅宴会厅 is drawn in front of it
+    png_header(image, 9000, 9000)
+    text = refused(capsys, "render", demo)
+    assert f"{image}: the image of the location '顾家别墅宴会厅' is 9000×9000 (81 megapixels)" in text
+    assert "scale it down to at most 40 megapixels" in text

@@ -46,36 +46,38 @@ def location_image(project: Project, location: str) -> Path | None:
     return by_name[max(contained, key=len)] if contained else None
 
 
-_SMALLER = (f"scale it down to at most {MAX_MEGAPIXELS} megapixels (1024×1536 is plenty for a portrait), "
-            "or point `references` at another image")
-
-
 @lru_cache(maxsize=256)
 def _image_problem(path: Path, mtime_ns: int, size: int) -> tuple[str, str] | None:
-    """What makes an image unusable as a reference (unreadable, or too large) and what to do, from its header alone;
-    None when it is fine. Memoised per file version: every shot of a character asks."""
+    """What makes an image unusable (unreadable, or too large) and the remedy, from its header alone; None when it
+    is fine. Memoised per file version: every shot of a character or a set asks."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is judged below
             with Image.open(path) as image:
                 width, height = image.size
     except Image.DecompressionBombError:  # past PIL's own limit, which refuses before saying the size
-        return f"is larger than {Image.MAX_IMAGE_PIXELS * 2 / 1e6:.0f} megapixels", _SMALLER
+        problem = f"is larger than {Image.MAX_IMAGE_PIXELS * 2 / 1e6:.0f} megapixels"
     except (UnidentifiedImageError, OSError):
-        return "is not an image that can be read", "save it as PNG or JPEG, or point `references` at another image"
-    if width * height > MAX_MEGAPIXELS * 1_000_000:
-        return f"is {width}×{height} ({width * height / 1e6:.0f} megapixels)", _SMALLER
-    return None
+        return "is not an image that can be read", "save it as PNG or JPEG"
+    else:
+        if width * height <= MAX_MEGAPIXELS * 1_000_000:
+            return None
+        problem = f"is {width}×{height} ({width * height / 1e6:.0f} megapixels)"
+    return problem, f"scale it down to at most {MAX_MEGAPIXELS} megapixels (1024×1536 is plenty)"
+
+
+def image_problem(path: Path) -> tuple[str, str] | None:
+    """What keeps an image the engine would be given from serving (missing, unreadable, too large) and the remedy."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return "is not there", "put the image there"
+    return _image_problem(path, stat.st_mtime_ns, stat.st_size)
 
 
 def _check_reference(project: Project, name: str, image: Path) -> None:
     """A DramaError at the cast.toml line of the reference when the image cannot serve as one."""
-    try:
-        stat = image.stat()
-    except OSError:
-        problem = ("is not there", "put the portrait there, or fix `references` of that character in cast.toml")
-    else:
-        problem = _image_problem(image, stat.st_mtime_ns, stat.st_size)
+    problem = image_problem(image)
     if problem is None:
         return
     cast_path = project.root / "cast.toml"
@@ -84,7 +86,17 @@ def _check_reference(project: Project, name: str, image: Path) -> None:
                  for number, reference in enumerate(character.references)
                  if (project.root / reference).resolve() == image.resolve()), None)
     raise DramaError(f"the reference image of {name!r}, {image}, {problem[0]}", path=cast_path, line=line,
-                     hint=problem[1])
+                     hint=f"{problem[1]}, or point `references` of {name!r} at another image")
+
+
+def _location(project: Project, location: str) -> Path | None:
+    """The location's image (see `location_image`), checked as a reference is."""
+    image = location_image(project, location)
+    problem = image_problem(image) if image is not None else None
+    if problem is not None:
+        raise DramaError(f"the image of the location {location!r} {problem[0]}", path=image,
+                         hint=f"{problem[1]}, or move it out of locations/ (the set is then drawn)")
+    return image
 
 
 def _character(project: Project, shot: Shot, index: int) -> CharacterRef:
@@ -128,7 +140,7 @@ def build_request(project: Project, shot: Shot, seed: int, engine: str | None = 
             location=shot.location,
             interior=shot.interior,
             time_of_day=shot.time_of_day if shot.time_of_day in _ENGINE_TIMES else "day",
-            location_image=location_image(project, shot.location),
+            location_image=_location(project, shot.location),
             props=tuple(shot.props),
             extras=shot.extras,
         ),
