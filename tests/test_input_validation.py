@@ -18,7 +18,7 @@ import pytest
 from aiohttp import WSMsgType, web
 
 from conftest import copy_demo
-from drama.cli import main
+from drama.cli import build_parser, main
 
 
 def run(capsys, *argv: str) -> tuple[int, str]:
@@ -63,20 +63,22 @@ def set_in_cast(demo: Path, character: str, key: str, value: str) -> tuple[Path,
 
 # --- numbers on the command line keep drama.toml's limits ----------------------------------------------------
 
-@pytest.mark.parametrize("draws", ["1000000", "101", "0", "-3", "two"])
-def test_render_refuses_draws_drama_toml_would_refuse(demo, capsys, draws):
+@pytest.mark.parametrize(("draws", "says"), [
+    ("1000000", "less than or equal to 100"),
+    ("101", "less than or equal to 100"),
+    ("0", "greater than or equal to 1"),
+    ("-3", "greater than or equal to 1"),
+    ("two", "a valid integer"),
+])
+def test_render_refuses_draws_drama_toml_would_refuse(demo, capsys, draws, says):
     text = refused(capsys, "render", demo, "--draws", draws)
-    assert "--draws" in text and repr(draws) in text and "drama.toml" in text
+    assert f"argument --draws: {draws!r}: input should be {says}" in text and "`draws` in drama.toml" in text
     assert not (demo / "renders").exists()  # refused before anything was planned or drawn
 
 
-def test_render_accepts_the_largest_draws_drama_toml_allows(demo):
-    from drama.cli.render import register  # the parser itself: 100 is accepted, nothing is rendered
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    register(parser.add_subparsers())
-    assert parser.parse_args(["render", str(demo), "--draws", "100"]).draws == 100
+def test_render_takes_every_draws_drama_toml_takes(demo):
+    parser = build_parser("render")  # parsing only: nothing is rendered
+    assert [parser.parse_args(["render", str(demo), "--draws", n]).draws for n in ("1", "100")] == [1, 100]
 
 
 # --- --shots names shots that exist -------------------------------------------------------------------------

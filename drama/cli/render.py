@@ -96,9 +96,10 @@ def _shot_ids(project: Project, episodes: list[str], shots: str) -> list[str]:
         raise DramaError("--shots names no shot", hint="give shot ids separated by commas; "
                                                        "`drama status PROJECT` lists them")
     known = {shot.id for episode in episodes for shot in plan_episode(project, episode).shots}
+    where = f"episode {episodes[0]}" if len(episodes) == 1 else "any episode"
     for shot_id in wanted:
         if shot_id not in known:
-            raise DramaError(f"no shot {shot_id!r} in {'episode ' + episodes[0] if len(episodes) == 1 else 'any episode'}",
+            raise DramaError(f"no shot {shot_id!r} in {where}",
                              hint=did_you_mean(shot_id, known) or "`drama status PROJECT` lists the shot ids")
     return wanted
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -18,7 +18,7 @@ PROSODY = {"rate": (r"[+-]\d+%", "+10% or -5%"), "volume": (r"[+-]\d+%", "+0% or
 
 
 def _invalid(message: str) -> PydanticCustomError:
-    return PydanticCustomError("invalid_voice", message)
+    return PydanticCustomError("voice_setting", message)
 
 
 def edge_voice(value: str) -> str:
@@ -168,7 +168,7 @@ class Character(_Strict):
 
     @field_validator("rate", "pitch", "volume")
     @classmethod
-    def _prosody(cls, value: str, info) -> str:  # noqa: ANN001 - pydantic's ValidationInfo
+    def _prosody(cls, value: str, info: ValidationInfo) -> str:
         pattern, example = PROSODY[info.field_name]
         if not re.fullmatch(pattern, value):
             raise _invalid(f"{value!r} is not a {info.field_name}: write a sign, a whole number and the unit, "
