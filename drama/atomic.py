@@ -1,11 +1,15 @@
 """Writes that are all-or-nothing, so a crash or Ctrl-C never leaves a half-written file or folder.
 
 A file is written beside its target and renamed over it; a folder is built under a temporary name
-and renamed into place, which POSIX makes atomic on one filesystem.
+and renamed into place, which POSIX makes atomic on one filesystem. Both end up with the permissions a
+plain open() or mkdir() would give. What a killed writer leaves behind is swept by whoever next holds the
+`exclusive` lock the writer held.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import secrets
@@ -16,14 +20,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from drama.errors import ProjectError, os_fault
+
 
 def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """The process's umask, read where Linux shows it (setting it to read it back would race other threads' writes)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:")), 8)
+    except (OSError, StopIteration):
+        mask = os.umask(0)
+        os.umask(mask)
+        return mask
 
 
-FILE_MODE = 0o666 & ~_umask()  # what open() would have given; mkstemp's 0600 would hide exports from others
+def file_mode() -> int:
+    """What open() would give a new file now; mkstemp's 0600 would hide exports from others."""
+    return 0o666 & ~_umask()
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -34,7 +47,7 @@ def write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-            os.fchmod(handle.fileno(), FILE_MODE)
+            os.fchmod(handle.fileno(), file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -71,7 +84,7 @@ def atomic_dir(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.partial"  # named first: a Ctrl-C during mkdir is cleaned
     try:
-        tmp.mkdir(mode=0o700)
+        tmp.mkdir()  # 0777 less the umask, as any folder: renders/<key>/ is shared like the rest of the project
         yield tmp
         try:
             os.rename(tmp, path)
@@ -81,3 +94,27 @@ def atomic_dir(path: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """Hold `lock` (a file, made if missing) against every other holder, in this process or another. A writer that
+    holds it while it writes lets the next holder sweep up what a killed one left. Waits for the holder before."""
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock, "a")  # closed below, once the lock is released
+    except IsADirectoryError:
+        raise ProjectError(f"{lock.name} is a folder, where drama keeps a lock file", path=lock,
+                           hint=f"remove the folder (rmdir {lock}) and run again") from None
+    except OSError as error:
+        fault = os_fault(error, path=error.filename or lock, doing="take the project's lock")
+        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            fault = ProjectError(f"the project folder is read-only: cannot take the lock {lock.name}", path=lock,
+                                 hint="make the project folder writable and run again")
+        raise (fault or error) from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -10,9 +10,12 @@ exported again. The files stay plain files where players and upload tools expect
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import math
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -22,12 +25,12 @@ from pydantic import BaseModel, ValidationError
 from rich.progress import Progress
 
 from drama import atomic
-from drama.edit.assemble import analyse_audio, encode, write_dialogue_stem
+from drama.edit.assemble import SAMPLE_RATE, analyse_audio, encode, write_dialogue_stem
 from drama.edit.loudness import Loudness, analysis_filter, measure_file, normalise_filter, parse_loudnorm_json
 from drama.edit.otio import write_otio
 from drama.edit.subtitles import write_ass, write_srt
 from drama.edit.timeline import Timeline, build_timeline
-from drama.errors import DramaError
+from drama.errors import DramaError, ExportError, os_fault
 from drama.fonts import fontconfig_env
 from drama.pipeline import PreparedEpisode
 from drama.project import Project
@@ -35,6 +38,7 @@ from drama.render import Candidate, StateStore
 from drama.render.damage import DamagedDraw, read_draw
 from drama.render.request import renderable
 from drama.storyboard.model import Storyboard
+from drama.voice.cache import VoiceCache
 from engine.video import ffmpeg_exe
 
 EXPORT_VERSION = 2  # bump when the export's output changes for the same inputs
@@ -132,48 +136,134 @@ def up_to_date(project: Project, timeline: Timeline) -> ExportResult | None:
 
 def export_episode(project: Project, timeline: Timeline, progress: Progress | None = None, *,
                    force: bool = False) -> ExportResult:
-    """Write the episode's MP4, SRT, ASS and OTIO (skipped when nothing changed, unless `force`)."""
+    """Write the episode's MP4, SRT, ASS and OTIO (skipped when nothing changed, unless `force`). One export at a
+    time per project: its holder sweeps up the scratch folders of exports that were killed."""
     started = time.perf_counter()
     if not force and (previous := up_to_date(project, timeline)) is not None:
         return previous
     paths = export_paths(project, timeline.episode)
+    _check_destination(project, paths)
     scratch_root = project.cache_dir / "export"
-    scratch_root.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(dir=scratch_root, prefix=f"{timeline.episode}."))
+    with atomic.exclusive(project.state_dir / "export.lock"):
+        if scratch_root.is_dir():  # every export holds the lock: what is there was left by a killed one
+            for leftover in scratch_root.iterdir():
+                shutil.rmtree(leftover, ignore_errors=True)
+        VoiceCache(project.cache_dir / "voice").sweep()
+        try:
+            scratch_root.mkdir(parents=True, exist_ok=True)
+            workdir = Path(tempfile.mkdtemp(dir=scratch_root, prefix=f"{timeline.episode}."))
+            try:
+                return _build(project, timeline, paths, workdir, progress, started)
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
+        except OSError as error:
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise _disk_full(project, timeline, error.filename or scratch_root) from None
+            raise (os_fault(error, kind=ExportError, doing=f"export {timeline.episode}") or error) from None
+
+
+def _check_destination(project: Project, paths: dict[str, Path]) -> None:
+    """exports/ must be a folder drama may write, and no folder may stand where a file is published: found before
+    the encode, not after it."""
+    folder = project.exports_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ExportError(f"a file is where the {folder.name} folder belongs", path=folder,
+                          hint=f"move the file aside (or rename it) and run again: the episode's MP4, SRT, ASS and "
+                               f"OTIO are written into the folder {folder}") from None
+    except OSError as error:
+        raise (os_fault(error, path=folder, kind=ExportError, doing="make the exports folder") or error) from None
+    for path in paths.values():
+        if path.is_dir():
+            raise ExportError(f"a folder is where {path.name} is published", path=path,
+                              hint="move the folder aside (or rename it) and run again")
+    if not os.access(folder, os.W_OK):
+        raise ExportError(f"the project folder is read-only: cannot write {folder.name}/", path=folder,
+                          hint="make the project folder writable and run again")
+
+
+def _build(project: Project, timeline: Timeline, paths: dict[str, Path], workdir: Path, progress: Progress | None,
+           started: float) -> ExportResult:
+    """Build the four files in `workdir` (the encode's ffmpeg log is kept under .drama/logs/ if it fails), then
+    publish them."""
     task = progress.add_task(f"export {timeline.episode}: mixing", total=timeline.frames) if progress else None
 
     def step(description: str) -> None:
         if progress is not None and task is not None:
             progress.update(task, description=f"export {timeline.episode}: {description}")
 
+    built = {kind: workdir / paths[kind].name for kind in ("mp4", "srt", "ass", "otio")}
+    write_srt(timeline.cues, built["srt"])
+    write_ass(timeline.cues, built["ass"], timeline.width, timeline.height)
+    stem = workdir / "dialogue.f32"
+    write_dialogue_stem(timeline.dialogue, timeline.duration, stem)
+    step("loudness pass 1")
     try:
-        built = {kind: workdir / paths[kind].name for kind in ("mp4", "srt", "ass", "otio")}
-        write_srt(timeline.cues, built["srt"])
-        write_ass(timeline.cues, built["ass"], timeline.width, timeline.height)
-        stem = workdir / "dialogue.f32"
-        write_dialogue_stem(timeline.dialogue, timeline.duration, stem)
-        step("loudness pass 1")
-        measured = parse_loudnorm_json(analyse_audio(
-            timeline, stem, analysis_filter(timeline.loudness_lufs, timeline.true_peak_db), workdir))
-        step("encoding")
-        advance = (lambda: progress.advance(task)) if progress is not None and task is not None else None
+        analysis = analyse_audio(timeline, stem, analysis_filter(timeline.loudness_lufs, timeline.true_peak_db), workdir)
+    except DramaError as error:  # ffmpeg's own words are in the hint
+        raise _ffmpeg_failed(project, timeline, error.message, error.hint or "", workdir) from None
+    measured = parse_loudnorm_json(analysis)
+    step("encoding")
+    advance = (lambda: progress.advance(task)) if progress is not None and task is not None else None
+    try:
         encode(timeline, stem, normalise_filter(timeline.loudness_lufs, timeline.true_peak_db, measured),
                built["ass"] if timeline.burn_subtitles and timeline.cues else None, built["mp4"], workdir,
                fontconfig_env(project.cache_dir), on_frame=advance)
-        step("measuring")
-        loudness = measure_file(built["mp4"])
-        write_otio(timeline, built["otio"])
-        result = ExportResult(episode=timeline.episode, mp4=paths["mp4"], srt=paths["srt"], ass=paths["ass"],
-                              otio=paths["otio"], duration=timeline.duration, width=timeline.width,
-                              height=timeline.height, fps=timeline.fps, loudness=loudness,
-                              seconds=time.perf_counter() - started)
-        _publish(project, timeline.episode, built,
-                 ExportStamp(hash=inputs_hash(timeline), files={kind: _published(built[kind]) for kind in KINDS},
-                             result=result))
-        step("done")
-        return result
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    except DramaError as error:
+        if error.path is None or workdir not in error.path.parents:  # not ffmpeg's log: a take, a voice line …
+            raise
+        raise _ffmpeg_failed(project, timeline, error.message,
+                             error.path.read_text(encoding="utf-8", errors="replace"), workdir) from None
+    step("measuring")
+    loudness = measure_file(built["mp4"])
+    write_otio(timeline, built["otio"])
+    result = ExportResult(episode=timeline.episode, mp4=paths["mp4"], srt=paths["srt"], ass=paths["ass"],
+                          otio=paths["otio"], duration=timeline.duration, width=timeline.width,
+                          height=timeline.height, fps=timeline.fps, loudness=loudness,
+                          seconds=time.perf_counter() - started)
+    _publish(project, timeline.episode, built,
+             ExportStamp(hash=inputs_hash(timeline), files={kind: _published(built[kind]) for kind in KINDS},
+                         result=result))
+    step("done")
+    return result
+
+
+_PROBLEM = re.compile(r"error|invalid|no such|not found|cannot|could not|couldn't|failed|unable|denied|unknown|"
+                      r"unsupported|no space|too large|not supported", re.IGNORECASE)
+_CONTEXT = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\]\s*")  # "[vost#0:0 @ 0x5633…] ": which part of ffmpeg said it
+
+
+def ffmpeg_problem(log: str, lines: int = 4) -> list[str]:
+    """The last few lines of an ffmpeg log that say what went wrong (else its last lines), not the whole log."""
+    text = [_CONTEXT.sub("", line.strip()) for line in log.splitlines() if line.strip()]
+    said = [line for line in text if _PROBLEM.search(line) and not line.startswith("configuration:")]
+    return [line[:200] for line in list(dict.fromkeys(said or text))[-lines:]]
+
+
+def _ffmpeg_failed(project: Project, timeline: Timeline, message: str, log: str, workdir: Path) -> ExportError:
+    """ffmpeg's failure said in a few lines (files of the scratch folder, which is deleted, by name only), with its
+    whole log kept where it can still be read."""
+    if "No space left on device" in log:
+        return _disk_full(project, timeline, project.cache_dir / "export")
+    kept = project.state_dir / "logs" / f"export-{timeline.episode}.log"
+    atomic.write_text(kept, log)
+    said = " / ".join(ffmpeg_problem(log.replace(f"{workdir}{os.sep}", ""))) or "ffmpeg said nothing"
+    return ExportError(f"{message}: {said}", path=kept, hint=f"fix what ffmpeg names and run again; its whole log is {kept}")
+
+
+def _disk_full(project: Project, timeline: Timeline, where: Path | str) -> ExportError:
+    """How much room the export wants: the dialogue stem plus the MP4 (as large as the last export's, else a guess
+    of 0.1 bit per pixel of H.264 and 160 kb/s of AAC)."""
+    stamp = read_stamp(project, timeline.episode)
+    mp4 = stamp.files["mp4"].size if stamp is not None and "mp4" in stamp.files else \
+        timeline.duration * (timeline.width * timeline.height * timeline.fps * 0.1 + 160_000) / 8
+    needed = timeline.duration * SAMPLE_RATE * 4 + mp4  # float32 samples
+    free = shutil.disk_usage(project.state_dir).free
+    short = math.ceil(max(needed - free, needed / 4) / 1e6)
+    return ExportError(f"disk full while writing {where}: free {short} MB and run again",
+                       hint=f"the export of {timeline.episode} needs about {math.ceil(needed / 1e6)} MB; "
+                            f"{free // 1_000_000} MB are free on that disk now")
 
 
 def _publish(project: Project, episode: str, built: dict[str, Path], stamp: ExportStamp) -> None:

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from drama.errors import DramaError, did_you_mean
+from drama.errors import ProjectError, did_you_mean, os_fault
 from drama.project.config import Cast, DramaConfig
 from drama.templates import style_names
 
@@ -78,16 +78,21 @@ def load_toml(path: Path, model: type[Model]) -> Model:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise DramaError(f"{path.name} not found", path=path, hint="run `drama new NAME` to scaffold a project") from None
+        raise ProjectError(f"{path.name} not found", path=path, hint="run `drama new NAME` to scaffold a project") from None
+    except IsADirectoryError:
+        raise ProjectError(f"{path.name} is a folder, not a file", path=path,
+                           hint=f"move the folder aside and put the project's {path.name} there") from None
     except UnicodeDecodeError:
-        raise DramaError("not UTF-8 text", path=path, hint="save the file as UTF-8") from None
+        raise ProjectError("not UTF-8 text", path=path, hint="save the file as UTF-8") from None
+    except OSError as error:
+        raise (os_fault(error, path=path, doing="read it") or error) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"\(at line (\d+), column \d+\)|\(at end of document\)", str(error))
         line = int(found.group(1)) if found and found.group(1) else len(text.splitlines()) or None
         reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(error))
-        raise DramaError(f"not valid TOML: {reason}", path=path, line=line,
+        raise ProjectError(f"not valid TOML: {reason}", path=path, line=line,
                          hint="check quotes, brackets and `key = value` syntax on that line") from None
     try:
         return model.model_validate(data)
@@ -103,7 +108,7 @@ def load_toml(path: Path, model: type[Model]) -> Model:
             message = f"unknown key {where!r}"
         else:
             message = f"{where}: {first['msg']}"
-        raise DramaError(message, path=path, line=toml_line(text, loc), hint=hint) from None
+        raise ProjectError(message, path=path, line=toml_line(text, loc), hint=hint) from None
 
 
 def list_screenplays(folder: Path) -> list[Path]:
@@ -116,7 +121,7 @@ def list_screenplays(folder: Path) -> list[Path]:
 def _check_style(path: Path, config: DramaConfig) -> None:
     styles = style_names()
     if config.style not in styles:
-        raise DramaError(f"unknown style {config.style!r}", path=path, line=toml_line(path.read_text(encoding="utf-8-sig"), ("style",)),
+        raise ProjectError(f"unknown style {config.style!r}", path=path, line=toml_line(path.read_text(encoding="utf-8-sig"), ("style",)),
                          hint=did_you_mean(config.style, styles) or f"styles: {', '.join(styles)}")
 
 
@@ -128,13 +133,13 @@ def _check_cast(root: Path, path: Path, cast: Cast) -> None:
         for name in character.all_names:
             owner = owners.setdefault(name.casefold(), character.name)
             if owner != character.name or character.all_names.count(name) > 1:
-                raise DramaError(f"the name {name!r} is used twice (by {owner!r} and {character.name!r})", path=path,
+                raise ProjectError(f"the name {name!r} is used twice (by {owner!r} and {character.name!r})", path=path,
                                  line=toml_line(text, ("character", index, "aliases" if name != character.name else "name")),
                                  hint="every name and alias must point at one character")
         for number, reference in enumerate(character.references):
             image = root / reference
             if not image.is_file():
-                raise DramaError(f"reference image of {character.name!r} not found: {image}", path=path,
+                raise ProjectError(f"reference image of {character.name!r} not found: {image}", path=path,
                                  line=toml_line(text, ("character", index, "references", number)),
                                  hint="put the portrait there, or remove it from `references` until it exists")
 
@@ -151,7 +156,7 @@ class Project:
     def load(cls, root: Path | str) -> "Project":
         root = Path(root).resolve()
         if not root.is_dir():
-            raise DramaError("project folder not found", path=root, hint="give the folder that holds drama.toml")
+            raise ProjectError("project folder not found", path=root, hint="give the folder that holds drama.toml")
         config = load_toml(root / "drama.toml", DramaConfig)
         _check_style(root / "drama.toml", config)
         cast_path = root / "cast.toml"

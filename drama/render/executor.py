@@ -5,7 +5,6 @@ all written. Ctrl-C or a crash at any moment leaves no partial candidate; rerunn
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import time
@@ -18,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel
 from rich.progress import Progress, TaskID
 
-from drama.atomic import atomic_dir, write_json
+from drama.atomic import atomic_dir, exclusive, write_json
 from drama.errors import DramaError, did_you_mean
 from drama.project import Project
 from drama.project.secrets import load_secrets
@@ -29,6 +28,7 @@ from drama.render.request import renderable
 from drama.render.remote import RemoteEvent, RemoteRun
 from drama.render.state import Candidate, StateStore, WantedDraws
 from drama.storyboard.model import Shot, Storyboard
+from drama.voice.cache import VoiceCache
 from engine.api import Clip, Control, Engine
 from engine.remote import RemoteEngine
 from engine.registry import UnknownEngineError, engine_class, get_engine
@@ -168,17 +168,14 @@ def load_candidate(project: Project, key: str) -> Candidate | None:
 
 @contextmanager
 def render_lock(project: Project) -> Iterator[None]:
-    """One render at a time per project; whoever holds the lock may sweep up temp folders left by a killed run."""
-    project.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(project.state_dir / "render.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            if project.renders_dir.is_dir():
-                for leftover in project.renders_dir.glob(".*.partial"):
-                    shutil.rmtree(leftover, ignore_errors=True)
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """One render at a time per project; whoever holds the lock sweeps up the draw folders a killed render left,
+    and the voice cache's temporary files when no voice is being written."""
+    with exclusive(project.state_dir / "render.lock"):
+        if project.renders_dir.is_dir():
+            for leftover in project.renders_dir.glob(".*.partial"):
+                shutil.rmtree(leftover, ignore_errors=True)
+        VoiceCache(project.cache_dir / "voice").sweep()
+        yield
 
 
 def _inside(path: Path | None, folder: Path) -> str | None:

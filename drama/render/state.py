@@ -10,6 +10,7 @@ one written by a newer drama is refused.
 
 from __future__ import annotations
 
+import errno
 import json
 import sqlite3
 import threading
@@ -19,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from drama.errors import DramaError, did_you_mean
+from drama.errors import ProjectError, RenderError, did_you_mean, os_fault, store_fault
 from drama.project import Project
 from drama.render.migrate import migrate_v1
 from drama.render.parts import ScorePart
@@ -151,24 +152,94 @@ class FailedJob(BaseModel):
     updated: float
 
 
+def _cannot_write(error: BaseException) -> bool:
+    """Whether opening the store failed because it cannot be written here (a read-only folder, file or file system;
+    no permission), so it may still be read."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+    return isinstance(error, sqlite3.OperationalError) and \
+        getattr(error, "sqlite_errorname", "").startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN"))
+
+
 class StateStore:
-    """Typed access to .drama/state.db. Cheap to open; open one per process (or per thread)."""
+    """Typed access to .drama/state.db. Cheap to open; open one per process (or per thread).
+
+    Where the project cannot be written (a read-only folder or disk) an up-to-date store opens read-only, and a
+    missing one as an empty one: looking (status, the review page) works, and the first write says what to do."""
 
     def __init__(self, project: Project, *, timeout: float = 30.0):
         self.root = project.root
-        project.state_dir.mkdir(parents=True, exist_ok=True)
         self.path = project.state_dir / "state.db"
+        self.read_only = False
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        self._wal(timeout)
-        self._db.execute("PRAGMA synchronous = NORMAL")
+        if self.path.is_dir():
+            raise ProjectError("a folder is where the state store (a SQLite file) belongs", path=self.path,
+                               hint=f"move the folder aside (mv {self.path} {self.path}.folder) and run again: a new "
+                                    "store is started and the draws in renders/ are found again")
         try:
+            self._open_writable(project, timeout)
+        except (OSError, sqlite3.Error) as error:
+            if not _cannot_write(error):
+                raise self._fault(error) from None
+            self._open_read_only(timeout)
+
+    def _connect(self, target: str, timeout: float, *, uri: bool = False) -> sqlite3.Connection:
+        db = sqlite3.connect(target, timeout=timeout, isolation_level=None, check_same_thread=False, uri=uri)
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        return db
+
+    def _open_writable(self, project: Project, timeout: float) -> None:
+        project.state_dir.mkdir(parents=True, exist_ok=True)
+        self._db = self._connect(str(self.path), timeout)
+        try:
+            self._wal(timeout)
+            self._db.execute("PRAGMA synchronous = NORMAL")
             self._open(project)
         except BaseException:
             self._db.close()
             raise
+
+    def _open_read_only(self, timeout: float) -> None:
+        """The store as it is, only to read; one not written yet reads as empty. `immutable` is the way in when even
+        the WAL's shared-memory file cannot be made (a read-only file system)."""
+        self.read_only = True
+        if not self.path.is_file():
+            self._db = self._connect(":memory:", timeout)
+            self._db.executescript(_SCHEMA)
+            return
+        failure: sqlite3.Error | None = None
+        for mode in ("mode=ro", "immutable=1"):
+            db = self._connect(f"{self.path.as_uri()}?{mode}", timeout, uri=True)
+            try:
+                version = db.execute("PRAGMA user_version").fetchall()[0][0]
+            except sqlite3.Error as error:
+                db.close()
+                failure = error
+                continue
+            if version != SCHEMA_VERSION:
+                db.close()
+                raise self._newer(version) if version > SCHEMA_VERSION else \
+                    ProjectError(f"the state store is of schema {version} and must be migrated to schema "
+                                 f"{SCHEMA_VERSION} (which writes it), but the project folder is read-only",
+                                 path=self.path, hint="make the project folder writable and run again")
+            self._db = db
+            return
+        assert failure is not None
+        raise self._fault(failure) from None
+
+    def _fault(self, error: BaseException) -> BaseException:
+        """A fault of the store in words, naming .drama/state.db and what to do (the error itself if unknown)."""
+        if isinstance(error, sqlite3.Error):
+            return store_fault(error, self.path)
+        if isinstance(error, OSError):
+            return os_fault(error, path=error.filename or self.path, doing="open the state store") or error
+        return error
+
+    def _newer(self, version: int) -> ProjectError:
+        return ProjectError(f"the state store was written by a newer drama (schema {version}; this drama reads schema "
+                            f"{SCHEMA_VERSION} and older)", path=self.path,
+                            hint="upgrade drama (pip install -U drama); this store is left untouched")
 
     def _wal(self, timeout: float) -> None:
         """Switch the store to WAL (once per store). Changing the journal mode ignores the busy timeout, so while
@@ -194,9 +265,7 @@ class StateStore:
         with self._write():
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise DramaError(f"the state store was written by a newer drama (schema {version}; this drama "
-                                 f"reads schema {SCHEMA_VERSION} and older)", path=self.path,
-                                 hint="upgrade drama (pip install -U drama); this store is left untouched")
+                raise self._newer(version)
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self._db.execute(statement)
             if version == 1:
@@ -218,22 +287,40 @@ class StateStore:
 
         def __enter__(self) -> sqlite3.Connection:
             self.store._lock.acquire()
-            self.store._db.execute("BEGIN IMMEDIATE")
+            try:
+                self.store._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                self.store._lock.release()
+                raise self.store._fault(error) from None
             return self.store._db
 
-        def __exit__(self, kind: type | None, *rest: object) -> None:
+        def __exit__(self, kind: type | None, value: BaseException | None, *rest: object) -> None:
+            db = self.store._db
             try:
-                self.store._db.execute("COMMIT" if kind is None else "ROLLBACK")
+                db.execute("COMMIT" if kind is None else "ROLLBACK")
+            except sqlite3.Error as error:  # a full disk can fail the commit: the transaction is undone whole
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise self.store._fault(error) from None
             finally:
                 self.store._lock.release()
+            if isinstance(value, sqlite3.Error):
+                raise self.store._fault(value) from None
 
     def _write(self) -> "_Transaction":
         """A write transaction that takes the database lock up front (no upgrade deadlocks between processes)."""
+        if self.read_only:
+            raise ProjectError("the project folder is read-only: the state store cannot record this", path=self.path,
+                               hint="make the project folder writable (chmod -R u+w PROJECT, or mount it read-write) "
+                                    "and run again; looking (drama status, the review page) works as it is")
         return StateStore._Transaction(self)
 
     def _rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
         with self._lock:
-            return self._db.execute(sql, params).fetchall()
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as error:
+                raise self._fault(error) from None
 
     # candidates
 
@@ -296,7 +383,7 @@ class StateStore:
         """The creator picks a candidate for a shot; accepts a unique prefix of the candidate id."""
         choices = self.candidates(shot_id)
         if not choices:
-            raise DramaError(f"shot {shot_id!r} has no candidates", path=self.path,
+            raise RenderError(f"shot {shot_id!r} has no candidates", path=self.path,
                              hint=did_you_mean(shot_id, self.shot_ids()) or "render it first: drama render PROJECT")
         matches = [c for c in choices if c.id.startswith(candidate_id)] if len(candidate_id) >= 4 else \
             [c for c in choices if c.id == candidate_id]
@@ -304,13 +391,13 @@ class StateStore:
                                         (len(candidate_id) >= 4 and c.id.startswith(candidate_id))]
         if len(elsewhere) == 1:
             other = elsewhere[0]
-            raise DramaError(f"candidate {other.id!r} is a draw of shot {other.shot_id!r} ({other.episode}), "
+            raise RenderError(f"candidate {other.id!r} is a draw of shot {other.shot_id!r} ({other.episode}), "
                              f"not of {shot_id!r}", hint=f"candidates of {shot_id}: {', '.join(c.id for c in choices)}")
         if len(matches) != 1:
             problem = "is ambiguous among the candidates of" if matches else "is not a candidate of"
             hint = did_you_mean(candidate_id, [c.id for c in choices]) or \
                 f"candidates of {shot_id}: {', '.join(c.id for c in choices)}"
-            raise DramaError(f"candidate {candidate_id!r} {problem} {shot_id!r}", hint=hint)
+            raise RenderError(f"candidate {candidate_id!r} {problem} {shot_id!r}", hint=hint)
         with self._write() as db:
             db.execute("INSERT OR REPLACE INTO picks (shot_id, candidate_id, picked) VALUES (?, ?, ?)",
                        (shot_id, matches[0].id, time.time()))
@@ -351,7 +438,7 @@ class StateStore:
             override = ShotOverride.model_validate({k: v for k, v in current.items() if v is not None})
         except ValidationError as error:
             first = error.errors()[0]
-            raise DramaError(f"override of {shot_id}: {'.'.join(map(str, first['loc']))}: {first['msg']}",
+            raise RenderError(f"override of {shot_id}: {'.'.join(map(str, first['loc']))}: {first['msg']}",
                              hint=f"editable fields: {', '.join(ShotOverride.model_fields)}") from None
         data = override.model_dump(mode="json", exclude_none=True)
         with self._write() as db:

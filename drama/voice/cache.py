@@ -1,16 +1,23 @@
 """Content-addressed line audio: the key hashes backend, voice parameters and text, so an unchanged
 line is never synthesised twice and an edited one is. Entries are a WAV and a JSON sidecar, each
-written atomically; the sidecar is written last and marks the entry complete."""
+written atomically; the sidecar is written last and marks the entry complete.
+
+Writers hold the cache's lock shared while they write, so the temporary files of a writer that was killed are
+swept (`sweep`) only when no writer, in any process, is writing."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from drama import atomic
+from drama.errors import VoiceError, os_fault
 from drama.voice.audio import write_wav
 from drama.voice.model import Backend, LineRequest, VoiceLine, WordTiming
 
@@ -28,6 +35,34 @@ def line_key(backend: Backend, request: LineRequest) -> str:
 class VoiceCache:
     def __init__(self, folder: Path):
         self.folder = folder
+        self.lock = folder / ".lock"
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the cache's lock shared (many writers at once; a sweep waits for none of them) while writing into it;
+        a full or read-only disk is said as such, naming the cache."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with open(self.lock, "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_SH)
+                yield
+        except OSError as error:
+            raise (os_fault(error, path=self.folder, kind=VoiceError, doing="write the voice cache") or error) from None
+
+    def sweep(self) -> None:
+        """Delete what killed writers left (`.<key>.wav.*.tmp`, `.<key>.json.*.tmp`) unless a writer is writing
+        now (then a later sweep does). A cache that is not there or cannot be written is left as it is."""
+        try:
+            handle = open(self.lock, "a")
+        except OSError:
+            return
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return
+            for leftover in self.folder.glob(".*.tmp"):
+                leftover.unlink(missing_ok=True)
 
     def load(self, backend: Backend, request: LineRequest) -> VoiceLine | None:
         key = line_key(backend, request)
@@ -45,10 +80,11 @@ class VoiceCache:
     def store(self, backend: Backend, request: LineRequest, samples: np.ndarray, duration: float,
               words: list[WordTiming], timing: str) -> VoiceLine:
         key = line_key(backend, request)
-        write_wav(self.folder / f"{key}.wav", samples)
-        atomic.write_json(self.folder / f"{key}.json", {
-            "duration": duration, "words": [w.model_dump() for w in words], "timing": timing,
-            "backend": backend, "voice": request.spec.name(backend), "text": request.text})
+        with self._writing():
+            write_wav(self.folder / f"{key}.wav", samples)
+            atomic.write_json(self.folder / f"{key}.json", {
+                "duration": duration, "words": [w.model_dump() for w in words], "timing": timing,
+                "backend": backend, "voice": request.spec.name(backend), "text": request.text})
         line = self.load(backend, request)
         assert line is not None
         return line
