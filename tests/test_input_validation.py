@@ -7,6 +7,7 @@ import asyncio
 import re
 import struct
 import subprocess
+import sys
 import threading
 import zlib
 from pathlib import Path
@@ -372,3 +373,17 @@ def test_a_location_image_too_large_is_named(demo, capsys):
     text = refused(capsys, "render", demo)
     assert f"{image}: the image of the location '顾家别墅宴会厅' is 9000×9000 (81 megapixels)" in text
     assert "scale it down to at most 40 megapixels" in text
+
+
+# --- the same through the installed entry point -------------------------------------------------------------
+
+def test_the_testers_cases_through_python_m_drama(demo):
+    """`--draws 1000000` (once a MemoryError after 71 s) and a 10 MB line of dialogue (once minutes and gigabytes),
+    run as a creator runs them."""
+    script = demo / EPISODE
+    script.write_text(script.read_text(encoding="utf-8") + "\n白薇：" + "话" * 3_500_000 + "\n", encoding="utf-8")
+    for argv, says in ((["render", demo, "--draws", "1000000"], "less than or equal to 100"),
+                       (["render", demo], f"{script}:{line_of(script, '白薇：话')}: this line is 3,500,003 characters")):
+        done = subprocess.run([sys.executable, "-m", "drama", *map(str, argv)], capture_output=True, text=True, check=False)
+        text = re.sub(r"\s*\n\s*", " ", done.stdout + done.stderr)
+        assert done.returncode == 2 and "Traceback" not in text and says in text, text
