@@ -3,7 +3,9 @@ dual dialogue heard and shown at once."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -11,17 +13,20 @@ import opentimelineio as otio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from drama.edit.assemble import write_dialogue_stem
 from drama.edit.export import export_episode
 from drama.edit.otio import build_otio
-from drama.edit.subtitles import MAX_UNITS, break_lines, cues_for, split_text, width, write_ass, write_srt
+from drama.edit.subtitles import MAX_UNITS, Cue, break_lines, cues_for, split_text, width, write_ass, write_srt
 from drama.edit.timeline import build_timeline
+from drama.fonts import fontconfig_env
 from drama.screenplay import parse_text
 from drama.screenplay.inline import emphasis
 from drama.screenplay.model import Span
 from drama.storyboard.model import DualLine, Shot, Storyboard
 from drama.voice.model import VoiceLine
+from engine.video import ffmpeg_exe
 from tests.edit_inputs import RATE, decode_frame, make_inputs, write_tone
 
 HOT_PINK = (255, 105, 180)
@@ -81,6 +86,8 @@ def test_the_otio_carries_the_dip(dipped):
     assert (dip.in_offset.to_frames(), dip.out_offset.to_frames()) == (15, 15)
     assert [item.name for item in video] == ["a", "dip to #ff69b4", "b"]  # between the two shots, centred on the cut
     assert video.duration().to_frames() == timeline.frames
+    a, b = video.find_clips()
+    assert a.metadata["drama"]["fade_out_color"] == b.metadata["drama"]["fade_in_color"] == "#ff69b4"
 
 
 # --- emphasis -------------------------------------------------------------------------------------------
@@ -147,6 +154,24 @@ def test_a_line_without_emphasis_has_no_tags(tmp_path):
     assert cues[0].spans == []
     write_srt(cues, tmp_path / "ep.srt")
     assert "<" not in (tmp_path / "ep.srt").read_text(encoding="utf-8")
+
+
+def _burn(cue: Cue, folder: Path) -> np.ndarray:
+    """The cue burned by libass (as the export does) on a grey frame, as a mask of its white pixels."""
+    folder.mkdir()
+    write_ass([cue], folder / "subs.ass", 540, 960)
+    command = [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=c=0x404040:s=540x960", "-frames:v", "1",
+               "-vf", "ass=subs.ass", "-y", "frame.png"]
+    subprocess.run(command, cwd=folder, env={**os.environ, **fontconfig_env(folder / "cache")}, check=True)
+    return np.asarray(Image.open(folder / "frame.png").convert("L")) > 220
+
+
+def test_libass_obeys_the_emphasis_tags(tmp_path):
+    plain = Cue(index=1, start=0.0, end=2.0, lines=["中文字幕"], shot_id="s1")
+    slanted = plain.model_copy(update={"spans": [[Span(text="中文字幕", styles=("italic",))]]})
+    upright, italic = _burn(plain, tmp_path / "plain"), _burn(slanted, tmp_path / "italic")
+    assert abs(int(italic.sum()) - int(upright.sum())) < 0.1 * upright.sum()  # the same four glyphs, no tag text
+    assert (italic != upright).sum() > 0.2 * upright.sum()  # drawn slanted
 
 
 # --- Chinese line breaks --------------------------------------------------------------------------------

@@ -56,7 +56,8 @@ def _video_clip(segment: VideoSegment, head: int, tail: int, fps: float) -> otio
     source = TR(RT(head, fps), RT(segment.frames - head - tail, fps))
     metadata = {"drama": {"shot_id": segment.shot_id, "kind": segment.kind, "transition_in": segment.transition_in.source,
                           "fade_in_frames": segment.transition_in.frames if segment.transition_in.kind == "fade" else 0,
-                          "fade_out_frames": segment.fade_out}}
+                          "fade_in_color": segment.transition_in.color, "fade_out_frames": segment.fade_out,
+                          "fade_out_color": segment.fade_out_color}}
     if segment.kind == "title_card":
         generator = otio.schema.GeneratorReference(
             name="title card", generator_kind="drama.title_card",

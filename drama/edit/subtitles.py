@@ -65,7 +65,7 @@ class Cue(BaseModel):
 
 
 class _Piece(NamedTuple):
-    text: str  # a timing unit (voice.timing.units) with the punctuation and space after it
+    text: str  # a timing unit (voice.timing.units) with the punctuation and space after it, opening marks before it
     bond: float  # what a line break before it costs
 
 

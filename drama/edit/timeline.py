@@ -138,7 +138,8 @@ def build_timeline(project: Project, storyboard: Storyboard, lines: Sequence[Voi
                    picks: Mapping[str, Candidate | Take],
                    alternates: Mapping[str, Sequence[Candidate | Take]] | None = None) -> Timeline:
     """Lay the episode out: each shot for its duration (rounded to frames), the screenplay's transitions as
-    cuts / dissolves / fades, each line at its shot's first frame, cues timed to the cut, the music bed."""
+    cuts / dissolves / fades / dips through a colour, each line at its shot's first frame, cues timed to the cut,
+    the music bed."""
     fps = storyboard.fps
     line_of: dict[str, VoiceLine] = {}  # per shot, its longer line when two are spoken at once
     for line in lines:
