@@ -387,3 +387,9 @@ def test_the_testers_cases_through_python_m_drama(demo):
         done = subprocess.run([sys.executable, "-m", "drama", *map(str, argv)], capture_output=True, text=True, check=False)
         text = re.sub(r"\s*\n\s*", " ", done.stdout + done.stderr)
         assert done.returncode == 2 and "Traceback" not in text and says in text, text
+
+
+def test_render_refuses_an_unknown_engine_before_voicing(demo, capsys):
+    text = refused(capsys, "render", demo, "--engine", "previs")
+    assert "unknown engine 'previs'" in text and "did you mean 'previz'" in text
+    assert not (demo / ".drama" / "cache" / "voice").exists()

@@ -50,8 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def render_command(args: argparse.Namespace) -> int:
     from drama.pipeline import prepare_episode
     from drama.render import render_shots
+    from drama.render.executor import resolve_engine
 
     project = Project.load(args.project)
+    resolve_engine(args.engine or project.config.render.engine)  # a misspelt engine is refused before any voicing
     if args.checkpoint is not None:
         if not args.checkpoint.exists():
             raise DramaError("checkpoint not found", path=args.checkpoint,
