@@ -209,18 +209,20 @@ def _draw_floor(plate: Plate, stage: Stage, style: str, color: RGB, back: float,
 
 def _court_lines(plate: Plate, stage: Stage, x: float, baseline: float, near: float) -> None:
     """A basketball court's markings below a hoop at x over the baseline: the key, the free-throw circle
-    and the three-point arc."""
+    and the three-point arc, painted 5 cm wide on the ground."""
     g = lambda px, zz: stage.ground(plate, px, zz)  # noqa: E731
-    white, width = (244, 240, 230), 0.02
-    plate.line([g(x - 40, baseline), g(x + 40, baseline)], white, width)
     key = baseline - 5.8
     plate.poly([g(x - 2.45, baseline), g(x + 2.45, baseline), g(x + 2.45, max(key, near)), g(x - 2.45, max(key, near))], (176, 70, 50))
-    plate.line([g(x - 2.45, baseline), g(x - 2.45, key), g(x + 2.45, key), g(x + 2.45, baseline)], white, width)
+    lines = [[(x - 40, baseline), (x + 40, baseline)], [(x - 2.45, baseline), (x - 2.45, key), (x + 2.45, key), (x + 2.45, baseline)]]
     for arc, radius, centre in ((np.linspace(0, math.pi, 24), 1.8, key), (np.linspace(0.1, math.pi - 0.1, 40), 6.75, baseline - 1.6)):
-        points = [(x + radius * math.cos(t), centre - radius * math.sin(t)) for t in arc]
-        points = [g(px, zz) for px, zz in points if zz > near]
-        if len(points) > 1:
-            plate.line(points, white, width)
+        lines.append([(x + radius * math.cos(t), centre - radius * math.sin(t)) for t in arc])
+    for points in lines:
+        for (x0, z0), (x1, z1) in zip(points, points[1:], strict=False):
+            if min(z0, z1) <= near:
+                continue
+            length = math.hypot(x1 - x0, z1 - z0)
+            nx, nz = -(z1 - z0) / length * 0.025, (x1 - x0) / length * 0.025
+            plate.poly([g(x0 + nx, z0 + nz), g(x1 + nx, z1 + nz), g(x1 - nx, z1 - nz), g(x0 - nx, z0 - nz)], (244, 240, 230))
 
 
 def _ground_depth(plate: Plate, stage: Stage) -> np.ndarray:

@@ -125,10 +125,13 @@ def _bicycle(p: Plate, x: float, y: float, k: float) -> None:
 
 
 def _knife(p: Plate, x: float, y: float, k: float) -> None:
-    h = 0.035 * k
-    p.poly([(x - 0.04, y), (x + 0.2, y), (x + 0.2, y + h * 0.2), (x - 0.04, y + h)], (206, 210, 216))
-    p.rect(x - 0.15, y, x - 0.04, y + h * 0.8, (50, 34, 26))
-    p.line([(x - 0.03, y + h * 0.6), (x + 0.16, y + h * 0.2)], (250, 250, 255), 0.003)
+    """Seen from above, lying across: the handle low left, the point high right."""
+    def at(u: float, v: float) -> tuple[float, float]:  # u along the knife from its butt, v across it
+        return x - 0.1 + 0.6 * u - 0.8 * v, y + 0.01 + (0.8 * u + 0.6 * v) * k
+
+    p.poly([at(0.11, 0.018), at(0.33, 0.018), at(0.27, -0.014), at(0.11, -0.018)], (206, 210, 216))
+    p.line([at(0.12, 0.012), at(0.3, 0.012)], (250, 250, 255), 0.003)
+    p.poly([at(0.0, -0.013), at(0.11, -0.015), at(0.11, 0.015), at(0.0, 0.013)], (50, 34, 26))
 
 
 def _gun(p: Plate, x: float, y: float, k: float) -> None:
@@ -260,7 +263,7 @@ PROPS: dict[str, Prop] = {
     "car": Prop(_car, 4.6, 1.45, ground=True),
     "bus": Prop(_bus, 11.0, 3.1, ground=True),
     "bicycle": Prop(_bicycle, 1.7, 1.0, ground=True),
-    "knife": Prop(_knife, 0.35, 0.06, flat=True),
+    "knife": Prop(_knife, 0.24, 0.3, flat=True),
     "gun": Prop(_gun, 0.2, 0.13),
     "document": Prop(_document, 0.22, 0.3, flat=True),
     "letter": Prop(_letter, 0.22, 0.12, flat=True),
