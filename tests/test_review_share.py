@@ -325,9 +325,10 @@ def test_drama_review_shares_behind_a_login(tiny_demo):
         [sys.executable, "-c", code, "review", str(tiny_demo), "--port", "0", "--allow-host", "review.test"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "400"})
     try:
-        lines = [process.stdout.readline() for _ in range(2)]
-        port = int(re.search(r"http://review\.test:(\d+)/", lines[0]).group(1))
-        password = re.search(r"password (\S+)", lines[1]).group(1)
+        lines = [process.stdout.readline() for _ in range(2)]  # the address, then the login
+        address, login = re.search(r"http://review\.test:(\d+)/", lines[0]), re.search(r"password (\S+)", lines[1])
+        assert address and login, f"drama review printed {lines!r}"
+        port, password = int(address.group(1)), login.group(1)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
             shared_host = {"host": f"review.test:{port}"}
             assert client.get("/", headers=shared_host).status_code == 401
