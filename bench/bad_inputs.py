@@ -304,8 +304,8 @@ def run_case(case: Case, work: Path, index: int) -> tuple[str, str, float]:
         shutil.rmtree(project, ignore_errors=True)
     elapsed = time.monotonic() - started
     text = (out.stderr + out.stdout).strip()
-    if "Traceback (most recent call last)" in text:
-        return "traceback", text.splitlines()[-1], elapsed
+    if "Traceback (most recent call last)" in text or "drama failed unexpectedly" in text:  # the latter: a traceback hidden
+        return "traceback", [line for line in text.splitlines() if line.strip()][-1], elapsed
     message = " ".join(line.strip() for line in out.stderr.strip().splitlines()[:3])
     if case.expect == "ok":
         return ("ok", "", elapsed) if out.returncode == 0 else ("weak message", message or text[-200:], elapsed)
