@@ -2,15 +2,15 @@
 placed by the placement hints, lit like the scene, and animated (breathing; the speaker's lips and head).
 
 Portraits are measured in head heights: an `Anatomy` (from the PNG's `drama.anatomy` text chunk,
-which drama's own portraits carry, or estimated from the alpha) says where the head is, and a head
-is `HEAD_M` metres tall in the world.
+which drama's own portraits carry, or estimated from the alpha) says where the head is and how tall it
+is in the world (`HEAD_M` for an adult; a drawn child's is smaller).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,21 +19,22 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from engine.api import CameraPose, CharacterRef
 from engine.previz.color import hex_rgb, shade
-from engine.previz.figure import ANATOMY_KEY, HEADS_TALL, Anatomy, draw_figure, soft_shadow, stand_in
+from engine.previz.color import RGB
+from engine.previz.figure import HEAD_M as HEAD_M  # the engine frames an adult's head with it
+from engine.previz.figure import ANATOMY_KEY, CANVAS_M, HEADS_TALL, Anatomy, FigureSpec, cast_of, draw_figure, soft_shadow, with_tag
 from engine.previz.layers import Layer, Motion, View, coverage
 from engine.previz.look import Look, light_pixels
-
-HEAD_M = 0.23  # metres from the top of the head to the chin
 
 
 @dataclass
 class Portrait:
     image: Image.Image  # RGBA
     anatomy: Anatomy
+    tag: tuple[str, RGB] | None = None  # a drawn stand-in's name and tag colour, put on after the figure is turned
 
     @property
     def metres_per_px(self) -> float:
-        return HEAD_M / self.anatomy.head_height
+        return self.anatomy.head_m / self.anatomy.head_height
 
     @property
     def height_m(self) -> float:
@@ -41,11 +42,20 @@ class Portrait:
         return (self.anatomy.feet_y - self.anatomy.head[1]) * self.metres_per_px
 
 
-def load_portrait(ref: CharacterRef, stand_in_height: int = 1400) -> Portrait:
-    """The character's first reference image, or a drawn stand-in with their name when there is none."""
+def figure_for(ref: CharacterRef, company: Sequence[CharacterRef] = ()) -> FigureSpec:
+    """The stand-in figure of a character without a reference image, drawn from their description and
+    told apart from the `company` they share the picture with."""
+    people = {(c.name, c.description, c.color) for c in (ref, *company)}
+    return cast_of(sorted(people))[ref.name]
+
+
+def load_portrait(ref: CharacterRef, stand_in_height: int = 1400, company: Sequence[CharacterRef] = ()) -> Portrait:
+    """The character's first reference image, or a drawn stand-in (`stand_in_height` pixels tall, unlike
+    anyone in `company`) wearing a name tag when there is none."""
     if not ref.reference_images:
-        image, anatomy = draw_figure(stand_in(ref.name, ref.description, ref.color), stand_in_height)
-        return Portrait(image, anatomy)
+        spec = figure_for(ref, company)
+        image, anatomy = draw_figure(spec, round(stand_in_height * CANVAS_M / spec.height_m))
+        return Portrait(image, anatomy, tag=(ref.name, spec.top))
     path = Path(ref.reference_images[0])
     if not path.is_file():
         raise FileNotFoundError(f"reference image for {ref.name!r} not found: {path} (fix the path in the cast file or remove it)")
@@ -116,7 +126,7 @@ def _facing(portrait: Portrait, facing: str) -> Portrait:
             squeezed = squeezed.transpose(Image.FLIP_LEFT_RIGHT)
             a = a.scaled(-0.9, 1.0, int(w * 0.9))
             x0, y0, x1, y1 = a.head
-            a = Anatomy((x1, y0, x0, y1), a.mouth, a.feet_y, a.hair)
+            a = replace(a, head=(x1, y0, x0, y1))
         else:
             a = a.scaled(0.9, 1.0)
         return Portrait(squeezed, a)
@@ -128,8 +138,17 @@ def _facing(portrait: Portrait, facing: str) -> Portrait:
         hair = Image.new("L", image.size, 0)
         ImageDraw.Draw(hair).ellipse((x0 - (x1 - x0) * 0.04, y0, x1 + (x1 - x0) * 0.04, y1 + (y1 - y0) * 0.08), fill=255)
         back.paste(Image.new("RGBA", image.size, (*a.hair, 255)), (0, 0), Image.fromarray(np.minimum(np.asarray(hair), np.asarray(image.getchannel("A")))))
-        return Portrait(back, Anatomy(a.head, a.mouth, a.feet_y, a.hair))
+        return Portrait(back, a)
     return portrait
+
+
+def turned(portrait: Portrait, facing: str, tagged: bool = True) -> Portrait:
+    """The portrait turned to `facing`, then (if `tagged`) wearing its name tag: the tag goes on after the
+    turn, so a figure facing left does not wear a mirrored name."""
+    result = _facing(portrait, facing)
+    if portrait.tag and tagged:
+        result = Portrait(with_tag(result.image, result.anatomy, *portrait.tag), result.anatomy)
+    return result
 
 
 def _keystone(image: Image.Image, angle: str) -> Image.Image:
@@ -189,7 +208,7 @@ def cast_layers(
     layers = []
     for c in sorted(castings, key=lambda c: (-c.z, c.subject)):
         p = c.ref.placement
-        portrait = _facing(c.portrait, "away" if c.foreground else p.facing)
+        portrait = turned(c.portrait, "away" if c.foreground else p.facing, tagged=not c.foreground)
         m = portrait.metres_per_px
         a = portrait.anatomy
         # the sprite plane: soles at Y = 0, head centre at x
