@@ -92,6 +92,7 @@ def test_group_labels_put_everyone_present_on_screen_with_extras(zh, en):
         shot = _one(zh, words)
         assert _names(shot) == everyone and shot.extras > 0 and shot.size in (ShotSize.WS, ShotSize.FS)
     assert _one(zh, "几个男同学围了过来").extras == 3  # 几个 is a few
+    assert zh[0].kind == "establishing" and zh[0].extras == 3  # 人物 lists them: the wide opening shows them too
     cheer = _one(zh, "好球！")
     assert cheer.speaker == "众人" and cheer.size == ShotSize.WS and _names(cheer) == everyone and not _speaking(cheer)
     assert cheer.extras > 0
@@ -173,6 +174,8 @@ def test_a_pov_or_insert_heading_is_a_shot_in_the_current_place(en):
     assert _names(pov) == {"Leo"} and "phone" in pov.props and any("POV" in n for n in pov.notes)
     letter = _one(en, "written in red ink")
     assert letter.kind == "insert" and letter.location == "CLASSROOM" and letter.props == ["letter"]
+    phone = _one(en, "CLOSE ON LEO'S PHONE")  # the same written as a line of action
+    assert (phone.kind, phone.props, phone.location) == ("insert", ["phone"], "CLASSROOM")
     assert not {"SNIPER SCOPE POV", "BACK TO SCENE", "INSERT - THE LETTER"} & {s.location for s in en}
     assert [s.kind for s in en].count("establishing") == 2  # the rooftop and the classroom, nothing else
 

@@ -17,7 +17,7 @@ from typing import Literal
 from drama.screenplay.model import TransitionKind
 from drama.screenplay.vocabulary import transition_kind
 
-PartKind = Literal["action", "transition", "title", "sign"]
+PartKind = Literal["action", "transition", "title", "sign", "framing"]
 HeadingKind = Literal["pov", "insert", "back"]
 
 _TRANSITION = re.compile(r"^(?:FADE IN|FADE OUT|FADE TO BLACK|CUT TO BLACK|(?:[A-Z]+ )*CUT TO|DISSOLVE(?: TO)?|FADE TO"
@@ -48,8 +48,8 @@ class Part:
 
 
 def split_action(text: str) -> list[Part]:
-    """The parts of an action block, line by line: direction lines become their own parts, runs of plain
-    action lines stay together. A `TITLE OVER:` line with nothing after the colon takes the next line."""
+    """The parts of an action block, line by line: direction lines become their own parts (a POV or insert
+    line in capitals is a "framing"), runs of plain action lines stay together. A `TITLE OVER:` line with nothing after the colon takes the next line."""
     parts: list[Part] = []
     pending_title = False
     for raw in text.split("\n"):
@@ -67,6 +67,8 @@ def split_action(text: str) -> list[Part]:
                 parts.append(Part("title", _unquote(words)))
             else:
                 pending_title = True
+        elif line.upper() == line and heading_kind(line):  # INSERT - THE LOGBOOK, ADA'S POV written as action
+            parts.append(Part("framing", line))
         elif (sign := _SIGN.match(line)) or (sign := _QUOTED_CAPS.match(line)):
             words = sign["text"] if sign["text"] is not None else sign["zh"]
             parts.append(Part("sign", _unquote(words.strip())))

@@ -78,6 +78,14 @@ class _Sign:
 
 
 @dataclass
+class _Framing:
+    """A POV or insert written as a line of action (INSERT - THE LOGBOOK): a shot in the current place."""
+
+    heading: SceneHeading
+    kind: HeadingKind
+
+
+@dataclass
 class _Draft:
     """A shot being planned; ids and prompts are added once the whole episode is laid out."""
 
@@ -306,6 +314,10 @@ class Planner:
             if crowd := group(first_action.text):
                 names, draft.extras = list(state.present), crowd.extras
                 draft.notes.append(f"“{crowd.label}”: everyone present and {crowd.extras} extras")
+        listed = [crowd for n in scene.characters if (crowd := group(n, cue=True))]
+        if listed and not draft.extras:
+            draft.extras = sum(crowd.extras for crowd in listed)
+            draft.notes.append(f"人物 lists {', '.join(crowd.label for crowd in listed)}: {draft.extras} extras")
         draft = self._add(draft, first_action.notes if first_action else None)
         draft.characters = self._group(state, names or self._listed(scene), draft.size)
         self.places_seen.add(heading.location or heading.text)
@@ -397,7 +409,7 @@ class Planner:
         props = props_in(f"{heading.text} {text}")
         draft = _Draft(kind="insert", scene=scene_id, node=scene, size=ShotSize.MS if kind == "pov" else ShotSize.CU,
                        content=(kind, heading.text, first.text if first else ""),
-                       duration=timing.action_duration(text), action=text if first else heading.text.title(),
+                       duration=timing.action_duration(text), action=text if first else heading.text,
                        props=props, source_lines=[heading.line, *([first.line] if first else [])],
                        notes=[f"“{heading.text}”: {'a POV' if kind == 'pov' else 'an insert'} shot in "
                               f"{scene.heading.location if scene.heading else 'the current place'}, not a new scene",
@@ -592,10 +604,10 @@ class Planner:
 
     # --- the episode -------------------------------------------------------------------------------------
 
-    def _items(self, elements: list[Element]) -> list[Element | _Sign]:
+    def _items(self, elements: list[Element]) -> list[Element | _Sign | _Framing]:
         """The scene's elements with screenplay directions sorted out: an action's transition, title and sign
         lines become Transition, TitleCard and _Sign; a cue that is a direction (SUPER, SIGN) likewise."""
-        items: list[Element | _Sign] = []
+        items: list[Element | _Sign | _Framing] = []
         for element in elements:
             if isinstance(element, Action):
                 parts = split_action(element.text)
@@ -609,6 +621,10 @@ class Planner:
                         items.append(TitleCard(line=element.line, text=part.text))
                     elif part.kind == "sign":
                         items.append(_Sign(element.line, part.text))
+                    elif part.kind == "framing":
+                        kind = heading_kind(part.text)
+                        assert kind is not None
+                        items.append(_Framing(SceneHeading(text=part.text, line=element.line), kind))
                     else:
                         items.append(Action(line=element.line, text=part.text, notes=element.notes))
             elif isinstance(element, Dialogue) and (kind := cue_kind(element.character)):
@@ -645,7 +661,7 @@ class Planner:
         for item in items:
             self._element(item, scene, scene_id, state)
 
-    def _element(self, element: Element | _Sign, scene: Scene, scene_id: str, state: _SceneState) -> None:
+    def _element(self, element: Element | _Sign | _Framing, scene: Scene, scene_id: str, state: _SceneState) -> None:
         if isinstance(element, Action):
             self._action(element, scene, scene_id, state)
         elif isinstance(element, Dialogue):
@@ -654,6 +670,8 @@ class Planner:
             self._title(element, scene, scene_id)
         elif isinstance(element, _Sign):
             self._sign(element, scene, scene_id)
+        elif isinstance(element, _Framing) and element.kind != "back":
+            self._pov(element.heading, element.kind, None, scene, scene_id, state)
         elif isinstance(element, Transition):
             self.pending_transition = (element.kind, element.color)
         elif isinstance(element, Note):

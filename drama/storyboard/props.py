@@ -26,7 +26,7 @@ PROPS: dict[str, tuple[str, str]] = {
     "gun": (r"手枪|步枪|狙击枪|枪(?!声|响)", r"guns?|pistols?|rifles?|revolvers?|shotguns?"),
     "document": (r"文件|合同|协议|报告|资料|病历|档案", r"documents?|contracts?|files?|papers|dossiers?|folders?"),
     "letter": (r"信封|信件|书信|情书|一封信|那封信|来信|(?<=[把将拿])信(?![任心息号念用])", r"letters?|envelopes?"),
-    "book": (r"书本|课本|一本书|书籍|日记本?|笔记本(?!电脑)", r"books?|notebooks?|diar(?:y|ies)|journals?"),
+    "book": (r"书本|课本|一本书|书籍|日记本?|笔记本(?!电脑)", r"books?|notebooks?|logbooks?|diar(?:y|ies)|journals?"),
     "laptop": (r"笔记本电脑|电脑", r"laptops?|computers?"),
     "ring": (r"戒指|钻戒|婚戒", r"(?:the|a|her|his|my|your|their|wedding|engagement|diamond) rings?|rings? box"),
     "bag": (r"书包|背包|手包|包里|包中|挎包|手提包|提包|钱包|行李箱", r"bags?|backpacks?|purses?|handbags?|satchels?|suitcases?|wallets?"),
