@@ -300,3 +300,5 @@ def test_spans_of_a_dual_line_are_its_own():
                     {"s1": 0.0})
     assert cues[0].lines == ["ADA: Stay.", "TOMAS: Go now."]
     assert [(run.text, run.styles) for run in cues[0].spans[1]] == [("TOMAS: ", ()), ("Go", ("italic",)), (" now.", ())]
+    alone = cues_for(_board(shot), [_line("s1^", "Go now.", 1.2, speaker="TOMAS")], {"s1": 0.0})  # own line wordless
+    assert [(run.text, run.styles) for run in alone[0].spans[0]] == [("Go", ("italic",)), (" now.", ())]

@@ -305,7 +305,8 @@ def cues_for(storyboard: Storyboard, lines: list[VoiceLine], shot_starts: dict[s
             continue
         base = shot_starts[shot_id]
         if len(spoken[shot_id]) == 1:
-            shown = _timed(spoken[shot_id][0], shot.spans, shot, base, MAX_UNITS, MAX_LINES)
+            (line,) = spoken[shot_id]
+            shown = _timed(line, _emphasis(line, shot), shot, base, MAX_UNITS, MAX_LINES)
         else:
             shown = _together([(_label(line), _timed(line, _emphasis(line, shot), shot, base,
                                                      MAX_UNITS - width(_label(line)), 1)) for line in spoken[shot_id]])
