@@ -8,14 +8,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.table import Table
 
 from drama.project import Project
-from drama.project.warnings import EpisodeWarning, episode_warnings
 from drama.storyboard import Storyboard, episode_ids
 from drama.storyboard.model import Shot
+
+if TYPE_CHECKING:
+    from drama.project.warnings import EpisodeWarning
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from drama.cli import console
     from drama.pipeline import prepare_episode
+    from drama.project.warnings import episode_warnings
     from drama.render.status import episode_draws
 
     project = Project.load(args.project)
