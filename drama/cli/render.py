@@ -12,7 +12,7 @@ from rich.table import Table
 
 from drama.cli import console, err_console
 from drama.cli.common import print_failed_draws, progress_bar
-from drama.errors import DramaError, did_you_mean
+from drama.errors import EngineError, RenderError, did_you_mean
 from drama.project import Project
 from drama.project.config import RenderConfig, option_type
 from drama.storyboard import select_episodes
@@ -56,7 +56,7 @@ def render_command(args: argparse.Namespace) -> int:
     resolve_engine(args.engine or project.config.render.engine)  # a misspelt engine is refused before any voicing
     if args.checkpoint is not None:
         if not args.checkpoint.exists():
-            raise DramaError("checkpoint not found", path=args.checkpoint,
+            raise EngineError("checkpoint not found", path=args.checkpoint,
                              hint="give the folder `drama engine train` wrote (config.json + *.safetensors)")
         project.config.render.engine_options["checkpoint"] = str(args.checkpoint.resolve())
     selected = select_episodes(project, args.episode)
@@ -95,13 +95,13 @@ def _shot_ids(project: Project, episodes: list[str], shots: str) -> list[str]:
 
     wanted = [shot_id.strip() for shot_id in shots.split(",") if shot_id.strip()]
     if not wanted:
-        raise DramaError("--shots names no shot", hint="give shot ids separated by commas; "
+        raise RenderError("--shots names no shot", hint="give shot ids separated by commas; "
                                                        "`drama status PROJECT` lists them")
     known = {shot.id for episode in episodes for shot in plan_episode(project, episode).shots}
     where = f"episode {episodes[0]}" if len(episodes) == 1 else "any episode"
     for shot_id in wanted:
         if shot_id not in known:
-            raise DramaError(f"no shot {shot_id!r} in {where}",
+            raise RenderError(f"no shot {shot_id!r} in {where}",
                              hint=did_you_mean(shot_id, known) or "`drama status PROJECT` lists the shot ids")
     return wanted
 
@@ -114,7 +114,7 @@ def pick_command(args: argparse.Namespace) -> int:
         episode = _episode_of(project, args.shot, store)
         if args.candidate == "auto":
             if not store.candidates(args.shot):
-                raise DramaError(f"shot {args.shot!r} of {episode} has no candidates", hint="render it first")
+                raise RenderError(f"shot {args.shot!r} of {episode} has no candidates", hint="render it first")
             store.unpick(args.shot)
             chosen = store.pick_for(args.shot)
             console.print(f"{args.shot}: automatic choice, best score → {chosen.id if chosen else 'none'}")
@@ -126,7 +126,7 @@ def pick_command(args: argparse.Namespace) -> int:
 
 
 def _episode_of(project: Project, shot_id: str, store: StateStore) -> str:
-    """The episode whose storyboard holds the shot now, or a DramaError saying what the id is instead."""
+    """The episode whose storyboard holds the shot now, or a RenderError saying what the id is instead."""
     from drama.render.migrate import v1_id_map
     from drama.storyboard import episode_ids, plan_episode
 
@@ -135,15 +135,15 @@ def _episode_of(project: Project, shot_id: str, store: StateStore) -> str:
         return current[shot_id]
     drawn = store.candidates(shot_id)
     if drawn:
-        raise DramaError(f"shot {shot_id!r} is in no episode's storyboard now: its line in {drawn[0].episode} was "
+        raise RenderError(f"shot {shot_id!r} is in no episode's storyboard now: its line in {drawn[0].episode} was "
                          f"changed or removed since it was drawn ({len(drawn)} draw(s) kept)",
                          hint="a changed line is a new shot: `drama status PROJECT` lists the shots there are")
     now = [f"{new} in {episode}" for episode, ids in v1_id_map(project).items() for old, new in ids.items()
            if old == shot_id]
     if now:
-        raise DramaError(f"{shot_id!r} is a shot id of the earlier scheme, which left the episode out; "
+        raise RenderError(f"{shot_id!r} is a shot id of the earlier scheme, which left the episode out; "
                          f"that shot is now {', '.join(now)}", hint="pick with the id of the episode you mean")
-    raise DramaError(f"no shot {shot_id!r} in any episode",
+    raise RenderError(f"no shot {shot_id!r} in any episode",
                      hint=did_you_mean(shot_id, current) or "`drama status PROJECT` lists the shot ids")
 
 

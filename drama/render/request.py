@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from drama.errors import DramaError
+from drama.errors import ProjectError
 from drama.project import Project
 from drama.project.project import toml_line
 from drama.storyboard.model import Shot
@@ -76,7 +76,7 @@ def image_problem(path: Path) -> tuple[str, str] | None:
 
 
 def _check_reference(project: Project, name: str, image: Path) -> None:
-    """A DramaError at the cast.toml line of the reference when the image cannot serve as one."""
+    """A ProjectError at the cast.toml line of the reference when the image cannot serve as one."""
     problem = image_problem(image)
     if problem is None:
         return
@@ -85,7 +85,7 @@ def _check_reference(project: Project, name: str, image: Path) -> None:
                  for index, character in enumerate(project.cast.character) if character.name == name
                  for number, reference in enumerate(character.references)
                  if (project.root / reference).resolve() == image.resolve()), None)
-    raise DramaError(f"the reference image of {name!r}, {image}, {problem[0]}", path=cast_path, line=line,
+    raise ProjectError(f"the reference image of {name!r}, {image}, {problem[0]}", path=cast_path, line=line,
                      hint=f"{problem[1]}, or point `references` of {name!r} at another image")
 
 
@@ -94,7 +94,7 @@ def _location(project: Project, location: str) -> Path | None:
     image = location_image(project, location)
     problem = image_problem(image) if image is not None else None
     if problem is not None:
-        raise DramaError(f"the image of the location {location!r} {problem[0]}", path=image,
+        raise ProjectError(f"the image of the location {location!r} {problem[0]}", path=image,
                          hint=f"{problem[1]}, or move it out of locations/ (the set is then drawn)")
     return image
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from drama.errors import DramaError
+from drama.errors import ScreenplayError
 
 MAX_CHARACTERS = 2000  # a line of dialogue this long would be spoken for minutes: longer than any shot
 
@@ -32,10 +32,10 @@ def logical_lines(raw: list[str], source: Path | None = None) -> list[Line]:
 
 
 def check_length(text: str, what: str, line: int, source: Path | None) -> None:
-    """A DramaError at `line` when `text` (a source line, or an element the parser joined from several) is longer
+    """A ScreenplayError at `line` when `text` (a source line, or an element the parser joined from several) is longer
     than any shot could hold."""
     if len(text) > MAX_CHARACTERS:
-        raise DramaError(f"this {what} is {len(text):,} characters long, more than any shot can hold "
+        raise ScreenplayError(f"this {what} is {len(text):,} characters long, more than any shot can hold "
                          f"(at most {MAX_CHARACTERS:,})", path=source, line=line,
                          hint="split it (each line of dialogue and each paragraph of action becomes a shot of its own), "
                               "or cut what is not meant to be spoken or shown")
@@ -69,7 +69,7 @@ def strip_boneyard(raw: list[str], source: Path | None = None) -> list[Line]:
         if rest.strip():
             out.append(Line(number, rest.rstrip()))
     if open_at is not None:
-        raise DramaError("unclosed boneyard: this '/*' has no matching '*/'", path=source, line=open_at,
+        raise ScreenplayError("unclosed boneyard: this '/*' has no matching '*/'", path=source, line=open_at,
                          hint="add */ where the cut-out text ends, or delete the /*")
     return out
 
@@ -101,8 +101,8 @@ def _has_open_note(text: str) -> bool:
     return start >= 0 and text.find("]]", start + 2) < 0
 
 
-def _unclosed(note: Line, source: Path | None, blank: int | None) -> DramaError:
+def _unclosed(note: Line, source: Path | None, blank: int | None) -> ScreenplayError:
     where = f"before the blank line {blank}" if blank is not None else "before the end of the file"
-    return DramaError(f"unclosed note: this '[[' has no ']]' {where}", path=source, line=note.number,
+    return ScreenplayError(f"unclosed note: this '[[' has no ']]' {where}", path=source, line=note.number,
                       hint="close the note with ]] (a note may span lines but not a blank line; "
                            "put two spaces on a line to keep it inside the note)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
-from drama.errors import DramaError
+from drama.errors import ScreenplayError
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -21,16 +21,16 @@ _SAVE_AS_UTF8 = "save the file as UTF-8 (in most editors: Save As… → Encodin
 
 
 def read_text(path: Path) -> str:
-    """The decoded text of a screenplay file; every failure is a DramaError naming the file."""
+    """The decoded text of a screenplay file; every failure is a ScreenplayError naming the file."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise DramaError("no such screenplay file", path=path, hint="check the path and the file name") from None
+        raise ScreenplayError("no such screenplay file", path=path, hint="check the path and the file name") from None
     except IsADirectoryError:
-        raise DramaError("this is a folder, not a screenplay file", path=path,
+        raise ScreenplayError("this is a folder, not a screenplay file", path=path,
                          hint="pass one screenplay file, e.g. episodes/ep01.fountain") from None
     except OSError as error:
-        raise DramaError(f"cannot read the file: {error.strerror or error}", path=path) from None
+        raise ScreenplayError(f"cannot read the file: {error.strerror or error}", path=path) from None
     return decode(data, path)
 
 
@@ -39,7 +39,7 @@ def inside_project(path: Path, root: Path) -> Path:
     reads what is outside only when the creator names it (`drama parse FILE`)."""
     target = path.resolve()
     if not target.is_relative_to(root.resolve()):
-        raise DramaError(f"this screenplay is a link to {target}, outside the project", path=path,
+        raise ScreenplayError(f"this screenplay is a link to {target}, outside the project", path=path,
                          hint="copy the file into the project's episodes/ folder instead of linking to it "
                               "(`drama parse FILE` reads a screenplay anywhere)")
     return path
@@ -69,15 +69,15 @@ def split_lines(text: str) -> list[str]:
     return text.split("\n")
 
 
-def _undecodable(data: bytes, error: UnicodeDecodeError, path: Path | None, tried: str) -> DramaError:
+def _undecodable(data: bytes, error: UnicodeDecodeError, path: Path | None, tried: str) -> ScreenplayError:
     line = data.count(b"\n", 0, error.start) + 1
-    return DramaError(f"cannot decode the file as {tried} (bad byte 0x{data[error.start]:02x})",
+    return ScreenplayError(f"cannot decode the file as {tried} (bad byte 0x{data[error.start]:02x})",
                       path=path, line=line, hint=_SAVE_AS_UTF8)
 
 
 def _reject_binary(text: str, path: Path | None) -> str:
     nul = text.find("\x00")
     if nul >= 0:
-        raise DramaError("this looks like a binary file, not a screenplay (it contains NUL bytes)",
+        raise ScreenplayError("this looks like a binary file, not a screenplay (it contains NUL bytes)",
                          path=path, line=text.count("\n", 0, nul) + 1, hint=_SAVE_AS_UTF8)
     return text

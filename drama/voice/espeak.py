@@ -16,7 +16,7 @@ from pathlib import Path
 import espeakng_loader
 import numpy as np
 
-from drama.errors import DramaError, did_you_mean
+from drama.errors import VoiceError, did_you_mean
 from drama.voice.model import VoiceSpec, WordTiming
 
 AUDIO_OUTPUT_SYNCHRONOUS = 0x02
@@ -106,7 +106,7 @@ class ESpeak:
         """16-bit PCM at self.sample_rate and word timings (seconds from the first sample)."""
         with self._lock:
             if self.lib.espeak_SetVoiceByName(spec.espeak_voice.encode()) != 0:
-                raise DramaError(voice_problem(spec.espeak_voice) or f"eSpeak NG has no voice {spec.espeak_voice!r}",
+                raise VoiceError(voice_problem(spec.espeak_voice) or f"eSpeak NG has no voice {spec.espeak_voice!r}",
                                  hint="set `offline_voice` of the character in cast.toml to one eSpeak NG knows")
             for parameter, value in ((PARAM_RATE, spec.espeak_rate), (PARAM_PITCH, spec.espeak_pitch),
                                      (PARAM_VOLUME, spec.espeak_volume)):

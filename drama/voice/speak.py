@@ -8,7 +8,7 @@ import re
 
 from rich.progress import Progress
 
-from drama.errors import DramaError
+from drama.errors import VoiceError
 from drama.project.project import Project, toml_line
 from drama.storyboard.model import Storyboard
 from drama.voice import audio, edge
@@ -65,27 +65,27 @@ class Speaker:
         detail = re.sub(r"\s*ssl:\S*(?: object at \S+>)?", "", str(error))  # aiohttp puts the SSL context repr in
         reason = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
         if self.backend == "edge":
-            raise DramaError(f"edge-tts is unreachable ({reason})", path=self.project.root / "drama.toml",
+            raise VoiceError(f"edge-tts is unreachable ({reason})", path=self.project.root / "drama.toml",
                              hint='check the network, or set backend = "offline" (or "auto") under [voice]')
         self.edge_reachable = False
         log.warning("edge-tts is unreachable (%s); speaking with the offline eSpeak NG voice for this run. "
                     "Lines voiced offline are re-voiced with edge-tts once it is reachable.", reason)
 
-    def _unknown_voice(self, voice: str, request: LineRequest) -> DramaError:
+    def _unknown_voice(self, voice: str, request: LineRequest) -> VoiceError:
         """The error for a voice edge-tts does not have, at the line that chose it (cast.toml or [voice] narrator)."""
         hint = "pick a voice `edge-tts --list-voices` lists, e.g. zh-CN-XiaoxiaoNeural"
         config, cast = self.project.root / "drama.toml", self.project.root / "cast.toml"
         character = self.project.cast.find(request.speaker) if request.speaker else None
         if character is not None and character.voice == voice:
             index = self.project.cast.character.index(character)
-            return DramaError(f"unknown edge-tts voice {voice!r} (the voice of {character.name!r})", path=cast,
+            return VoiceError(f"unknown edge-tts voice {voice!r} (the voice of {character.name!r})", path=cast,
                               line=toml_line(cast.read_text(encoding="utf-8-sig"), ("character", index, "voice")),
                               hint=hint)
         if self.project.config.voice.narrator == voice:
-            return DramaError(f"unknown edge-tts voice {voice!r} (the narrator)", path=config,
+            return VoiceError(f"unknown edge-tts voice {voice!r} (the narrator)", path=config,
                               line=toml_line(config.read_text(encoding="utf-8-sig"), ("voice", "narrator")), hint=hint)
         who = f"`voice` of {request.speaker!r} in cast.toml" if character else "`narrator` under [voice] in drama.toml"
-        return DramaError(f"unknown edge-tts voice {voice!r}, a default that edge-tts no longer offers",
+        return VoiceError(f"unknown edge-tts voice {voice!r}, a default that edge-tts no longer offers",
                           hint=f"set {who} to a voice `edge-tts --list-voices` lists")
 
     def _synthesise(self, backend: Backend, request: LineRequest) -> VoiceLine:
