@@ -100,13 +100,17 @@ def test_group_labels_put_everyone_present_on_screen_with_extras(zh, en):
     assert _names(cls) == EN_CAST and cls.extras > 0
     crowd = _one(en, "Speech! Speech!")
     assert crowd.size == ShotSize.WS and not _speaking(crowd) and crowd.extras > 0
-    labels = {"几个男同学", "前场所有人", "众人", "THE CROWD", "The class"}
+    pair = _one(zh, "两人对视一眼")  # the two who just spoke, not everyone on the court
+    assert _names(pair) == {"陈茉莉", "马一花"} and pair.extras == 0
+    both = _one(en, "Maya!")  # BOTH: the two last speakers, speaking together
+    assert _names(both) == _speaking(both) == {"Leo", "Nina"}
+    labels = {"几个男同学", "前场所有人", "众人", "THE CROWD", "The class", "两人", "BOTH"}
     assert not any(_names(s) & labels for s in zh + en)  # a label is never drawn as a person
 
 
 def test_voices_off_screen_are_heard_over_someone_else_never_drawn_speaking(zh, en):
     for shot, hearer in ((_one(zh, "请所有同学马上回到教室"), None), (_one(zh, "周大海！出来！"), None),
-                         (_one(en, "Put it down, Maya."), "Maya")):
+                         (_one(en, "Put it down, Maya."), "Maya"), (_one(en, "Then I'll come to you."), "Maya")):
         assert shot.voiceover and not _speaking(shot) and shot.speaker not in _names(shot)
         assert shot.kind == "reaction" and _names(shot) and shot.size != ShotSize.OTS
         assert hearer is None or _names(shot) == {hearer}
@@ -129,6 +133,8 @@ def test_an_over_the_shoulder_listener_is_whoever_the_line_addresses(zh, en):
     assert [c.name for c in warned.characters if c.foreground] == ["Maya"]
     answer = _one(en, "Stay out of this.")  # no name in the line: the last other speaker
     assert [c.name for c in answer.characters if c.foreground] == ["Nina"]
+    told = _one(en, "Get out.")  # (to Leo): Nina spoke last herself, the direction names whom she tells
+    assert told.size == ShotSize.OTS and [c.name for c in told.characters if c.foreground] == ["Leo"]
 
 
 def _placement(shot: Shot) -> dict[str, tuple[bool, str]]:
@@ -146,10 +152,23 @@ def test_a_pair_keeps_their_sides_of_the_line_through_their_exchange(zh):
 def test_whoever_appears_in_consecutive_reverse_shots_keeps_their_side(zh, en):
     for shots in (zh, en):
         for scene in {s.scene for s in shots}:
-            lines = [s for s in shots if s.scene == scene and s.kind == "dialogue" and len(s.characters) >= 1]
-            for before, after in zip(lines, lines[1:], strict=False):
+            reverses = [s for s in shots if s.scene == scene and s.kind == "dialogue" and 1 <= len(s.characters) <= 2]
+            for before, after in zip(reverses, reverses[1:], strict=False):
                 common = _placement(before).keys() & _placement(after).keys()
                 assert all(_placement(before)[n] == _placement(after)[n] for n in common), (before.text, after.text)
+
+
+def test_any_two_people_are_in_the_same_left_to_right_order_in_every_shot_of_a_scene(zh, en):
+    """One side of one line for the whole scene: if A is left of B once, A is left of B every time."""
+    for shots in (zh, en):
+        for scene in {s.scene for s in shots}:
+            order: dict[tuple[str, str], bool] = {}
+            for shot in (s for s in shots if s.scene == scene):
+                for a in shot.characters:
+                    for b in shot.characters:
+                        if a.name < b.name:
+                            left = a.x < b.x
+                            assert order.setdefault((a.name, b.name), left) == left, (a.name, b.name, shot.text or shot.action)
 
 
 # --- what goes to the edit ---------------------------------------------------------------------------------------
@@ -158,12 +177,12 @@ def test_screenplay_directions_go_to_the_edit_not_into_empty_shots(zh, en):
     assert en[0].transition_in == "fade_in" and en[0].kind == "establishing"  # FADE IN: opens the first shot
     after_fade = _one(zh, "周大海靠在窗边")
     assert after_fade.transition_in == "fade_in"  # △ 淡入。
-    for words in ("Three days later", "三天后"):
+    for words in ("Three days later", "三天后", "Two hours earlier."):  # SUPER: with its words in the next paragraph
         assert _one(en + zh, words).kind == "title_card"
     for shots, sign in ((zh, "明天考试"), (en, "NO PHONES IN CLASS")):
         shot = _one(shots, sign)
         assert shot.kind == "insert" and shot.text is None  # shown, not voiced
-    directions = ("FADE IN", "FADE OUT", "TITLE OVER", "THE SIGN READS", "淡入", "黑板上写着")
+    directions = ("FADE IN", "FADE OUT", "TITLE OVER", "SUPER", "THE SIGN READS", "淡入", "黑板上写着")
     assert not [s.action for s in zh + en if s.action and any(d in s.action for d in directions)]
 
 

@@ -49,7 +49,8 @@ class Part:
 
 def split_action(text: str) -> list[Part]:
     """The parts of an action block, line by line: direction lines become their own parts (a POV or insert
-    line in capitals is a "framing"), runs of plain action lines stay together. A `TITLE OVER:` line with nothing after the colon takes the next line."""
+    line in capitals is a "framing"), runs of plain action lines stay together. A `TITLE OVER:` line with nothing after the colon takes the next line, or, when it
+    is the last line, ends the parts with an empty title whose words are the next action."""
     parts: list[Part] = []
     pending_title = False
     for raw in text.split("\n"):
@@ -76,6 +77,8 @@ def split_action(text: str) -> list[Part]:
             parts[-1] = Part("action", f"{parts[-1].text}\n{line}")
         else:
             parts.append(Part("action", line))
+    if pending_title:  # the words are in the next paragraph: the planner takes them from there
+        parts.append(Part("title", ""))
     return parts
 
 

@@ -34,11 +34,11 @@ from drama.screenplay.model import (Action, Dialogue, Element, Episode, Note, Sc
 from drama.storyboard import timing
 from drama.storyboard.cues import action_cue, emotion, is_detail, status_angle
 from drama.storyboard.directions import Direction, parse_direction
-from drama.storyboard.editorial import HeadingKind, cue_kind, heading_kind, split_action
+from drama.storyboard.editorial import HeadingKind, Part, cue_kind, heading_kind, split_action
 from drama.storyboard.ids import ShotIds
 from drama.storyboard.model import DualLine, ShotCharacter, ShotKind, Shot, Storyboard
 from drama.storyboard.prompts import Style, frame_words, load_style, render_prompt
-from drama.storyboard.pronouns import Sex, group, is_voice, resolve, sex_from_description
+from drama.storyboard.pronouns import Group, Sex, group, heard_through, is_voice, resolve, sex_from_description
 from drama.storyboard.props import focus, props_in
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
 
@@ -122,43 +122,35 @@ class _SceneState:
     """Who is in the scene, who stands on which side of the line, who was mentioned and who spoke last."""
 
     present: list[str] = field(default_factory=list)  # everyone the scene shows, in order of first appearance
-    sides: dict[str, str] = field(default_factory=dict)
-    last_seen: dict[str, int] = field(default_factory=dict)
+    line: list[str] = field(default_factory=list)  # where people stand, left to right as the camera sees them
+    sides: dict[str, str] = field(default_factory=dict)  # the side each person was last framed on
     recent: list[str] = field(default_factory=list)  # most recently mentioned or heard first (for pronouns)
     last_speaker: str | None = None  # the last on-screen speaker
+    speakers: list[str] = field(default_factory=list)  # on-screen speakers, most recent first
     last_action: Action | None = None
-    clock: int = 0
-
-    def touch(self, name: str) -> None:
-        self.clock += 1
-        self.last_seen[name] = self.clock
 
     def side(self, name: str, *, opposite: str | None = None) -> str:
-        """The screen side of `name`. With `opposite` (the other half of a reverse or a two-shot) the pair end up
-        on opposite sides: whoever is new takes the free side, and if both stood on one side, the one seen
-        less recently crosses (the axis moves with them) — the one just on screen never flips."""
+        """The screen side of `name`. Everyone stands somewhere along one line, in order of first sight, and the
+        camera stays on one side of it: of any two, the one further left is framed on the left, so a pair keeps
+        their sides for as long as they talk, and the middle of three looks left to one and right to the other.
+        Alone, a person keeps the side they were last framed on."""
+        for person in (name, opposite):
+            if person is not None and person not in self.line:
+                self.line.append(person)
         if opposite is not None:
-            mine, theirs = self.sides.get(name), self.sides.get(opposite)
-            if mine is None and theirs is None:
-                self.sides[name], self.sides[opposite] = "left", "right"
-            elif mine is None:
-                self.sides[name] = _OTHER_SIDE[theirs]
-            elif theirs is None:
-                self.sides[opposite] = _OTHER_SIDE[mine]
-            elif mine == theirs:
-                mover = min((name, opposite), key=lambda n: self.last_seen.get(n, -1))
-                self.sides[mover] = _OTHER_SIDE[self.sides[mover]]
-            self.touch(opposite)
+            mine = "left" if self.line.index(name) < self.line.index(opposite) else "right"
+            self.sides[name], self.sides[opposite] = mine, _OTHER_SIDE[mine]
         elif name not in self.sides:
-            counts = {s: list(self.sides.values()).count(s) for s in ("left", "right")}
-            self.sides[name] = min(counts, key=lambda s: counts[s])
-        self.touch(name)
+            self.sides[name] = "left" if 2 * self.line.index(name) < len(self.line) else "right"
         return self.sides[name]
 
     def heard(self, name: str) -> None:
-        if name in self.recent:
-            self.recent.remove(name)
-        self.recent.insert(0, name)
+        """`name` spoke on screen: the last speaker, and the most recent person for pronouns."""
+        self.last_speaker = name
+        for order in (self.recent, self.speakers):
+            if name in order:
+                order.remove(name)
+            order.insert(0, name)
 
 
 class Planner:
@@ -248,7 +240,7 @@ class Planner:
 
     def _group(self, state: _SceneState, names: list[str], size: ShotSize) -> list[ShotCharacter]:
         """Characters of an action, establishing or group shot, left side first; a tight shot keeps only the
-        first. Two people are put on opposite sides; a larger group takes everyone where they already stand."""
+        first. Two people are on opposite sides; a larger group stands in its order along the line."""
         if not names:
             return []
         if size in _TIGHT:
@@ -257,7 +249,13 @@ class Planner:
             return [self._single(state, names[0])]
         if len(names) == 2:
             state.side(names[0], opposite=names[1])
-        sides = {name: state.side(name) for name in names}
+            sides = {name: state.sides[name] for name in names}
+        else:  # left to right along the line: the left half face right, the right half face left
+            for name in names:
+                state.side(name)
+            ordered = sorted(names, key=state.line.index)
+            sides = {name: "left" if 2 * i < len(ordered) else "right" for i, name in enumerate(ordered)}
+            names = ordered
         people = []
         for side, (low, high) in (("left", (0.15, 0.47)), ("right", (0.53, 0.85))):
             here = [name for name in names if sides[name] == side]
@@ -312,8 +310,8 @@ class Planner:
             names, draft.notes = resolved.people, draft.notes + resolved.notes
             draft.props = props_in(first_action.text)
             if crowd := group(first_action.text):
-                names, draft.extras = list(state.present), crowd.extras
-                draft.notes.append(f"“{crowd.label}”: everyone present and {crowd.extras} extras")
+                names, draft.extras = self._crowd(crowd, state, names), crowd.extras
+                draft.notes.append(self._crowd_note(crowd, names))
         listed = [crowd for n in scene.characters if (crowd := group(n, cue=True))]
         if listed and not draft.extras:
             draft.extras = sum(crowd.extras for crowd in listed)
@@ -345,6 +343,20 @@ class Planner:
             return Move.DOLLY_IN, 1, "establishing: a new room, pushing in"
         return Move.PAN, side, "establishing: a new room, panning across it"
 
+    @staticmethod
+    def _crowd(crowd: Group, state: _SceneState, named: list[str], *, cue: bool = False) -> list[str]:
+        """Who a group label puts on screen besides those named: for a pair the two people last mentioned or
+        heard (the two last speakers when the pair speaks: BOTH), else everyone present."""
+        if crowd.pair:
+            return list(dict.fromkeys([*named, *(state.speakers if cue else ()), *state.recent, *state.present]))[:2]
+        return list(dict.fromkeys([*named, *state.present]))
+
+    @staticmethod
+    def _crowd_note(crowd: Group, names: list[str]) -> str:
+        if crowd.pair:
+            return f"“{crowd.label}” → {' and '.join(names)} (the two last seen)"
+        return f"“{crowd.label}”: everyone present ({', '.join(names) or 'no one named'}) and {crowd.extras} extras"
+
     def _listed(self, scene: Scene) -> list[str]:
         return [self._names[n.strip().casefold()] for n in scene.characters if n.strip().casefold() in self._names]
 
@@ -357,8 +369,8 @@ class Planner:
         props, about = props_in(text), focus(text)
         crowd = group(text)
         if crowd:
-            names = list(dict.fromkeys([*names, *state.present]))
-            notes.append(f"“{crowd.label}”: everyone present and {crowd.extras} extras")
+            names = self._crowd(crowd, state, names)
+            notes.append(self._crowd_note(crowd, names))
         angle = cue.angle
         if angle is None and (status := status_angle(text)):
             angle = status[0]
@@ -367,6 +379,8 @@ class Planner:
             kind, size, names = "insert", ShotSize.CU, []
             props = [about, *(p for p in props if p != about)]
             notes.append(f"the action is about the {about}: an insert framing it")
+        elif crowd and crowd.pair:
+            kind, size = "action", ShotSize.MS
         elif crowd:
             kind, size = "action", ShotSize.WS if len(names) + crowd.extras > 4 else ShotSize.FS
             notes.append("a group: a wide shot of everyone")
@@ -427,7 +441,8 @@ class Planner:
         if is_narrator(name):
             return "narrator", name, None
         if crowd := group(name, cue=True):
-            return "group", self._names.get(name.casefold(), name), f"“{crowd.label}” speaks as a group: wide, no single face"
+            how = "together: a two-shot" if crowd.pair else "as a group: wide, no single face"
+            return "group", self._names.get(name.casefold(), name), f"“{crowd.label}” speaks {how}"
         canonical = self._names.get(name.casefold())
         if is_voice(name):
             return "offscreen", canonical or name, f"{name} is a voice, not a body: kept off screen"
@@ -438,6 +453,9 @@ class Planner:
                                  line=element.line, hint=hint)
             return "offscreen", name, f"{name} is not in cast.toml: heard off screen"
         speaker = canonical or name
+        far = next((m for m in (element.extension, element.parenthetical) if m and heard_through(m)), None)
+        if far:
+            return "offscreen", speaker, f"{speaker} ({far}) is heard, not seen: we see who hears it"
         if not element.voiceover:
             return "cast", speaker, None
         extension = (element.extension or "").strip()
@@ -456,7 +474,8 @@ class Planner:
         mood = emotion(element.parenthetical)
         slow = bool(mood and mood.size)
         pieces = timing.split_speech(element.text, slow=slow) if element.text else [element.text]
-        addressed = next((n for n in self._named(element.text) if n != speaker and n in state.present), None)
+        said_to = f"{element.parenthetical or ''} {element.text}"  # (to Maya) or a name in the line
+        addressed = next((n for n in self._named(said_to) if n != speaker and n in state.present), None)
         for index, piece in enumerate(pieces):
             content = ("dialogue", element.character, element.extension or "", element.parenthetical or "", piece)
             draft = _Draft(kind="dialogue", scene=scene_id, node=scene, size=ShotSize.MCU, content=content,
@@ -475,7 +494,6 @@ class Planner:
             else:
                 self._line(draft, element, state, addressed, index, mood)
         if role == "cast":
-            state.last_speaker = speaker
             state.heard(speaker)
 
     def _line(self, draft: _Draft, element: Dialogue, state: _SceneState, addressed: str | None, piece: int,
@@ -486,7 +504,8 @@ class Planner:
         last = state.last_speaker if state.last_speaker not in (None, speaker) else None
         listener = addressed or last
         if piece == 0 and listener:
-            draft.notes.append(f"said to {listener} (named in the line)" if addressed else f"answers {listener}")
+            draft.notes.append(f"said to {listener} (named in the line or its direction)" if addressed
+                               else f"answers {listener}")
         if piece % 2 == 1 and listener:
             draft.notes.append(f"coverage: a cut-away to {listener} while {speaker} goes on")
             draft.expression = None  # the speaker's mood is not the listener's face
@@ -575,10 +594,16 @@ class Planner:
         draft.props = props_in(last.text) if last else []
 
     def _group_line(self, draft: _Draft, element: Dialogue, state: _SceneState) -> None:
+        """A line spoken by a group: wide on everyone (a pair: a two-shot of both, both speaking)."""
         crowd = group(element.character, cue=True)
-        draft.size, draft.extras = ShotSize.WS, crowd.extras if crowd else 0
+        assert crowd is not None
+        names = self._crowd(crowd, state, [], cue=True)
+        draft.size, draft.extras = (ShotSize.MS if crowd.pair else ShotSize.WS), crowd.extras
+        draft.notes.append(self._crowd_note(crowd, names))
         draft = self._add(draft, element.notes)
-        draft.characters = self._group(state, list(state.present), draft.size)
+        draft.characters = self._group(state, names, draft.size)
+        for person in draft.characters:
+            person.speaking = crowd.pair
 
     def _dual(self, element: Dialogue, speaker: str, scene: Scene, state: _SceneState) -> bool:
         """Fountain dual dialogue: the line before becomes a two-shot of both speakers and this line its `dual`."""
@@ -598,7 +623,6 @@ class Planner:
         previous.characters = self._group(state, [first, speaker], previous.size)
         for person in previous.characters:
             person.speaking, person.foreground = True, False
-        state.last_speaker = speaker
         state.heard(speaker)
         return True
 
@@ -608,16 +632,21 @@ class Planner:
         """The scene's elements with screenplay directions sorted out: an action's transition, title and sign
         lines become Transition, TitleCard and _Sign; a cue that is a direction (SUPER, SIGN) likewise."""
         items: list[Element | _Sign | _Framing] = []
+        title_waiting = False  # a TITLE OVER: whose words are the next action
         for element in elements:
-            if isinstance(element, Action):
+            if isinstance(element, Action) and title_waiting:
+                items.append(TitleCard(line=element.line, text=" ".join(element.text.split())))
+                title_waiting = False
+            elif isinstance(element, Action):
                 parts = split_action(element.text)
+                title_waiting = parts[-1] == Part("title", "") if parts else False
                 if len(parts) == 1 and parts[0].kind == "action":
                     items.append(element)
                     continue
                 for part in parts:
                     if part.kind == "transition":
                         items.append(Transition(line=element.line, text=part.text, kind=part.transition))
-                    elif part.kind == "title":
+                    elif part.kind == "title" and part.text:
                         items.append(TitleCard(line=element.line, text=part.text))
                     elif part.kind == "sign":
                         items.append(_Sign(element.line, part.text))
@@ -625,7 +654,7 @@ class Planner:
                         kind = heading_kind(part.text)
                         assert kind is not None
                         items.append(_Framing(SceneHeading(text=part.text, line=element.line), kind))
-                    else:
+                    elif part.kind == "action":
                         items.append(Action(line=element.line, text=part.text, notes=element.notes))
             elif isinstance(element, Dialogue) and (kind := cue_kind(element.character)):
                 items.append(TitleCard(line=element.line, text=element.text) if kind == "title"

@@ -35,9 +35,14 @@ GROUPS: dict[str, int] = {
 _NUMERALS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "几": 3, "一群": 6, "一帮": 5, "一些": 4, "一伙": 4}
 _COUNTED = re.compile(r"(?P<count>一群|一帮|一些|一伙|[两二三四五几])(?:个|名|位)?(?:男|女)?"
                       r"(?:同学|学生|男生|女生|队员|保安|路人|宾客|客人|记者|警察|人)")
+# the two people just seen: 两人对视, BOTH (as a cue); "both" in action is too often "both hands"
+_PAIR = re.compile(r"(?:两|二|俩)(?:个)?人(?![群员])|(?i:\bthe two of them\b|\bthe pair\b)")
+_PAIR_CUES = frozenset({"both", "两人", "二人", "俩人", "两个人"})
 # cue names that are a voice, not a body: heard off screen even when cast.toml lists them
+# a voice coming through a phone or a radio: the far end, not the person in the room
+_FAR_END = re.compile(r"(?i:\bfiltered\b|\bover (?:the )?phone\b|\bon speaker\b)|电话那头|电话里|听筒里")
 _VOICE = re.compile(r"(?i:\b(?:voice|radio|intercom|loudspeaker|announcer|speaker ?phone|p\.a\.|tannoy|tv|television)\b)"
-                    r"|声音|广播|喇叭|电话里|画外音|对讲机")
+                    rf"|声音|广播|喇叭|画外音|对讲机|{_FAR_END.pattern}")
 _FEMALE_WORDS = re.compile(r"女|妻|母|妈|姐|妹|奶奶|婆|姑娘|小姐|夫人"
                            r"|(?i:\b(?:woman|women|girl|lady|female|mother|sister|wife|daughter|aunt|grandmother|she|her)\b)")
 _MALE_WORDS = re.compile(r"男|夫|父|爸|哥|弟|爷|叔|伯|先生|少爷"
@@ -48,6 +53,7 @@ _MALE_WORDS = re.compile(r"男|夫|父|爸|哥|弟|爷|叔|伯|先生|少爷"
 class Group:
     label: str  # as written
     extras: int  # unnamed people it brings on screen
+    pair: bool = False  # 两人, BOTH: the two people last mentioned or heard, not everyone
 
 
 def _alternation(words: Sequence[str]) -> str:
@@ -68,9 +74,16 @@ def _group_pattern() -> re.Pattern[str]:
 
 
 def group(text: str, *, cue: bool = False) -> Group | None:
-    """The first group label in `text`; a speaker cue must be the label alone (ALL, 众人, THE CROWD).
-    In action "all" is too common a word to mean the group, so only cues use it."""
+    """The group `text` names: a pair (两人, BOTH) first, else the first group label; a speaker cue must be the
+    label alone (ALL, 众人, THE CROWD). In action "all" is too common a word to mean the group, so only cues use it."""
     text = text.strip()
+    if cue:
+        pair = text if text.casefold() in _PAIR_CUES else None
+    else:
+        found = _PAIR.search(text)
+        pair = found.group(0) if found else None
+    if pair:
+        return Group(pair, 0, pair=True)
     for match in _group_pattern().finditer(text):
         label = match.group(0)
         if cue and label != text and label.casefold() != text.casefold().removeprefix("the "):
@@ -86,6 +99,11 @@ def group(text: str, *, cue: bool = False) -> Group | None:
 def is_voice(name: str) -> bool:
     """A cue that names a voice rather than someone who can be seen (A DEEP VOICE, RADIO, 广播)."""
     return _VOICE.search(name) is not None
+
+
+def heard_through(direction: str) -> bool:
+    """A cue extension or delivery that puts the voice at the far end of a phone or radio (FILTERED, 电话那头)."""
+    return _FAR_END.search(direction) is not None
 
 
 def sex_from_description(text: str) -> Sex | None:
