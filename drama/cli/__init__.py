@@ -42,7 +42,9 @@ err_console = Console(stderr=True)
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser for one command (only its module is imported, so `drama plan` starts fast), or for all."""
-    parser = argparse.ArgumentParser(prog="drama", description="AI short-drama studio: screenplay to finished episode.")
+    parser = argparse.ArgumentParser(prog="drama", description="AI short-drama studio: screenplay to finished episode.",
+                                     epilog="exit status: 0 done; 1 done in part (some draws failed) or a bug in drama; "
+                                            "2 an error drama explains; 130 interrupted")
     parser.add_argument("--version", action="version", version=f"drama {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error (anywhere on the line)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

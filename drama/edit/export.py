@@ -306,10 +306,10 @@ def check_replaceable(project: Project, storyboard: Storyboard, *, force: bool =
     kept = f"; {project.exports_dir.name}/{storyboard.episode}.mp4 is kept" if stamp is not None else ""
     blank = screenplay.is_file() and not screenplay.read_text(encoding="utf-8-sig").strip()
     if not storyboard.shots or blank:
-        raise DramaError(f"episode {storyboard.episode} {'is empty' if blank else 'has no shots'}: nothing to export",
+        raise ExportError(f"episode {storyboard.episode} {'is empty' if blank else 'has no shots'}: nothing to export",
                          path=screenplay, hint=f"write its scenes (or restore the file){kept}")
     if not force and stamp is not None and storyboard.duration < SHORTER_LIMIT * stamp.result.duration:
-        raise DramaError(f"episode {storyboard.episode} is now {storyboard.duration:.1f}s, under half its last export "
+        raise ExportError(f"episode {storyboard.episode} is now {storyboard.duration:.1f}s, under half its last export "
                          f"({stamp.result.duration:.1f}s){kept}", path=screenplay,
                          hint="if the episode is meant to be this short, run again with --force")
 
@@ -325,7 +325,7 @@ def export_current_cut(project: Project, prepared: PreparedEpisode, progress: Pr
         try:
             read_draw(pick.path, pick.key)
         except DamagedDraw as damage:
-            raise DramaError(f"the take {pick.id} of shot {shot_id} is damaged: {damage}", path=pick.path,
+            raise ExportError(f"the take {pick.id} of shot {shot_id} is damaged: {damage}", path=pick.path,
                              hint="`drama render` (or `drama make`) sets it aside and draws it again") from None
     timeline = build_timeline(project, storyboard, prepared.lines, picks, alternates)
     return export_episode(project, timeline, progress, force=force)

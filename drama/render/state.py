@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -152,13 +153,40 @@ class FailedJob(BaseModel):
     updated: float
 
 
-def _cannot_write(error: BaseException) -> bool:
-    """Whether opening the store failed because it cannot be written here (a read-only folder, file or file system;
-    no permission), so it may still be read."""
+def _writable(path: Path) -> bool:
+    """Whether this process may write `path`, or make it in the nearest folder that exists."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return os.access(path, os.W_OK)
+
+
+def _cannot_write(error: BaseException, path: Path) -> bool:
+    """Whether opening the store at `path` failed because it cannot be written here (a read-only folder, file or
+    file system; no permission), so it may still be read."""
     if isinstance(error, OSError):
-        return error.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
-    return isinstance(error, sqlite3.OperationalError) and \
-        getattr(error, "sqlite_errorname", "").startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN"))
+        kind = error.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+    else:
+        kind = isinstance(error, sqlite3.OperationalError) and \
+            getattr(error, "sqlite_errorname", "").startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN"))
+    return kind and not (_writable(path) and _writable(path.parent))  # WAL makes files beside the store
+
+
+def read_only_connection(path: Path, timeout: float = 30.0) -> sqlite3.Connection:
+    """A connection that only reads the store at `path`, also where it cannot be written. Where even the WAL's
+    shared-memory file cannot be made (a read-only file system) it is opened immutable: nothing changes it there."""
+    failure: sqlite3.Error | None = None
+    for mode in ("mode=ro", "immutable=1"):
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", timeout=timeout, uri=True, isolation_level=None,
+                             check_same_thread=False)
+        try:
+            db.execute("PRAGMA schema_version").fetchall()  # reads the file: fails here if it cannot be read so
+        except sqlite3.Error as error:
+            db.close()
+            failure = error
+            continue
+        return db
+    assert failure is not None
+    raise failure
 
 
 class StateStore:
@@ -179,12 +207,12 @@ class StateStore:
         try:
             self._open_writable(project, timeout)
         except (OSError, sqlite3.Error) as error:
-            if not _cannot_write(error):
+            if not _cannot_write(error, self.path):
                 raise self._fault(error) from None
             self._open_read_only(timeout)
 
-    def _connect(self, target: str, timeout: float, *, uri: bool = False) -> sqlite3.Connection:
-        db = sqlite3.connect(target, timeout=timeout, isolation_level=None, check_same_thread=False, uri=uri)
+    def _connect(self, target: str, timeout: float) -> sqlite3.Connection:
+        db = sqlite3.connect(target, timeout=timeout, isolation_level=None, check_same_thread=False)
         db.row_factory = sqlite3.Row
         db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         return db
@@ -201,32 +229,26 @@ class StateStore:
             raise
 
     def _open_read_only(self, timeout: float) -> None:
-        """The store as it is, only to read; one not written yet reads as empty. `immutable` is the way in when even
-        the WAL's shared-memory file cannot be made (a read-only file system)."""
+        """The store as it is, only to read; one not written yet reads as empty."""
         self.read_only = True
         if not self.path.is_file():
             self._db = self._connect(":memory:", timeout)
             self._db.executescript(_SCHEMA)
             return
-        failure: sqlite3.Error | None = None
-        for mode in ("mode=ro", "immutable=1"):
-            db = self._connect(f"{self.path.as_uri()}?{mode}", timeout, uri=True)
-            try:
-                version = db.execute("PRAGMA user_version").fetchall()[0][0]
-            except sqlite3.Error as error:
-                db.close()
-                failure = error
-                continue
-            if version != SCHEMA_VERSION:
-                db.close()
-                raise self._newer(version) if version > SCHEMA_VERSION else \
-                    ProjectError(f"the state store is of schema {version} and must be migrated to schema "
-                                 f"{SCHEMA_VERSION} (which writes it), but the project folder is read-only",
-                                 path=self.path, hint="make the project folder writable and run again")
-            self._db = db
-            return
-        assert failure is not None
-        raise self._fault(failure) from None
+        try:
+            db = read_only_connection(self.path, timeout)
+            version = db.execute("PRAGMA user_version").fetchall()[0][0]
+        except sqlite3.Error as error:
+            raise self._fault(error) from None
+        if version != SCHEMA_VERSION:
+            db.close()
+            raise self._newer(version) if version > SCHEMA_VERSION else \
+                ProjectError(f"the state store is of schema {version} and must be migrated to schema {SCHEMA_VERSION} "
+                             "(which writes it), but the project folder is read-only", path=self.path,
+                             hint="make the project folder writable and run again")
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        self._db = db
 
     def _fault(self, error: BaseException) -> BaseException:
         """A fault of the store in words, naming .drama/state.db and what to do (the error itself if unknown)."""
