@@ -291,6 +291,11 @@ def test_pronouns_are_words_not_letters_inside_words():
 def test_emphasis_of_a_line_reaches_the_shot(en):
     shot = _one(en, "listen to me")
     assert any(span.text == "listen" and "italic" in span.styles for span in shot.spans)
+    # a long line's emphasis goes with the piece that holds it, and spans still spell out their piece
+    pieces = [s for s in en if s.speaker == "Maya" and s.source_lines == _one(en, "I trusted you.").source_lines]
+    emphasised = [s for s in pieces if s.spans]
+    assert len(emphasised) == 1 and "".join(span.text for span in emphasised[0].spans) == emphasised[0].text
+    assert any(span.text == "every one" and "italic" in span.styles for span in emphasised[0].spans)
 
 
 def test_a_dip_to_a_colour_carries_its_colour_to_the_next_shot(tmp_path):

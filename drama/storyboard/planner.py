@@ -68,6 +68,18 @@ def episode_id(script: Script, index: int) -> str:
     return stem if len(script.episodes) <= 1 else f"{stem}-{index + 1}"
 
 
+def _slice(spans: list[Span], start: int, end: int) -> list[Span]:
+    """The emphasis of text[start:end], from spans that cover the whole text (empty when nothing is emphasised)."""
+    out: list[Span] = []
+    position = 0
+    for span in spans:
+        left, right = max(start, position), min(end, position + len(span.text))
+        if left < right:
+            out.append(Span(text=span.text[left - position:right - position], styles=span.styles))
+        position += len(span.text)
+    return out if any(span.styles for span in out) else []
+
+
 @dataclass
 class _Sign:
     """Sign text found in action (THE SIGN READS: …, 站牌上写着：…): an insert showing it."""
@@ -476,11 +488,14 @@ class Planner:
         pieces = timing.split_speech(element.text, slow=slow) if element.text else [element.text]
         said_to = f"{element.parenthetical or ''} {element.text}"  # (to Maya) or a name in the line
         addressed = next((n for n in self._named(said_to) if n != speaker and n in state.present), None)
+        cursor = 0
         for index, piece in enumerate(pieces):
+            start = element.text.find(piece, cursor)
+            cursor = start + len(piece)
             content = ("dialogue", element.character, element.extension or "", element.parenthetical or "", piece)
             draft = _Draft(kind="dialogue", scene=scene_id, node=scene, size=ShotSize.MCU, content=content,
                            duration=timing.line_duration(piece, slow=slow), speaker=speaker, text=piece,
-                           spans=element.spans if len(pieces) == 1 else [], parenthetical=element.parenthetical,
+                           spans=_slice(element.spans, start, cursor), parenthetical=element.parenthetical,
                            expression=mood.gloss if mood else None, source_lines=[element.line],
                            notes=[why] if why else [])
             if len(pieces) > 1:
