@@ -111,6 +111,8 @@ def test_render_refuses_shots_that_name_no_shot(demo, capsys):
     ("rate", "10%", "like +10% or -5%"),
     ("pitch", "+5%", "like +0Hz or -8Hz"),
     ("volume", "loud", "like +0% or -20%"),
+    ("rate", "+9999999%", "rate +9999999% is out of range: it goes from -50% to +100%"),
+    ("pitch", "-300Hz", "it goes from -100Hz to +100Hz"),
     ("voice", "Xiaoxiao", "like zh-CN-XiaoxiaoNeural"),
     ("offline_voice", "zz", "eSpeak NG has no voice 'zz'"),
     ("offline_voice", "cnm", "did you mean 'cmn'"),

@@ -13,8 +13,10 @@ from pydantic_core import PydanticCustomError
 
 # The voice settings as edge-tts accepts them (edge_tts.data_classes.TTSConfig), so both backends read the same strings.
 EDGE_VOICE = re.compile(r"[a-z]{2,3}-[A-Z]{2,}(?:-[a-z]+)?-[A-Za-z]+Neural")
-PROSODY = {"rate": (r"[+-]\d+%", "+10% or -5%"), "volume": (r"[+-]\d+%", "+0% or -20%"),
-           "pitch": (r"[+-]\d+Hz", "+0Hz or -8Hz")}
+# setting: (unit, example, lowest, highest). Microsoft's neural voices change rate within half to double speed and
+# pitch within about half to one and a half times the voice's own (some 100 Hz either way).
+PROSODY = {"rate": ("%", "+10% or -5%", -50, 100), "volume": ("%", "+0% or -20%", -100, 100),
+           "pitch": ("Hz", "+0Hz or -8Hz", -100, 100)}
 
 
 def _invalid(message: str) -> PydanticCustomError:
@@ -169,10 +171,13 @@ class Character(_Strict):
     @field_validator("rate", "pitch", "volume")
     @classmethod
     def _prosody(cls, value: str, info: ValidationInfo) -> str:
-        pattern, example = PROSODY[info.field_name]
-        if not re.fullmatch(pattern, value):
+        unit, example, low, high = PROSODY[info.field_name]
+        found = re.fullmatch(rf"[+-](\d+){unit}", value)
+        if not found:
             raise _invalid(f"{value!r} is not a {info.field_name}: write a sign, a whole number and the unit, "
                            f"like {example}")
+        if not low <= int(value[0] + found.group(1)) <= high:
+            raise _invalid(f"{info.field_name} {value} is out of range: it goes from {low:+d}{unit} to {high:+d}{unit}")
         return value
 
     @field_validator("offline_voice")
