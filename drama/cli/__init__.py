@@ -70,12 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv  # taken anywhere on the line, so it can be added to any command as typed
     argv = [arg for arg in argv if arg != "--debug"]
-    parser = build_parser(next((arg for arg in argv if not arg.startswith("-")), None))
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 2
     try:
+        parser = build_parser(next((arg for arg in argv if not arg.startswith("-")), None))
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return 2
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]: finished work is saved; run the same command again to resume.")
