@@ -83,7 +83,7 @@ def test_a_speaker_with_a_guessed_voice_until_cast_toml_gives_a_sex(demo, capsys
     warnings = plan_warnings(demo, capsys)
     assert [w["kind"] for w in warnings] == ["voice"]
     assert warnings[0]["where"] == f"{cast}:{name_line(cast, '白薇')}" and "白薇" in warnings[0]["message"]
-    assert 'sex = "female"' in warnings[0]["hint"]
+    assert "its description says 'woman': add sex = \"female\"" in warnings[0]["hint"]  # "glamorous Chinese woman, 25"
 
     cast.write_text(cast.read_text(encoding="utf-8").replace('name = "白薇"\n', 'name = "白薇"\nsex = "female"\n'),
                     encoding="utf-8")

@@ -75,7 +75,7 @@ EN_WORDS: dict[str, tuple[str | None, str | None]] = {
     "grandpa": (M, "old"), "queen": (F, None), "king": (M, None), "princess": (F, "young"), "prince": (M, "young"),
     "waitress": (F, None), "actress": (F, None), "teenager": (None, "teen"), "teenage": (None, "teen"),
     "teen": (None, "teen"), "kid": (None, "child"), "child": (None, "child"), "middle-aged": (None, "middle"),
-    "elderly": (None, "old"),
+    "elderly": (None, "old"), "young": (None, "young"),
 }
 # titles count only in the name or right before it ("miss" is also a verb)
 EN_TITLES: dict[str, tuple[str | None, str | None]] = {
@@ -92,6 +92,7 @@ _APPOSITION_GAP = re.compile(r"\.?\s*(?:[A-Za-z]+\s+|[\u4e00-\u9fff]{0,3}[师生
 _NUMBER = r"(?P<n>\d{1,3}|[一二两三四五六七八九十]{1,3})"
 _YEARS = re.compile(rf"{_NUMBER}\s*[多来]?\s*(?P<unit>岁|s\b|\s*years?\s+old\b)")  # 26岁, 30多岁, 30s, 26 years old
 _AGE_AFTER_NAME = re.compile(rf"\s*[（(,，]\s*{_NUMBER}\s*[多来]?\s*(?P<unit>岁|s)?\s*[)）,，]")  # ANNA (30s), 林晚（26岁）
+_BARE_AGE = re.compile(rf"(?:^|[,，]\s*){_NUMBER}\s*(?P<unit>岁|s)?(?=\s*(?:[,，]|$))")  # "young woman, 26, …"
 _SENTENCE = re.compile(r"(?<=[。！？!?])|(?<=[a-z]{3}\.)\s|\n")
 AGE_BANDS = ((13, "child"), (18, "teen"), (36, "young"), (60, "middle"))  # an age below each bound; older: old
 WEIGHT = {"years": 5, "own": 2, "alone": 1}
@@ -278,6 +279,17 @@ def decide(proposal: Proposal) -> None:
         else:
             proposal.doubts[kind] = "the screenplays disagree: " + " vs ".join(
                 f"{value} {weight} ({', '.join(str(e) for e in evidence if e.value == value)})" for value, weight in ranked)
+
+
+def from_description(name: str, description: str) -> Proposal:
+    """What a cast.toml description alone says of a character's sex and age, weighed as a bio is."""
+    proposal = Proposal(name=name, description=description)
+    reader = _Reader([proposal])
+    if years := _YEARS.search(description) or _BARE_AGE.search(description):
+        reader.years(proposal, years, "description")
+    reader.read(description, "description", proposal)
+    decide(proposal)
+    return proposal
 
 
 def assign(proposals: list[Proposal], refs_dir: Path, kept: dict[str, dict]) -> list[Proposal]:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from drama.edit.music import AUDIO_SUFFIXES, music_file
 from drama.errors import DramaError
 from drama.project import Project
+from drama.project.cast_init import from_description
 from drama.project.project import toml_line
 from drama.storyboard.model import Storyboard
 from drama.voice.casting import voice_guessed
@@ -97,10 +98,13 @@ def _voices(project: Project, storyboard: Storyboard) -> list[EpisodeWarning]:
     for speaker in speakers:
         character = project.cast.find(speaker)
         if character is not None and voice_guessed(character):
+            said = from_description(character.name, character.description)
             warnings.append(EpisodeWarning(
                 kind="voice", message=f"{character.name}'s voice is a guess: cast.toml gives no sex and no voice",
                 where=_cast_line(project, character.name, "name"),
-                hint=f'add sex = "female" or sex = "male" (and age) to {character.name}, or pin a voice = "…"',
+                hint=(f'its description says {next(e.word for e in said.evidence if e.value == said.sex)!r}: add '
+                      f'sex = "{said.sex}"' if said.sex else 'add sex = "female" or sex = "male"')
+                     + f" (and age) to {character.name}, or pin a voice = \"…\"",
                 shots=[s.id for s in storyboard.shots if speaker in (s.speaker, s.dual.speaker if s.dual else None)]))
     return warnings
 
