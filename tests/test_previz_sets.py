@@ -187,3 +187,14 @@ def test_the_same_seed_gives_the_same_bytes_with_props(tmp_path):
     b = render(tmp_path, "b", num_frames=4, scene=scene)
     digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     assert digest(a.video) == digest(b.video)
+
+
+def test_extras_stand_in_the_set(tmp_path):
+    """A scene's extras are drawn as people about the far side of the set: the frame changes where they stand."""
+    scene = SceneContext(location="classroom", interior=True)
+    alone = first(render(tmp_path, "alone", shot_size="WS", scene=scene).video)
+    crowd = first(render(tmp_path, "crowd", shot_size="WS", scene=scene.model_copy(update={"extras": 6})).video)
+    changed = np.abs(alone - crowd).max(axis=2) > 40
+    assert changed.mean() > 0.01
+    rows = np.nonzero(changed.any(axis=1))[0]
+    assert rows.max() < 0.9 * changed.shape[0], "the extras stand in the room, not in front of the lens"

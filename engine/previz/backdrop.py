@@ -21,7 +21,7 @@ from PIL import Image, ImageOps
 from engine.api import CameraPose, SceneContext
 from engine.previz.camera import Framing
 from engine.previz.color import RGB, mix, shade
-from engine.previz.dressing import ELEMENTS, FABRICS, Space
+from engine.previz.dressing import ELEMENTS, FABRICS, Space, passerby
 from engine.previz.layers import Layer, Motion, View, coverage
 from engine.previz.look import Look
 from engine.previz.plate import Plate
@@ -86,9 +86,9 @@ def build_backdrop(scene: SceneContext, prompt: str, chosen: Set, stage: Stage) 
     if scene.location_image is not None:
         behind = [_location_image(scene.location_image, stage)]
     elif chosen.inside:
-        behind, space = _interior(chosen, stage)
+        behind, space = _interior(chosen, stage, scene.extras)
     else:
-        behind, space = _exterior(chosen, stage)
+        behind, space = _exterior(chosen, stage, scene.extras)
     front = []
     if stage.framing.shot in ("MS", "FS", "WS", "EWS") and stage.rng.random() < 0.5:
         front.append(_foreground(scene.interior, stage))
@@ -115,7 +115,7 @@ def _location_image(path: Path, stage: Stage) -> Layer:
 # ------------------------------------------------------------------ interiors
 
 
-def _interior(chosen: Set, stage: Stage) -> tuple[list[Layer], Space]:
+def _interior(chosen: Set, stage: Stage, extras: int) -> tuple[list[Layer], Space]:
     rng, look = stage.rng, stage.look
     wall = chosen.walls[rng.integers(len(chosen.walls))]
     floor = chosen.floors[rng.integers(len(chosen.floors))]
@@ -150,16 +150,23 @@ def _interior(chosen: Set, stage: Stage) -> tuple[list[Layer], Space]:
     _lit(far, space)
     layers = [stage.finish(far)]
 
-    if chosen.furniture:
+    if chosen.furniture or extras:
         mid = stage.plate("furniture", max(stage.subject + 0.05, back - 0.5))
         for name, x in zip(chosen.furniture, _slots(rng, min(half, seen), len(chosen.furniture)), strict=True):
             ELEMENTS[name](mid, x, space)
+        _crowd(mid, space, extras, min(half, seen))
         _lit(mid, space)
         layers.append(stage.finish(mid))
 
     if not close:
         layers.append(_floor(stage, chosen.floor, floor, back, half))
     return layers, space
+
+
+def _crowd(plate: Plate, space: Space, extras: int, half: float) -> None:
+    """The scene's extras standing about the far side of the set (at most a dozen are drawn)."""
+    for x in np.sort(space.rng.uniform(-half, half, min(extras, 12))):
+        passerby(plate, float(x), space)
 
 
 def _slots(rng: np.random.Generator, half: float, n: int) -> list[float]:
@@ -238,7 +245,7 @@ def _ground_depth(plate: Plate, stage: Stage) -> np.ndarray:
 # ------------------------------------------------------------------ exteriors
 
 
-def _exterior(chosen: Set, stage: Stage) -> tuple[list[Layer], Space]:
+def _exterior(chosen: Set, stage: Stage, extras: int) -> tuple[list[Layer], Space]:
     rng, look = stage.rng, stage.look
     cx, h = stage.eye
     mid_z = stage.subject + rng.uniform(*chosen.depth)
@@ -252,6 +259,7 @@ def _exterior(chosen: Set, stage: Stage) -> tuple[list[Layer], Space]:
     mid = stage.plate("site", mid_z)
     for name in chosen.furniture:
         ELEMENTS[name](mid, anchor, space)
+    _crowd(mid, space, extras, stage.view.width / 2 * mid_z / stage.focal)
     _lit(mid, space)
     layers.append(stage.finish(mid))
     layers.append(_ground(stage, chosen, mid_z, anchor))
@@ -287,11 +295,14 @@ def _sky(sky: Plate, far: str, stage: Stage) -> None:
                 x += rng.uniform(8, 25)
             points.append((sky.x1, -5.0))
             sky.poly(points, mix(look.haze, (50, 70, 70), tone))
-    elif far == "below":  # roofs of the city below the rooftop
+    elif far == "below":  # the city's towers round the rooftop, most of them lower
+        towers = mix(look.haze, (70, 76, 92), 0.5 if look.night else 0.35)
         x = sky.x0
         while x < sky.x1:
-            w, top = rng.uniform(5, 18), rng.uniform(-25, 10)
-            sky.rect(x, sky.y0, x + w, top, shade(skyline, rng.uniform(0.85, 1.1)))
+            w, top = rng.uniform(5, 18), rng.uniform(-20, 30)
+            sky.rect(x, sky.y0, x + w, top, shade(towers, rng.uniform(0.8, 1.15)))
+            for fy in np.arange(top - 3, max(sky.y0, top - 40), -3.5):
+                sky.line([(x + 1, fy), (x + w - 1, fy)], shade(towers, 0.8), 0.4)
             if look.lamps:
                 for _ in range(int(w * 1.5)):
                     wx, wy = rng.uniform(x, x + w), rng.uniform(sky.y0, top)

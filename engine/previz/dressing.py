@@ -275,18 +275,27 @@ def windshield(plate: Plate, x: float, space: Space) -> None:
 
 
 def car_window(plate: Plate, x: float, space: Space) -> None:
-    """Inside a car: the far door and its window, the world outside going by."""
+    """Inside a car: the far doors, their windows slanting to the roof, the world outside going by."""
     look, rng, h = space.look, space.rng, space.half
-    plate.rect(-h, 0, h, space.ceiling, shade(space.wall, 0.9))
-    plate.gradient(1.75, 0.95, look.sky_top, look.sky_horizon, x0=-h + 0.15, x1=h - 0.15, emissive=True)
-    tx = -h
-    while tx < h:  # trees or buildings going by
-        w = rng.uniform(0.1, 0.3)
-        plate.rect(max(-h + 0.15, tx), 0.95, min(h - 0.15, tx + w), 0.95 + rng.uniform(0.1, 0.45), mix(look.haze, (40, 60, 44), 0.5), emissive=True)
-        tx += w + rng.uniform(0.0, 0.15)
-    plate.rect(-h, 0.85, h, 0.95, shade(space.wall, 0.7))
-    plate.rect(x - 0.05, 0.95, x + 0.05, 1.75, shade(space.wall, 0.6))  # the B pillar
-    plate.rect(-h, 0.5, h, 0.6, shade(space.wall, 1.15))  # armrest
+    trim = shade(space.wall, 0.9)
+    plate.rect(-h, 0, h, space.ceiling, trim)
+    low, high = 0.95, 1.68
+    glass = [(x - 1.05, low), (x + 0.95, low), (x + 0.75, high), (x - 0.7, high)]
+    plate.poly(glass, look.sky_horizon, emissive=True)
+    outside = mix(look.haze, (40, 60, 44), 0.5)
+    tx = x - 1.05
+    while tx < x + 0.95:  # trees or buildings going by
+        w = rng.uniform(0.08, 0.25)
+        plate.rect(tx, low, min(x + 0.95, tx + w), low + rng.uniform(0.1, 0.4), outside, emissive=True)
+        tx += w + rng.uniform(0.0, 0.12)
+    for edge in ((x - 1.6, x - 1.05, x - 0.7), (x + 1.5, x + 0.95, x + 0.75)):  # pillars slanting in to the roof
+        plate.poly([(edge[0], low), (edge[1], low), (edge[2], high), (edge[2] + (edge[0] - edge[1]), high)], trim)
+    plate.rect(x - 0.06, low, x + 0.06, high, shade(space.wall, 0.55))  # the B pillar between the doors
+    plate.rect(-h, high, h, space.ceiling, shade(space.wall, 1.25))  # the headliner
+    plate.rect(-h, 0.82, h, low, shade(space.wall, 0.7))  # the door's top edge
+    for dx in (x - 0.5, x + 0.5):
+        plate.rect(dx - 0.12, 0.7, dx + 0.12, 0.74, (170, 170, 176))  # door handles
+    plate.rect(-h, 0.5, h, 0.58, shade(space.wall, 1.15))  # armrest
 
 
 # ------------------------------------------------------------------ on the side walls and the ceiling
@@ -755,8 +764,12 @@ def palms(plate: Plate, x: float, space: Space) -> None:
 
 
 def parapet(plate: Plate, x: float, space: Space) -> None:
+    """The roof's edge: a low wall with a steel rail on it."""
     plate.rect(plate.x0, 0, plate.x1, 1.1, (176, 174, 168))
     plate.rect(plate.x0, 1.1, plate.x1, 1.2, (200, 198, 192))
+    plate.line([(plate.x0, 1.55), (plate.x1, 1.55)], (90, 96, 104), 0.05)
+    for px in np.arange(math.floor(plate.x0 / 1.5) * 1.5, plate.x1, 1.5):
+        plate.line([(px, 1.2), (px, 1.55)], (90, 96, 104), 0.04)
     px = math.floor(plate.x0 / 3) * 3
     while px < plate.x1:
         plate.line([(px, 0), (px, 1.1)], (150, 148, 142), 0.02)
@@ -797,6 +810,25 @@ def basketball_hoop(plate: Plate, x: float, y: float = 0.0, *, pole: bool = True
     for k in range(5):
         nx = x - 0.2 + k * 0.1
         plate.line([(nx, y + 0.13), (x + (nx - x) * 0.6, y - 0.25)], (240, 240, 240), 0.015)
+
+
+# ------------------------------------------------------------------ people in the background
+
+
+def passerby(plate: Plate, x: float, space: Space) -> None:
+    """An extra: a simple standing figure in a coat of a muted colour, facing a seeded way."""
+    rng = space.rng
+    tall = rng.uniform(1.55, 1.85)
+    coat = mix(FABRICS[rng.integers(len(FABRICS))], (120, 120, 124), 0.35)
+    trousers = shade(coat, 0.55) if rng.random() < 0.6 else (40, 42, 50)
+    head = tall * 0.065
+    hip, shoulder = tall * 0.47, tall * 0.81
+    plate.rect(x - 0.1, 0, x - 0.02, hip, trousers)
+    plate.rect(x + 0.02, 0, x + 0.1, hip, trousers)
+    plate.poly([(x - 0.2, shoulder), (x + 0.2, shoulder), (x + 0.17, hip - 0.12), (x - 0.17, hip - 0.12)], coat)
+    plate.rect(x - 0.04, shoulder, x + 0.04, shoulder + 0.05, (196, 160, 130))
+    plate.ellipse(x, tall - head, head * 0.8, head, (196, 160, 130))
+    plate.ellipse(x + float(rng.uniform(-0.03, 0.03)), tall - head * 0.55, head * 0.85, head * 0.6, (40, 32, 28))  # hair
 
 
 ELEMENTS: dict[str, Element] = {f.__name__: f for f in (

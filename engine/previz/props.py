@@ -22,7 +22,6 @@ from engine.previz.plate import Plate
 
 TABLE = 0.74  # metres: where small things stand
 INSERT_FILL = {"ECU": 0.85, "CU": 0.65, "MCU": 0.55, "MS": 0.5, "OTS": 0.5, "FS": 0.4, "WS": 0.3, "EWS": 0.2}  # of the frame's height
-LARGE = ("car", "bus", "bicycle", "hoop")  # stand outside, on the ground, well behind the people
 
 
 @dataclass(frozen=True)
@@ -32,6 +31,8 @@ class Prop:
     height: float  # metres, as it stands (flat things: its length when seen from above)
     ground: bool = False  # stands on the ground, not on a table
     flat: bool = False  # lies flat (a letter): seen from above in an insert, foreshortened on a table
+    behind: float = 0.0  # on the ground: how far behind the people it stands in a scene (m)
+    outside: bool = False  # only outdoors in a scene (a bus in a living room is the script's "we are on the bus")
 
 
 def _ball(p: Plate, x: float, y: float, k: float) -> None:
@@ -253,16 +254,16 @@ def _hoop(p: Plate, x: float, y: float, k: float) -> None:
     basketball_hoop(p, x, y)
 
 PROPS: dict[str, Prop] = {
-    "ball": Prop(_ball, 0.24, 0.24, ground=True),
-    "hoop": Prop(_hoop, 1.8, 3.95, ground=True),
+    "ball": Prop(_ball, 0.24, 0.24, ground=True, behind=0.4),
+    "hoop": Prop(_hoop, 1.8, 3.95, ground=True, behind=3.5),
     "figurine": Prop(_figurine, 0.12, 0.2),
     "phone": Prop(_phone, 0.08, 0.15),
     "cup": Prop(_cup, 0.14, 0.11),
     "beer": Prop(_beer, 0.2, 0.24),
     "bottle": Prop(_bottle, 0.08, 0.3),
-    "car": Prop(_car, 4.6, 1.45, ground=True),
-    "bus": Prop(_bus, 11.0, 3.1, ground=True),
-    "bicycle": Prop(_bicycle, 1.7, 1.0, ground=True),
+    "car": Prop(_car, 4.6, 1.45, ground=True, behind=4.5, outside=True),
+    "bus": Prop(_bus, 11.0, 3.1, ground=True, behind=9.0, outside=True),
+    "bicycle": Prop(_bicycle, 1.7, 1.0, ground=True, behind=1.4),
     "knife": Prop(_knife, 0.24, 0.3, flat=True),
     "gun": Prop(_gun, 0.2, 0.13),
     "document": Prop(_document, 0.22, 0.3, flat=True),
@@ -273,7 +274,7 @@ PROPS: dict[str, Prop] = {
     "bag": Prop(_bag, 0.32, 0.32),
     "money": Prop(_money, 0.18, 0.1, flat=True),
     "flowers": Prop(_flowers, 0.26, 0.34),
-    "umbrella": Prop(_umbrella, 1.0, 1.05, ground=True),
+    "umbrella": Prop(_umbrella, 1.0, 1.05, ground=True, behind=0.8),
     "cake": Prop(_cake, 0.3, 0.2),
     "key": Prop(_key, 0.1, 0.04, flat=True),
     "photo": Prop(_photo, 0.16, 0.2),
@@ -336,10 +337,10 @@ def scene_layers(names: list[str], stage: Stage, inside: bool, wood: RGB, rng: n
             x += prop.width + 0.08
         plate.light(stage.look)
         layers.append(stage.finish(plate))
-    large = [n for n in names if PROPS[n].ground and (not inside or n not in ("car", "bus"))][:3]
+    large = [n for n in names if PROPS[n].ground and not (inside and PROPS[n].outside)][:3]
     for i, n in enumerate(large):
         prop = PROPS[n]
-        z = stage.subject + {"ball": 0.4, "umbrella": 0.8, "bicycle": 1.4, "hoop": 3.5, "car": 4.5, "bus": 9.0}[n] * rng.uniform(0.9, 1.2)
+        z = stage.subject + prop.behind * rng.uniform(0.9, 1.2)
         plate = stage.plate(f"prop:{n}", z)
         across = 0.5 - side * (-1) ** i * rng.uniform(0.22, 0.34)
         prop.draw(plate, _across(stage, z, across), 0.0, 1.0)
