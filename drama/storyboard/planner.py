@@ -180,7 +180,7 @@ class Planner:
         self.style = style or load_style(project.config.style)
         self.ids = ids
         self.drafts: list[_Draft] = []
-        self.pending_transition: tuple[TransitionKind, str | None] | None = None
+        self.pending_transition: Transition | None = None
         self.pending_direction: Direction | None = None
         self.places_seen: set[str] = set()
 
@@ -280,8 +280,10 @@ class Planner:
     def _add(self, draft: _Draft, notes: list[str] | None = None) -> _Draft:
         """Append a shot, applying a pending transition and the explicit direction that governs it."""
         if self.pending_transition:
-            (draft.transition_in, color), self.pending_transition = self.pending_transition, None
-            draft.transition_color = color if draft.transition_in == "dip" else None
+            transition, self.pending_transition = self.pending_transition, None
+            draft.transition_in = transition.kind
+            draft.transition_color = transition.color if transition.kind == "dip" else None
+            draft.notes.append(f"the script's “{transition.text}”: {transition.kind.replace('_', ' ')} into this shot")
         inline = next((d for d in (parse_direction(n) for n in notes or []) if d), None)
         direction, self.pending_direction = inline or self.pending_direction, None
         if direction:
@@ -400,6 +402,8 @@ class Planner:
             detail = is_detail(text) and len(names) == 1 and not cue.full_body
             kind = "action"
             size = ShotSize.CU if detail else ShotSize.FS if cue.full_body or len(names) >= 3 else ShotSize.MS
+            if named := self._named(text):
+                notes.append(f"on screen: {', '.join(named)} (named in the action)")
             if detail:
                 notes.append("a hand, the eyes, tears: a close-up")
         else:
@@ -424,7 +428,7 @@ class Planner:
     def _title(self, card: TitleCard, scene: Scene, scene_id: str) -> None:
         self._add(_Draft(kind="title_card", scene=scene_id, node=scene, size=ShotSize.WS,
                          content=("title_card", card.text), duration=timing.title_card_duration(card.text),
-                         text=card.text, source_lines=[card.line]), card.notes)
+                         text=card.text, source_lines=[card.line], notes=["a title: a card for the edit"]), card.notes)
 
     def _pov(self, heading: SceneHeading, kind: HeadingKind, first: Action | None, scene: Scene, scene_id: str,
              state: _SceneState) -> None:
@@ -552,6 +556,8 @@ class Planner:
         else:
             side = state.side(speaker, opposite=listener) if listener else state.side(speaker)
             draft.characters = [self._single(state, speaker, side, speaking=True)]
+            if not listener:
+                draft.notes.append(f"{speaker} speaks to no one in particular: on {speaker} alone")
 
     def _reaction(self, draft: _Draft, listener: str, state: _SceneState, notes: list[str] | None = None) -> _Draft:
         """The line runs on over `listener`'s face: a reaction shot on their side of the line."""
@@ -717,7 +723,7 @@ class Planner:
         elif isinstance(element, _Framing) and element.kind != "back":
             self._pov(element.heading, element.kind, None, scene, scene_id, state)
         elif isinstance(element, Transition):
-            self.pending_transition = (element.kind, element.color)
+            self.pending_transition = element
         elif isinstance(element, Note):
             direction = parse_direction(element.text, explicit=element.camera)
             if direction:
