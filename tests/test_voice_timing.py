@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from drama.project.config import DramaConfig
+from drama.storyboard.model import DualLine
 from drama.voice import VoiceLine, WordTiming, apply_timing
 from drama.voice.casting import is_spoken, spoken_text
 from drama.voice.espeak import EVENT_END, EVENT_WORD, _words
@@ -56,6 +57,29 @@ def test_apply_timing_sets_spoken_shots_and_keeps_the_rest():
     for shot_id in ("shot1", "shot2", "shot3", "shot5", "shot6"):
         assert timed.shot(shot_id).duration == board.shot(shot_id).duration == 3.0
     assert board.shot("shot0").duration == 3.0  # pure: the input is unchanged
+
+
+def test_a_dual_dialogue_shot_lasts_as_long_as_its_longer_line():
+    board = storyboard()
+    board.shots[3] = board.shots[3].model_copy(update={"text": "你来了。", "parenthetical": None,
+                                                       "dual": DualLine(speaker="顾承泽", text="你怎么在这儿？")})
+    board.shots[4] = board.shots[4].model_copy(update={"text": "走吧！", "parenthetical": None,
+                                                       "dual": DualLine(speaker="白薇", text="好。", parenthetical="停顿")})
+    # shot3: the second line is the longer and ends on ？; shot4: its own line is the longer, but the second
+    # line's beat (停顿) outlasts it; shot5: a dual line voiced for a shot that has no dual line is ignored
+    timed = apply_timing(board, [_line("shot3", 1.0), _line("shot3^", 2.0), _line("shot4", 1.5), _line("shot4^", 1.0),
+                                 _line("shot5", 1.2), _line("shot5^", 9.0)])
+    assert timed.shot("shot3").duration == pytest.approx(2.0 + END_PAUSES["？"])
+    assert timed.shot("shot4").duration == pytest.approx(1.0 + END_PAUSES["。"] + BEAT)
+    assert timed.shot("shot5").duration == pytest.approx(1.2 + pause_after(board.shot("shot5")))
+    assert [shot.id for shot in timed.shots] == [shot.id for shot in board.shots]  # a ^ line is never a shot
+
+
+def test_a_dual_line_heard_alone_times_its_shot():
+    board = storyboard()
+    board.shots[1] = board.shots[1].model_copy(update={"dual": DualLine(speaker="白薇", text="等等……")})
+    timed = apply_timing(board, [_line("shot1^", 1.0)])
+    assert timed.shot("shot1").duration == pytest.approx(1.0 + END_PAUSES["…"])
 
 
 @given(st.text(alphabet="你好世界沈清 abcXYZ，。！？…'-", min_size=1, max_size=60), st.floats(0.2, 30))

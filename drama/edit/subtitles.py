@@ -28,7 +28,7 @@ from drama import atomic
 from drama.fonts import CJK_FONT_FAMILY, line_height_ratio
 from drama.screenplay.model import Span, Style
 from drama.storyboard.model import Shot, Storyboard
-from drama.voice.model import VoiceLine
+from drama.voice.model import DUAL_MARK, VoiceLine, shot_of
 from drama.voice.timing import pause_after, units
 
 MAX_UNITS = 16  # line width: a CJK character counts 1, a Latin one ½
@@ -43,7 +43,6 @@ OPENERS = "「『（《〈【“‘(["  # an opening bracket or quote goes with 
 WORD_BOND, PHRASE_BOND = 10_000.0, 16.0
 NOMINAL = re.compile(r"^(?:n|m|q|vn|an)")  # jieba's tags of nouns, numerals, measure words, nominal verbs/adjectives
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-DUAL_MARK = "^"  # a voice line's shot_id ends with it when it is the second line of dual dialogue
 ASS_TAGS: dict[Style, tuple[str, str]] = {"italic": ("{\\i1}", "{\\i0}"), "bold": ("{\\b1}", "{\\b0}"),
                                           "underline": ("{\\u1}", "{\\u0}")}
 SRT_TAGS: dict[Style, tuple[str, str]] = {"italic": ("<i>", "</i>"), "bold": ("<b>", "</b>"),
@@ -78,11 +77,6 @@ class _Timed(NamedTuple):
 
 def width(text: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in text.strip())
-
-
-def shot_of(line_id: str) -> str:
-    """The shot a voice line belongs to (the id of dual dialogue's second line is its shot's, marked ^)."""
-    return line_id.removesuffix(DUAL_MARK)
 
 
 @functools.cache

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from drama.project.config import Character, DramaConfig
 from drama.project.project import Project
 from drama.storyboard.model import Shot, Storyboard
-from drama.voice.model import LineRequest, VoiceSpec
+from drama.voice.model import LineRequest, VoiceSpec, dual_id
 
 AGES = ("child", "teen", "young", "middle", "old")
 
@@ -178,5 +178,5 @@ def spoken_lines(project: Project, storyboard: Storyboard) -> list[LineRequest]:
         if is_spoken(shot, project.config):
             requests.append(request(shot.id, shot.speaker, shot.text or ""))
         if shot.dual and _SPEAKABLE.search(spoken_text(shot.dual.text)):
-            requests.append(request(f"{shot.id}^", shot.dual.speaker, shot.dual.text))
+            requests.append(request(dual_id(shot.id), shot.dual.speaker, shot.dual.text))
     return requests

@@ -1,4 +1,5 @@
-"""What the voice stage hands to the edit: one spoken line per shot, its audio file and word timings."""
+"""What the voice stage hands to the edit: one spoken line per shot (two for dual dialogue), its audio file and
+word timings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field
 Backend = Literal["edge", "offline"]
 
 SAMPLE_RATE = 48_000  # every line's WAV: mono, 16-bit, the edit's mixing rate
+DUAL_MARK = "^"  # ends the shot_id of dual dialogue's second line: `<shot id>^`, spoken over the shot's own line
+
+
+def dual_id(shot_id: str) -> str:
+    """The id of the line spoken over a shot's own (Fountain dual dialogue)."""
+    return shot_id + DUAL_MARK
+
+
+def shot_of(line_id: str) -> str:
+    """The shot a voice line belongs to (the id of dual dialogue's second line is its shot's, marked ^)."""
+    return line_id.removesuffix(DUAL_MARK)
 
 
 class WordTiming(BaseModel):
@@ -19,7 +31,7 @@ class WordTiming(BaseModel):
 
 
 class VoiceLine(BaseModel):
-    shot_id: str
+    shot_id: str  # its shot's id; `dual_id(shot id)` for dual dialogue's second line
     speaker: str | None  # canonical cast name; None for the narrator
     text: str  # what was spoken (parentheticals removed)
     audio: Path  # WAV mono 48 kHz; the first sample is speech (leading silence trimmed)
@@ -51,7 +63,7 @@ class VoiceSpec(BaseModel):
 class LineRequest(BaseModel):
     """A line to speak: which shot, who, what, in which voice."""
 
-    shot_id: str
+    shot_id: str  # as VoiceLine.shot_id
     speaker: str | None
     text: str
     spec: VoiceSpec

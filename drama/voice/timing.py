@@ -1,12 +1,13 @@
 """Line timing: how long a shot lasts once its line is spoken (the audio plus a pause the punctuation
-and parenthetical ask for), and word timings estimated from the text when a backend gives none."""
+and parenthetical ask for; the longer of two lines spoken at once), and word timings estimated from the text
+when a backend gives none."""
 
 from __future__ import annotations
 
 import re
 
 from drama.storyboard.model import Shot, Storyboard
-from drama.voice.model import VoiceLine, WordTiming
+from drama.voice.model import VoiceLine, WordTiming, dual_id
 
 BASE_PAUSE = 0.3  # seconds after a line that just ends
 END_PAUSES = {"…": 0.8, "—": 0.8, "～": 0.6, "~": 0.6, "？": 0.5, "?": 0.5, "！": 0.5, "!": 0.5, "。": 0.4, ".": 0.4}
@@ -22,20 +23,29 @@ _UNIT = re.compile(r"(?:[A-Za-z0-9\u00C0-\u024F]+(?:['’\-][A-Za-z0-9\u00C0-\u0
 
 def pause_after(shot: Shot) -> float:
     """The silence after a shot's line: longer after … or ？, longer still for （停顿）."""
-    text = re.sub(r"(?:\s*[（(【\[][^）)】\]]*[）)】\]])+\s*$", "", shot.text or "")  # a trailing direction is not the end
+    return _pause(shot.text or "", shot.parenthetical)
+
+
+def _pause(text: str, parenthetical: str | None) -> float:
+    directions = " ".join([parenthetical or "", *re.findall(r"[（(]([^）)]*)[）)]", text)]).casefold()
+    text = re.sub(r"(?:\s*[（(【\[][^）)】\]]*[）)】\]])+\s*$", "", text)  # a trailing direction is not the end
     text = text.rstrip(CLOSERS)
     pause = END_PAUSES.get(text[-1:], BASE_PAUSE) if text else BASE_PAUSE
-    directions = " ".join([shot.parenthetical or "", *re.findall(r"[（(]([^）)]*)[）)]", shot.text or "")]).casefold()
     if any(word in directions for word in BEAT_WORDS):
         pause += BEAT
     return pause
 
 
 def apply_timing(storyboard: Storyboard, lines: list[VoiceLine]) -> Storyboard:
-    """A copy where every shot with a spoken line lasts line + pause; shots without one keep their duration."""
-    by_shot = {line.shot_id: line for line in lines}
-    shots = [shot.model_copy(update={"duration": round(by_shot[shot.id].duration + pause_after(shot), 3)})
-             if shot.id in by_shot else shot for shot in storyboard.shots]
+    """A copy where every shot with a spoken line lasts line + pause, the longer of the two when dual dialogue
+    speaks a second line over it (each line followed by its own pause); shots without one keep their duration."""
+    by_id = {line.shot_id: line for line in lines}
+    shots = []
+    for shot in storyboard.shots:
+        spoken = [by_id[shot.id].duration + pause_after(shot)] if shot.id in by_id else []
+        if shot.dual is not None and dual_id(shot.id) in by_id:
+            spoken.append(by_id[dual_id(shot.id)].duration + _pause(shot.dual.text, shot.dual.parenthetical))
+        shots.append(shot.model_copy(update={"duration": round(max(spoken), 3)}) if spoken else shot)
     return storyboard.model_copy(update={"shots": shots})
 
 
