@@ -9,8 +9,12 @@ import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import threading
+import time
+from contextlib import contextmanager
 from urllib.parse import unquote
 
 import httpx
@@ -19,8 +23,9 @@ from starlette.testclient import TestClient
 
 from drama.cli import main
 from drama.errors import DramaError
+from drama.pipeline import prepare_episode
 from drama.project import Project
-from drama.render import StateStore
+from drama.render import StateStore, render_shots
 from drama.review.security import MAX_BODY, MAX_JSON_DEPTH, Access, host_name
 from drama.review.server import create_app
 from drama.review.session import ReviewSession
@@ -342,3 +347,98 @@ def test_drama_review_shares_behind_a_login(tiny_demo):
         out, err = process.communicate(timeout=30)
     printed = "".join(lines) + out + err
     assert printed.count(password) == 1, "the password is printed once, in the line for the creator"
+
+
+# --- in a real browser ----------------------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed: apt-get install chromium")
+
+
+@contextmanager
+def serving(session, access):
+    """The app on a real uvicorn server on 127.0.0.1 (a free port); yields the port."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(create_app(session, access=access), host="127.0.0.1", port=0,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            time.sleep(0.05)
+        assert server.started, "the server did not start"
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def chromium():
+    """Headless Chromium (Debian's), with review.test resolving to this machine."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[dev]'")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--host-resolver-rules=MAP review.test 127.0.0.1"])
+        try:
+            yield browser, sync_api.Error
+        finally:
+            browser.close()
+
+
+@needs_chromium
+def test_a_colleague_logs_in_and_picks_in_chromium(tiny_demo):
+    """Headless Chromium opens the shared page under its LAN name: without the password, or with a wrong one, it
+    gets no page; with it, the page, its data and the draws' videos load, and a click picks (login and token
+    together)."""
+    project = Project.load(tiny_demo)
+    storyboard = prepare_episode(project, "ep01", speak=True).storyboard
+    first = next(shot.id for shot in storyboard.shots if shot.kind != "title_card")
+    render_shots(project, storyboard, draws=2, shot_ids=[first])
+    session = ReviewSession.start(project, "ep01")
+    access = Access.for_bind("127.0.0.1", ["review.test"])
+    try:
+        with serving(session, access) as port, chromium() as (browser, BrowserError):
+            url = f"http://review.test:{port}/"
+            with pytest.raises(BrowserError, match="ERR_INVALID_AUTH_CREDENTIALS"):
+                browser.new_page().goto(url)  # no password to offer: the browser stops at the 401
+            guesser = browser.new_context(http_credentials={"username": "colleague", "password": "a-guess"})
+            page = guesser.new_page()
+            assert page.goto(url).status == 401 and session.token not in page.content()
+
+            colleague = browser.new_context(http_credentials={"username": "colleague",
+                                                              "password": access.password}).new_page()
+            errors: list[str] = []
+            colleague.on("pageerror", lambda error: errors.append(str(error)))
+            assert colleague.goto(url).status == 200
+            draws = colleague.locator(f"#shot-{first} .draw")
+            colleague.wait_for_selector(f"#shot-{first} .draw video")
+            assert colleague.evaluate(f"""fetch(document.querySelector('#shot-{first} .draw video').src)
+                                          .then(r => r.status)""") == 200, "media load behind the login"
+            chosen = draws.nth(1).get_attribute("data-candidate")
+            draws.nth(1).click()
+            colleague.wait_for_selector(f"#shot-{first} .draw.picked[data-candidate='{chosen}']")
+            assert not errors, errors
+        with StateStore(project) as store:
+            assert store.creator_pick(first).id == chosen
+    finally:
+        session.close()
+
+
+@needs_chromium
+def test_another_sites_page_cannot_script_the_server_in_chromium(session):
+    """A page of another site (here the review page itself under localhost, another site than 127.0.0.1) fetching
+    from the server: Chromium marks the request cross-site and the server refuses it, while the page's own requests
+    to its own origin pass."""
+    with serving(session, Access()) as port, chromium() as (browser, _):
+        page = browser.new_page()
+        answers: dict[str, int] = {}
+        page.on("response", lambda response: answers.setdefault(response.url, response.status))
+        page.goto(f"http://localhost:{port}/")
+        page.wait_for_function("document.querySelectorAll('.shot').length > 0")
+        page.evaluate(f"fetch('http://127.0.0.1:{port}/api/episode', {{mode: 'no-cors'}})")
+        page.wait_for_function(f"performance.getEntriesByName('http://127.0.0.1:{port}/api/episode').length > 0")
+        assert answers[f"http://localhost:{port}/api/episode"] == 200
+        assert answers[f"http://127.0.0.1:{port}/api/episode"] == 403
