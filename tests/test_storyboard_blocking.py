@@ -199,6 +199,10 @@ def test_a_pov_or_insert_heading_is_a_shot_in_the_current_place(en):
     assert [s.kind for s in en].count("establishing") == 2  # the rooftop and the classroom, nothing else
 
 
+def test_every_shot_says_why_it_is_framed_so(zh, en):
+    assert all(shot.notes for shot in zh + en)
+
+
 def test_no_shot_is_empty_unless_it_is_meant_to_show_a_place(zh, en):
     for shot in zh + en:
         if shot.kind in ("establishing", "title_card"):

@@ -55,7 +55,7 @@ _TIGHTER = {ShotSize.OTS: ShotSize.CU, ShotSize.MS: ShotSize.MCU, ShotSize.MCU: 
 # cue extensions that mean the speaker's own thoughts (seen, lips still) rather than a voice from off screen
 _INNER = re.compile(r"内心|心声|独白|心理|^V\.?\s*O\.?$|VOICE[- ]?OVER", re.I)
 _ZH_OS = re.compile(r"^OS$", re.I)  # in the Chinese format a bare OS is the inner voice
-_DIRECTION_WORDS = {1: "right", -1: "left"}
+_DRIFT_AFTER = 4.0  # seconds: a longer line on one face drifts in slowly rather than sitting still
 
 
 def is_narrator(name: str) -> bool:
@@ -542,6 +542,9 @@ class Planner:
         if piece:
             draft.size = _TIGHTER[draft.size]
             draft.notes.append(f"coverage: tighter on {speaker} ({draft.size.value})")
+        if draft.move == Move.STATIC and draft.duration > _DRIFT_AFTER:
+            draft.move, draft.move_strength = Move.DOLLY_IN, 0.25
+            draft.notes.append(f"a line over {_DRIFT_AFTER:g} s: a slow push in keeps it alive")
         draft = self._add(draft, element.notes)
         if draft.size == ShotSize.OTS and listener:
             side = state.side(speaker, opposite=listener)
