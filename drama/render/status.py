@@ -12,7 +12,6 @@ shot whose previz control is not rendered yet — is reported as unknown, not re
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Literal
 
 from pydantic import BaseModel
@@ -96,11 +95,6 @@ def episode_status(project: Project, storyboard: Storyboard, store: StateStore, 
             stale=stale, camera_failed=failed_camera, state=state,
         ))
     return rows
-
-
-def summary(rows: list[ShotStatus]) -> dict[str, int]:
-    """How many shots are in each state, e.g. {"ok": 9, "camera check failed": 1, "title card": 1}."""
-    return dict(Counter(row.state for row in rows))
 
 
 def episode_draws(project: Project, storyboard: Storyboard, engine: str | None = None) -> dict[str, list[Candidate]]:
