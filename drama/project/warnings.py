@@ -35,9 +35,6 @@ class EpisodeWarning(BaseModel):
     hint: str  # what to do about it
     shots: list[str] = []  # the shots it concerns, when it is about shots
 
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}; {self.hint}"
-
 
 def camera_failed(draws: Sequence[Candidate]) -> bool:
     """The shot's current draws all measured a camera move that is not the one asked (and there is at least one)."""
@@ -45,11 +42,11 @@ def camera_failed(draws: Sequence[Candidate]) -> bool:
     return bool(values) and all(value is not None and value <= CAMERA_PASS for value in values)
 
 
-def _cast_line(project: Project, name: str, key: str) -> str:
-    """cast.toml:LINE of `key` in the named character's table (of its [[character]] header without one)."""
+def _cast_line(project: Project, name: str) -> str:
+    """cast.toml:LINE that names the character."""
     path = project.root / "cast.toml"
     index = next((i for i, c in enumerate(project.cast.character) if c.name == name), None)
-    line = toml_line(path.read_text(encoding="utf-8-sig"), ("character", index, key)) if index is not None else None
+    line = toml_line(path.read_text(encoding="utf-8-sig"), ("character", index, "name")) if index is not None else None
     return f"{path}:{line}" if line else str(path)
 
 
@@ -71,7 +68,7 @@ def _portraits(project: Project, storyboard: Storyboard) -> list[EpisodeWarning]
         else:
             warnings.append(EpisodeWarning(
                 kind="portrait", message=message + "; engines cannot keep the face from shot to shot", shots=ids,
-                where=_cast_line(project, character.name, "name"),
+                where=_cast_line(project, character.name),
                 hint=f'put a portrait in refs/ and add references = ["refs/{name}.png"] to {name}'))
     return warnings
 
@@ -101,7 +98,7 @@ def _voices(project: Project, storyboard: Storyboard) -> list[EpisodeWarning]:
             said = from_description(character.name, character.description)
             warnings.append(EpisodeWarning(
                 kind="voice", message=f"{character.name}'s voice is a guess: cast.toml gives no sex and no voice",
-                where=_cast_line(project, character.name, "name"),
+                where=_cast_line(project, character.name),
                 hint=(f'its description says {next(e.word for e in said.evidence if e.value == said.sex)!r}: add '
                       f'sex = "{said.sex}"' if said.sex else 'add sex = "female" or sex = "male"')
                      + f" (and age) to {character.name}, or pin a voice = \"…\"",
