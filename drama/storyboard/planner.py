@@ -9,9 +9,10 @@ Rules, in the order they apply to each scene (each shot's `notes` say which ones
 - a line goes on its speaker: over the shoulder of whoever it addresses (a name in the line, else the last other
   speaker), a medium close-up otherwise, a close-up pushing in for a strong emotion, low or high or canted by
   status; a line longer than timing.MAX_SPEECH is covered by several shots (the speaker, a cut-away to the
-  listener, a tighter shot); the 180° rule holds: a pair in an exchange stay on their sides;
+  listener, a tighter shot); the 180° rule holds: people stand along one line in order of first sight and the
+  camera keeps to one side of it, so any two keep their left-to-right order for the whole scene;
 - a voice off screen is never drawn speaking: 旁白 and a V.O. of someone absent play over the shot before (when it
-  has no line) or an insert, an O.S. voice or an unknown one (A DEEP VOICE) over the listener's reaction, an inner
+  has no line) or an insert, an O.S. voice or a voice cue (A DEEP VOICE, RADIO, FILTERED) over the listener, an inner
   voice (内心, OS in the Chinese format, V.O. of someone present) over the thinker's face; a group cue speaks wide;
 - dual dialogue is one two-shot, the second line in `Shot.dual`;
 - screenplay directions go to the edit (editorial.py): transitions to the next shot's `transition_in`, titles to
@@ -32,7 +33,7 @@ from drama.project import Character, Project
 from drama.screenplay.model import (Action, Dialogue, Element, Episode, Note, Scene, SceneHeading, Script, Span,
                                     TitleCard, Transition, TransitionKind)
 from drama.storyboard import timing
-from drama.storyboard.cues import action_cue, emotion, is_detail, status_angle
+from drama.storyboard.cues import Emotion, action_cue, emotion, is_detail, status_angle
 from drama.storyboard.directions import Direction, parse_direction
 from drama.storyboard.editorial import HeadingKind, Part, cue_kind, heading_kind, split_action
 from drama.storyboard.ids import ShotIds
@@ -232,7 +233,7 @@ class Planner:
         """Everyone the scene shows: its 人物 list, its on-screen speakers, the people its actions name."""
         people: list[str] = []
         for scene in scenes:
-            people += [self._names[n.strip().casefold()] for n in scene.characters if n.strip().casefold() in self._names]
+            people += self._listed(scene)
             for element in scene.elements:
                 if isinstance(element, Dialogue) and not element.voiceover:
                     name = self._names.get(element.character.strip().casefold())
@@ -456,18 +457,17 @@ class Planner:
         name = element.character.strip()
         if is_narrator(name):
             return "narrator", name, None
-        if crowd := group(name, cue=True):
+        if crowd := group(name, cue=True):  # never a canonical name, even when cast.toml lists it
             how = "together: a two-shot" if crowd.pair else "as a group: wide, no single face"
-            return "group", self._names.get(name.casefold(), name), f"“{crowd.label}” speaks {how}"
-        canonical = self._names.get(name.casefold())
+            return "group", name, f"“{crowd.label}” speaks {how}"
         if is_voice(name):
-            return "offscreen", canonical or name, f"{name} is a voice, not a body: kept off screen"
+            return "offscreen", name, f"{name} is a voice, not a body: kept off screen"
+        canonical = self._names.get(name.casefold())
         if canonical is None and self.project.cast.character:
-            cast_names = [alias for c in self.project.cast.character for alias in c.all_names]
-            if hint := did_you_mean(name, cast_names):
-                raise DramaError(f"unknown character {name!r}: not in cast.toml", path=self.script.source,
-                                 line=element.line, hint=hint)
-            return "offscreen", name, f"{name} is not in cast.toml: heard off screen"
+            cast = self.project.cast.character
+            raise DramaError(f"unknown character {name!r}: not in cast.toml", path=self.script.source, line=element.line,
+                             hint=did_you_mean(name, [alias for c in cast for alias in c.all_names])
+                             or f"add them to cast.toml (cast: {', '.join(c.name for c in cast)})")
         speaker = canonical or name
         far = next((m for m in (element.extension, element.parenthetical) if m and heard_through(m)), None)
         if far:
@@ -516,7 +516,7 @@ class Planner:
             state.heard(speaker)
 
     def _line(self, draft: _Draft, element: Dialogue, state: _SceneState, addressed: str | None, piece: int,
-              mood) -> None:
+              mood: Emotion | None) -> None:
         """An on-screen line (or one piece of a long one) framed on its speaker and whoever it is said to."""
         speaker = draft.speaker
         assert speaker is not None
