@@ -81,6 +81,14 @@ def _slice(spans: list[Span], start: int, end: int) -> list[Span]:
     return out if any(span.styles for span in out) else []
 
 
+def _leads(items: list, index: int) -> bool:
+    """Whether items[index] belongs before a scene's establishing shot: a note (it directs that shot), or a
+    transition the first action follows (FADE IN: on the line above it)."""
+    item = items[index] if index < len(items) else None
+    following = items[index + 1] if index + 1 < len(items) else None
+    return isinstance(item, Note) or isinstance(item, Transition) and isinstance(following, Action)
+
+
 @dataclass
 class _Sign:
     """Sign text found in action (THE SIGN READS: …, 站牌上写着：…): an insert showing it."""
@@ -691,9 +699,7 @@ class Planner:
         items = self._items(scene.elements)
         if scene.heading is not None:
             leading = 0
-            # notes direct the establishing shot; a transition does too when the first action follows it (FADE IN:)
-            while leading < len(items) and (isinstance(items[leading], Note) or isinstance(items[leading], Transition)
-                                            and isinstance(next(iter(items[leading + 1:]), None), Action)):
+            while _leads(items, leading):
                 self._element(items[leading], scene, scene_id, state)
                 leading += 1
             first = items[leading] if leading < len(items) and isinstance(items[leading], Action) else None
