@@ -107,11 +107,10 @@ def exclusive(lock: Path) -> Iterator[None]:
         raise ProjectError(f"{lock.name} is a folder, where drama keeps a lock file", path=lock,
                            hint=f"remove the folder (rmdir {lock}) and run again") from None
     except OSError as error:
-        fault = os_fault(error, path=error.filename or lock, doing="take the project's lock")
         if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            fault = ProjectError(f"the project folder is read-only: cannot take the lock {lock.name}", path=lock,
-                                 hint="make the project folder writable and run again")
-        raise (fault or error) from None
+            raise ProjectError(f"the project folder is read-only: cannot take the lock {lock.name}", path=lock,
+                               hint="make the project folder writable and run again") from None
+        raise (os_fault(error, path=error.filename or lock, doing="take the project's lock") or error) from None
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -253,8 +253,8 @@ def _ffmpeg_failed(project: Project, timeline: Timeline, message: str, log: str,
 
 
 def _disk_full(project: Project, timeline: Timeline, where: Path | str) -> ExportError:
-    """How much room the export wants: the dialogue stem plus the MP4 (as large as the last export's, else a guess
-    of 0.1 bit per pixel of H.264 and 160 kb/s of AAC)."""
+    """The export's full disk, with the room it wants: the dialogue stem plus the MP4 (as large as the last export's,
+    else a guess of 0.1 bit per pixel of H.264 and 160 kb/s of AAC)."""
     stamp = read_stamp(project, timeline.episode)
     mp4 = stamp.files["mp4"].size if stamp is not None and "mp4" in stamp.files else \
         timeline.duration * (timeline.width * timeline.height * timeline.fps * 0.1 + 160_000) / 8
@@ -307,11 +307,11 @@ def check_replaceable(project: Project, storyboard: Storyboard, *, force: bool =
     blank = screenplay.is_file() and not screenplay.read_text(encoding="utf-8-sig").strip()
     if not storyboard.shots or blank:
         raise ExportError(f"episode {storyboard.episode} {'is empty' if blank else 'has no shots'}: nothing to export",
-                         path=screenplay, hint=f"write its scenes (or restore the file){kept}")
+                          path=screenplay, hint=f"write its scenes (or restore the file){kept}")
     if not force and stamp is not None and storyboard.duration < SHORTER_LIMIT * stamp.result.duration:
         raise ExportError(f"episode {storyboard.episode} is now {storyboard.duration:.1f}s, under half its last export "
-                         f"({stamp.result.duration:.1f}s){kept}", path=screenplay,
-                         hint="if the episode is meant to be this short, run again with --force")
+                          f"({stamp.result.duration:.1f}s){kept}", path=screenplay,
+                          hint="if the episode is meant to be this short, run again with --force")
 
 
 def export_current_cut(project: Project, prepared: PreparedEpisode, progress: Progress | None = None, *,
@@ -326,6 +326,6 @@ def export_current_cut(project: Project, prepared: PreparedEpisode, progress: Pr
             read_draw(pick.path, pick.key)
         except DamagedDraw as damage:
             raise ExportError(f"the take {pick.id} of shot {shot_id} is damaged: {damage}", path=pick.path,
-                             hint="`drama render` (or `drama make`) sets it aside and draws it again") from None
+                              hint="`drama render` (or `drama make`) sets it aside and draws it again") from None
     timeline = build_timeline(project, storyboard, prepared.lines, picks, alternates)
     return export_episode(project, timeline, progress, force=force)

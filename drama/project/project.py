@@ -93,7 +93,7 @@ def load_toml(path: Path, model: type[Model]) -> Model:
         line = int(found.group(1)) if found and found.group(1) else len(text.splitlines()) or None
         reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(error))
         raise ProjectError(f"not valid TOML: {reason}", path=path, line=line,
-                         hint="check quotes, brackets and `key = value` syntax on that line") from None
+                           hint="check quotes, brackets and `key = value` syntax on that line") from None
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -122,7 +122,7 @@ def _check_style(path: Path, config: DramaConfig) -> None:
     styles = style_names()
     if config.style not in styles:
         raise ProjectError(f"unknown style {config.style!r}", path=path, line=toml_line(path.read_text(encoding="utf-8-sig"), ("style",)),
-                         hint=did_you_mean(config.style, styles) or f"styles: {', '.join(styles)}")
+                           hint=did_you_mean(config.style, styles) or f"styles: {', '.join(styles)}")
 
 
 def _check_cast(root: Path, path: Path, cast: Cast) -> None:
@@ -134,14 +134,14 @@ def _check_cast(root: Path, path: Path, cast: Cast) -> None:
             owner = owners.setdefault(name.casefold(), character.name)
             if owner != character.name or character.all_names.count(name) > 1:
                 raise ProjectError(f"the name {name!r} is used twice (by {owner!r} and {character.name!r})", path=path,
-                                 line=toml_line(text, ("character", index, "aliases" if name != character.name else "name")),
-                                 hint="every name and alias must point at one character")
+                                   line=toml_line(text, ("character", index, "aliases" if name != character.name else "name")),
+                                   hint="every name and alias must point at one character")
         for number, reference in enumerate(character.references):
             image = root / reference
             if not image.is_file():
                 raise ProjectError(f"reference image of {character.name!r} not found: {image}", path=path,
-                                 line=toml_line(text, ("character", index, "references", number)),
-                                 hint="put the portrait there, or remove it from `references` until it exists")
+                                   line=toml_line(text, ("character", index, "references", number)),
+                                   hint="put the portrait there, or remove it from `references` until it exists")
 
 
 class Project:
