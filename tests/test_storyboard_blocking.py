@@ -283,6 +283,8 @@ def test_props_are_matched_as_whole_words_and_guarded_chinese_words():
     assert props_in("The phones ring.") == ["phone"]  # the verb ring is not a ring
     assert props_in("He hands her the ring.") == ["ring"]
     assert props_in("baggage claim, a bagel") == [] and props_in("球场上，他相信她") == []
+    assert props_in("the key witness") == [] and props_in("She turns the key in the lock.") == ["key"]
+    assert props_in("有钱人吃面包") == [] and props_in("她把钱塞进包里") == ["money", "bag"]
     assert focus("He pockets the ring.") == "ring" and focus("She smiles at the man with the bag.") is None
 
 

@@ -29,12 +29,13 @@ PROPS: dict[str, tuple[str, str]] = {
     "book": (r"书本|课本|一本书|书籍|日记本?|笔记本(?!电脑)", r"books?|notebooks?|logbooks?|diar(?:y|ies)|journals?"),
     "laptop": (r"笔记本电脑|电脑", r"laptops?|computers?"),
     "ring": (r"戒指|钻戒|婚戒", r"(?:the|a|her|his|my|your|their|wedding|engagement|diamond) rings?|rings? box"),
-    "bag": (r"书包|背包|手包|包里|包中|挎包|手提包|提包|钱包|行李箱", r"bags?|backpacks?|purses?|handbags?|satchels?|suitcases?|wallets?"),
-    "money": (r"现金|钞票|红包|支票|一沓钱|(?<![价值])钱(?!包)", r"money|cash|banknotes?|wads? of bills"),
+    "bag": (r"书包|背包|手包|(?<!面)包里|(?<!面)包中|挎包|手提包|提包|钱包|行李箱", r"bags?|backpacks?|purses?|handbags?|satchels?|suitcases?|wallets?"),
+    "money": (r"现金|钞票|红包|支票|一沓钱|(?<![价值有没])钱(?!包)", r"money|cash|banknotes?|wads? of bills"),
     "flowers": (r"鲜花|花束|玫瑰|一束花|捧花", r"flowers?|bouquets?|roses?"),
     "umbrella": (r"雨伞|伞", r"umbrellas?"),
     "cake": (r"蛋糕", r"cakes?"),
-    "key": (r"钥匙", r"keys?"),
+    "key": (r"钥匙", r"keys|keychains?|(?:his|her|my|your|their|car|house|door|spare|room) key"
+                   r"|(?:the|a) key(?=\s*[.,;:!?]|\s*$|\s+(?:in|into|from|on|under|back)\b)"),
     "photo": (r"照片|相片|相框|合影", r"photos?|photographs?|snapshots?|picture frames?|polaroids?"),
     "medicine": (r"药瓶|药片|药丸|药物|(?<![火弹])药(?!店)", r"medicines?|pills?|tablets?|medication"),
 }
