@@ -137,6 +137,18 @@ Soon.
     assert cast["BEN"]["sex"] == "male"  # 'husband' right before BEN; the possessive Her is not counted for him
 
 
+@pytest.mark.parametrize(("language", "name", "story", "who"), [
+    ("en", "ep01.fountain", "Title: t\n\nEXT. STREET - NIGHT\n\nA man grabs MAYA's arm.\n\nMAYA pulls free. She runs."
+                            "\n\nMAYA\nLet go!\n", "MAYA"),
+    ("zh", "ep01.txt", "第1集\n\n1-1 夜 外 街道\n△ 一个男人撞上了林晚。\n△ 林晚揉着肩膀，她没有回头。\n林晚：走开！\n", "林晚"),
+])
+def test_an_unnamed_someone_in_the_same_line_is_not_the_character(tmp_path, language, name, story, who):
+    """'A man grabs MAYA's arm', '一个男人撞上了林晚': the man is someone else; her pronoun decides."""
+    root = project_with(tmp_path, story, language=language, name=name)
+    assert main(["cast", "init", str(root)]) == 0
+    assert cast_of(root)[who]["sex"] == "female"
+
+
 def test_force_keeps_pinned_voices_and_writes_no_new_ones(tmp_path):
     root = project_with(tmp_path, CHALK, language="zh", name="ep01.txt")
     assert main(["cast", "init", str(root)]) == 0

@@ -6,12 +6,14 @@ piece weighed:
 
   5  an age in years: a bio's 26岁, or the intro after a name in an action line, `ANNA (30s)`, `林晚（26岁）`
   2  a gendered or age word in the character's own bio (丈夫, 女老师, mother), in the name itself (陈伯, 王姐,
-     MRS. LIN), or just before the name anywhere (少夫人沈清, 丈夫顾承泽, Mr. Chen, a woman named Anna)
+     MRS. LIN), just before the name anywhere (少夫人沈清, 丈夫顾承泽, Mr. Chen, a woman named Anna), or in the
+     introduction after it (ROSA (30s), a woman in a red dress; 林晚，一个女老师)
   1  a word or a pronoun (clause-initial 她/他, 她的/他的; she, he, his, herself, himself, a possessive her) in an
      action line or synopsis sentence that names this character and no other
 
-A word right after a possessive (她的丈夫, her husband) is about someone else and does not count, nor does the
-possessive, unless the word stands before a name (her husband BEN). A value is
+A word after a possessive (她的丈夫, her husband) or an indefinite article (A man grabs MAYA's arm, 一个女人) is
+about someone else and does not count, nor does the possessive, unless the word stands before a name (her
+husband BEN) or introduces it. A value is
 written when its weight is at least twice any other's; otherwise (no evidence, or evidence that disagrees) the
 field is left as a comment in cast.toml and `drama cast init` says which line to complete. No voice is written:
 voices follow sex and age when the episode is voiced (drama.voice.casting); voices an existing cast.toml pins
@@ -86,9 +88,13 @@ EN_TITLES: dict[str, tuple[str | None, str | None]] = {
 _ZH_PRONOUN = re.compile(r"(?<![^，。；！？、：:“”\"\s△])([她他])(?![们人乡])|(?<!其)([她他])的")
 _EN_PRONOUN = re.compile(r"(?i)\b(she|herself|he|his|himself)\b|\b(her)\b(?=\s+(?!(?:the|a|an|and|to|in|on|at|up|down|"
                          r"off|out|back|away|with|as|for|from|into|again|so|that|this|but|or|over|through|by)\b)[a-z])")
+# "a man", "一个女人" bring in someone unnamed, unless they introduce the name before them: ROSA (30s), a woman …
+_INDEFINITE = re.compile(r"(?:(?i:\b(?:a|an|another)\s+)(?:[\w-]+\s+){0,3}|一[个位名][^，。,.]{0,8})$")
+_INTRO_GAP = re.compile(r"\s*(?:[（(][^)）]*[)）])?\s*[,，]\s*")
 _POSSESSIVE = re.compile(r"(?:[她他我你]的|(?i:\b(?:her|his|my|your|their)\s+))$")
-# between a word and the name it is about: 女[老师]林晚, Mr[. ]Chen, a woman[ named ]Anna
-_APPOSITION_GAP = re.compile(r"\.?\s*(?:[A-Za-z]+\s+|[\u4e00-\u9fff]{0,3}[师生员长士手工警医总板家主学者官])?")
+# between a word and the name it is about: 女[老师]林晚, Mr[. ]Chen, a woman[ named ]Anna — not a verb (A man grabs
+# MAYA's arm, 男人看着沈清): a Chinese gap is a role noun of at most three characters
+_APPOSITION_GAP = re.compile(r"\.?\s*(?:(?:named|called)\s+|[\u4e00-\u9fff]{0,2}[师生员长士手工警察医总板家主学者官任])?")
 _NUMBER = r"(?P<n>\d{1,3}|[一二两三四五六七八九十]{1,3})"
 _YEARS = re.compile(rf"{_NUMBER}\s*[多来]?\s*(?P<unit>岁|s\b|\s*years?\s+old\b)")  # 26岁, 30多岁, 30s, 26 years old
 _AGE_AFTER_NAME = re.compile(rf"\s*[（(,，]\s*{_NUMBER}\s*[多来]?\s*(?P<unit>岁|s)?\s*[)）,，]")  # ANNA (30s), 林晚（26岁）
@@ -210,9 +216,14 @@ class _Reader:
             if any(s < end and start < e for s, e, _ in mentions):
                 continue
             about = next(((e, p) for s, e, p in mentions if s >= end and _APPOSITION_GAP.fullmatch(text[end:s])), None)
+            article = _INDEFINITE.search(text[:start])
+            introduced = next((p for _, e, p in mentions if _INTRO_GAP.fullmatch(text[e:article.start()])), None) \
+                if article else None
             if about is not None:
                 about[1].word(meaning, text[start:about[0]], where, WEIGHT["own"])
-            elif alone is not None and word.lower() not in EN_TITLES and not _POSSESSIVE.search(text[:start]):
+            elif introduced is not None:
+                introduced.word(meaning, word, where, WEIGHT["own"])
+            elif alone is not None and not (article or _POSSESSIVE.search(text[:start]) or word.lower() in EN_TITLES):
                 alone.word(meaning, word, where, weight)
         if alone is not None:
             for match in (*_ZH_PRONOUN.finditer(text), *_EN_PRONOUN.finditer(text)):
