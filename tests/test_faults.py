@@ -13,6 +13,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import shutil
 import signal
 import sqlite3
 import stat
@@ -45,8 +46,6 @@ def made(tmp_path_factory) -> tuple[Path, str]:
 
 @pytest.fixture
 def project(made, tmp_path) -> Path:
-    import shutil
-
     root = tmp_path / "demo"
     shutil.copytree(made[0], root)
     return root
@@ -115,6 +114,8 @@ def _read_only_mount(source: Path, mountpoint: Path, *args: str) -> subprocess.C
 def test_every_command_on_a_read_only_project_looks_or_says_make_it_writable(project, shot, tmp_path):
     mountpoint = tmp_path / "ro"
     mountpoint.mkdir()
+    if shutil.which("unshare") is None:
+        pytest.skip("no unshare here for a read-only bind mount; the injected read-only store above covers the store")
     probe = _read_only_mount(project, mountpoint, "touch", str(mountpoint / "probe"))
     if "Read-only file system" not in probe.stderr:
         pytest.skip(f"no read-only bind mount here (unshare/mount: {probe.stderr.strip()[-200:]}); "
@@ -132,6 +133,11 @@ def test_every_command_on_a_read_only_project_looks_or_says_make_it_writable(pro
         assert result.returncode == 2, (args, message)
         assert names in message and "read-only" in message and "writable" in message, (args, message)
     assert valuables(project) == before
+    fresh = tmp_path / "fresh"  # never rendered: no .drama/ at all, and none can be made
+    shutil.copytree(project, fresh, ignore=shutil.ignore_patterns(".drama", "renders", "exports"))
+    status = _read_only_mount(fresh, mountpoint, *DRAMA, "status", str(mountpoint), "--json")
+    assert status.returncode == 0, status.stderr
+    assert '"pick": null' in status.stdout and not (fresh / ".drama").exists()
 
 
 # --- a full disk ----------------------------------------------------------------------------------------------
