@@ -141,6 +141,15 @@ def _placement(shot: Shot) -> dict[str, tuple[bool, str]]:
     return {person.name: (person.x < 0.5, person.facing) for person in shot.characters}
 
 
+def test_the_first_line_of_a_scene_is_said_to_whoever_the_action_just_showed(tmp_path):
+    text = "1-1 日 内 会议室\n人物：苏晴、林总、众员工\n△ 苏晴推门而入。\n林总：（拍桌）你还知道回来？\n"
+    cast = Cast.model_validate({"character": [{"name": "苏晴"}, {"name": "林总"}]})
+    shots = plan(parse_text(text, source=tmp_path / "ep.txt"), 0, Project(tmp_path, DramaConfig(title="t"), cast)).shots
+    line = _one(shots, "你还知道回来")
+    assert line.size == ShotSize.OTS and [c.name for c in line.characters if c.foreground] == ["苏晴"]
+    assert shots[0].extras > 0 and "众员工" not in _names(shots[0])  # the 人物 list's group is extras, not a person
+
+
 def test_a_pair_keeps_their_sides_of_the_line_through_their_exchange(zh):
     placed: dict[str, tuple[bool, str]] = {}
     for words in ("一花，你刚才看见了吗？", "看见了。", "她怎么能这样", "茉莉，别理她。", "我没事。"):

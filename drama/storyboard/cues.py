@@ -82,7 +82,7 @@ _ACTIONS: list[tuple[str, Move | None, int, Angle | None, bool]] = [
     (r"run(?:s|ning)?|ran|chas(?:es|ed|ing)|rac(?:es|ed|ing)|sprint(?:s|ed|ing)?|flee(?:s|ing)?|fled|rush(?:es|ed|ing)?", Move.FOLLOW, 1, None, True),
     ("走过|穿过|踱步|横穿", Move.TRUCK, 1, None, True),
     (r"walk(?:s|ed|ing)? (?:across|past|along)|cross(?:es|ed|ing)|pac(?:es|ed|ing)", Move.TRUCK, 1, None, True),
-    ("推门|推开门|走进|进门|闯入|闯进|走了进来|走进来", Move.PAN, 1, None, True),
+    ("推门|推开门|走进|进门|闯入|闯进|走了进来|走进来|冲进|冲了进来|闯了进来|跑进", Move.PAN, 1, None, True),
     (r"enter(?:s|ed|ing)?|burst(?:s|ing)? in|walk(?:s|ed|ing)? in|come(?:s)? in|open(?:s|ed)? the door", Move.PAN, 1, None, True),
     ("转身|回头|环顾", Move.PAN, 1, None, False),
     (r"turn(?:s|ed|ing)?(?: around)?|spin(?:s|ning)? around|look(?:s|ed|ing)? around", Move.PAN, 1, None, False),

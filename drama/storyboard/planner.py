@@ -377,8 +377,9 @@ class Planner:
     @staticmethod
     def _crowd_note(crowd: Group, names: list[str]) -> str:
         if crowd.pair:
-            return f"“{crowd.label}” → {' and '.join(names)} (the two last seen)"
-        return f"“{crowd.label}”: everyone present ({', '.join(names) or 'no one named'}) and {crowd.extras} extras"
+            return f"“{crowd.label}” → {' and '.join(names)} (the two last seen): a two-shot"
+        return (f"“{crowd.label}”: everyone present ({', '.join(names) or 'no one named'}) and {crowd.extras} extras,"
+                " wide, no single face")
 
     def _listed(self, scene: Scene) -> list[str]:
         return [self._names[n.strip().casefold()] for n in scene.characters if n.strip().casefold() in self._names]
@@ -406,7 +407,6 @@ class Planner:
             kind, size = "action", ShotSize.MS
         elif crowd:
             kind, size = "action", ShotSize.WS if len(names) + crowd.extras > 4 else ShotSize.FS
-            notes.append("a group: a wide shot of everyone")
         elif names:
             detail = is_detail(text) and len(names) == 1 and not cue.full_body
             kind = "action"
@@ -465,9 +465,8 @@ class Planner:
         name = element.character.strip()
         if is_narrator(name):
             return "narrator", name, None
-        if crowd := group(name, cue=True):  # never a canonical name, even when cast.toml lists it
-            how = "together: a two-shot" if crowd.pair else "as a group: wide, no single face"
-            return "group", name, f"“{crowd.label}” speaks {how}"
+        if group(name, cue=True):  # never a canonical name, even when cast.toml lists it
+            return "group", name, None
         if is_voice(name):
             return "offscreen", name, f"{name} is a voice, not a body: kept off screen"
         canonical = self._names.get(name.casefold())
@@ -529,10 +528,11 @@ class Planner:
         speaker = draft.speaker
         assert speaker is not None
         last = state.last_speaker if state.last_speaker not in (None, speaker) else None
-        listener = addressed or last
+        seen = next((n for n in state.recent if n != speaker), None) if state.last_speaker is None else None
+        listener = addressed or last or seen
         if piece == 0 and listener:
             draft.notes.append(f"said to {listener} (named in the line or its direction)" if addressed
-                               else f"answers {listener}")
+                               else f"answers {listener}" if last else f"said to {listener}, just seen in the action")
         if piece % 2 == 1 and listener:
             draft.notes.append(f"coverage: a cut-away to {listener} while {speaker} goes on")
             draft.expression = None  # the speaker's mood is not the listener's face

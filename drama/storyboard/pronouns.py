@@ -32,17 +32,19 @@ GROUPS: dict[str, int] = {
     "everyone": 2, "everybody": 2, "all": 2, "the crowd": 8, "crowd": 8, "the class": 8, "the students": 6,
     "the guests": 6, "the others": 2, "the team": 4, "onlookers": 6, "bystanders": 4,
 }
+# the nouns Chinese group labels are made of: 几个男同学, 众员工, 保镖们
+_PEOPLE = "同学|学生|男生|女生|队员|球员|保安|保镖|路人|宾客|客人|记者|警察|员工|职员|手下|小弟|村民|亲戚|佣人|护士|医生|人"
 _NUMERALS = {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "几": 3, "一群": 6, "一帮": 5, "一些": 4, "一伙": 4}
-_COUNTED = re.compile(r"(?P<count>一群|一帮|一些|一伙|[两二三四五几])(?:个|名|位)?(?:男|女)?"
-                      r"(?:同学|学生|男生|女生|队员|保安|路人|宾客|客人|记者|警察|人)")
+_COUNTED = rf"(?P<count>一群|一帮|一些|一伙|[两二三四五几])(?:个|名|位)?(?:男|女)?(?:{_PEOPLE})"
+_COLLECTIVE = rf"众(?:{_PEOPLE})|(?:{_PEOPLE})们"  # 众员工, 保镖们, 人们
+_COLLECTIVE_EXTRAS = 4
 # the two people just seen: 两人对视, BOTH (as a cue); "both" in action is too often "both hands"
 _PAIR = re.compile(r"(?:两|二|俩)(?:个)?人(?![群员])|(?i:\bthe two of them\b|\bthe pair\b)")
 _PAIR_CUES = frozenset({"both", "两人", "二人", "俩人", "两个人"})
-# cue names that are a voice, not a body: heard off screen even when cast.toml lists them
 # a voice coming through a phone or a radio: the far end, not the person in the room
 _FAR_END = re.compile(r"(?i:\bfiltered\b|\bover (?:the )?phone\b|\bon speaker\b)|电话那头|电话里|听筒里")
 _VOICE = re.compile(r"(?i:\b(?:voice|radio|intercom|loudspeaker|announcer|speaker ?phone|p\.a\.|tannoy|tv|television)\b)"
-                    rf"|声音|广播|喇叭|画外音|对讲机|{_FAR_END.pattern}")
+                    rf"|声音|广播|喇叭|画外音|对讲机|{_FAR_END.pattern}")  # a cue that is a voice, not a body
 _FEMALE_WORDS = re.compile(r"女|妻|母|妈|姐|妹|奶奶|婆|姑娘|小姐|夫人"
                            r"|(?i:\b(?:woman|women|girl|lady|female|mother|sister|wife|daughter|aunt|grandmother|she|her)\b)")
 _MALE_WORDS = re.compile(r"男|夫|父|爸|哥|弟|爷|叔|伯|先生|少爷"
@@ -70,7 +72,7 @@ def _pronoun_pattern() -> re.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def _group_pattern() -> re.Pattern[str]:
-    return re.compile(f"{_COUNTED.pattern}|(?i:{_alternation(list(GROUPS))})")
+    return re.compile(f"(?P<counted>{_COUNTED})|(?i:{_alternation(list(GROUPS))})|(?P<collective>{_COLLECTIVE})")
 
 
 def group(text: str, *, cue: bool = False) -> Group | None:
@@ -90,8 +92,10 @@ def group(text: str, *, cue: bool = False) -> Group | None:
             continue
         if not cue and label.casefold() == "all":
             continue
-        if match.group("count"):
+        if match.group("counted"):
             return Group(label, _NUMERALS[match.group("count")])
+        if match.group("collective"):
+            return Group(label, _COLLECTIVE_EXTRAS)
         return Group(label, GROUPS.get(label) or GROUPS[label.casefold()])
     return None
 
