@@ -201,8 +201,10 @@ def _build(project: Project, timeline: Timeline, paths: dict[str, Path], workdir
     step("loudness pass 1")
     try:
         analysis = analyse_audio(timeline, stem, analysis_filter(timeline.loudness_lufs, timeline.true_peak_db), workdir)
-    except DramaError as error:  # ffmpeg's own words are in the hint
-        raise _ffmpeg_failed(project, timeline, error.message, error.hint or "", workdir) from None
+    except DramaError as error:
+        if error.path is not None:  # a file of the project, said as such
+            raise
+        raise _ffmpeg_failed(project, timeline, error.message, error.hint or "", workdir) from None  # ffmpeg's words
     measured = parse_loudnorm_json(analysis)
     step("encoding")
     advance = (lambda: progress.advance(task)) if progress is not None and task is not None else None
@@ -249,7 +251,7 @@ def _ffmpeg_failed(project: Project, timeline: Timeline, message: str, log: str,
     kept = project.state_dir / "logs" / f"export-{timeline.episode}.log"
     atomic.write_text(kept, log)
     said = " / ".join(ffmpeg_problem(log.replace(f"{workdir}{os.sep}", ""))) or "ffmpeg said nothing"
-    return ExportError(f"{message}: {said}", path=kept, hint=f"fix what ffmpeg names and run again; its whole log is {kept}")
+    return ExportError(f"{message}: {said}", path=kept, hint=f"fix what ffmpeg names and run again; what it said is kept in {kept}")
 
 
 def _disk_full(project: Project, timeline: Timeline, where: Path | str) -> ExportError:
