@@ -251,7 +251,8 @@ def _ffmpeg_failed(project: Project, timeline: Timeline, message: str, log: str,
     kept = project.state_dir / "logs" / f"export-{timeline.episode}.log"
     atomic.write_text(kept, log)
     said = " / ".join(ffmpeg_problem(log.replace(f"{workdir}{os.sep}", ""))) or "ffmpeg said nothing"
-    return ExportError(f"{message}: {said}", path=kept, hint=f"fix what ffmpeg names and run again; what it said is kept in {kept}")
+    return ExportError(f"{message}: {said}", path=kept,
+                       hint=f"fix what ffmpeg names and run again; what it said is kept in {kept}")
 
 
 def _disk_full(project: Project, timeline: Timeline, where: Path | str) -> ExportError:
