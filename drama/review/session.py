@@ -28,6 +28,7 @@ from drama.review.security import new_token
 from drama.storyboard import select_episodes
 from drama.storyboard.model import Shot
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
+from drama.voice.model import dual_id
 
 MAX_DRAWS_PER_REQUEST = 12
 
@@ -122,6 +123,10 @@ class ReviewSession:
     def url(self, path: Path) -> str:
         return "/media/" + path.resolve().relative_to(self.project.root.resolve()).as_posix()
 
+    def _audio(self, path: Path) -> str | None:
+        """The page's URL of a voice line's audio; None for a file outside the project, which the page never serves."""
+        return self.url(path) if path.resolve().is_relative_to(self.project.root.resolve()) else None
+
     def _source(self, shot: Shot) -> str:
         if shot.source_file is None or not shot.source_lines:
             return ""
@@ -168,7 +173,8 @@ class ReviewSession:
             return self._view[1]
 
     def _build_view(self) -> dict[str, Any]:
-        """The whole page's data: shots in order with their ranked draws, jobs, and the current cut."""
+        """The whole page's data: shots in order with their ranked draws, jobs, and the current cut. A shot's voice
+        lines are its own and, for dual dialogue, the one spoken over it (`dual_id`): both belong to its card."""
         prepared = self.prepared()
         storyboard = prepared.storyboard
         lines = {line.shot_id: line for line in prepared.lines}
@@ -180,6 +186,7 @@ class ReviewSession:
             shots, cut = [], []
             for shot in storyboard.shots:
                 status = statuses[shot.id]
+                own, dual = lines.get(shot.id), lines.get(dual_id(shot.id))
                 candidates = ranked_draws(store, shot.id, status.key) if renderable(shot) else []
                 failures = [Job(id=f"failure-{f.key}", kind="draw", shot_id=shot.id, status="failed", error=f.error)
                             for f in store.failures(shot.id)]
@@ -193,8 +200,11 @@ class ReviewSession:
                     "angle": shot.angle.value, "move": shot.move.value, "move_direction": shot.move_direction,
                     "duration": shot.duration, "characters": [c.name for c in shot.characters],
                     "speaker": shot.speaker, "text": shot.text, "parenthetical": shot.parenthetical,
-                    "voiceover": shot.voiceover, "action": shot.action, "prompt": shot.prompt,
-                    "source_lines": shot.source_lines, "source": self._source(shot),
+                    "voiceover": shot.voiceover, "voice": own.duration if own else None,
+                    "dual": {**shot.dual.model_dump(mode="json", exclude={"spans"}),
+                             "voice": dual.duration if dual else None} if shot.dual else None,
+                    "action": shot.action, "props": shot.props, "extras": shot.extras, "notes": shot.notes,
+                    "prompt": shot.prompt, "source_lines": shot.source_lines, "source": self._source(shot),
                     "override": overrides[shot.id].model_dump(mode="json", exclude_none=True) if shot.id in overrides else None,
                     "pick": status.pick, "pick_by": status.picked_by, "stale": status.stale,
                     "candidates": [{
@@ -206,12 +216,13 @@ class ReviewSession:
                             [f.model_dump() for f in failures + paid],
                 })
                 picked = next((c for c in candidates if c.id == status.pick), None)
-                line = lines.get(shot.id)
                 cut.append({
                     "shot_id": shot.id, "kind": shot.kind, "duration": shot.duration,
                     "video": self.url(picked.video) if picked else None,
-                    "audio": self.url(line.audio) if line and line.audio.resolve().is_relative_to(self.project.root.resolve()) else None,
-                    "subtitle": shot.text or "",
+                    "audio": [url for line in (own, dual) if line and (url := self._audio(line.audio))],
+                    "subtitle": "\n".join(f"{speaker}: {text}" for speaker, text in
+                                          ((shot.speaker, shot.text), (shot.dual.speaker, shot.dual.text)))
+                                if shot.dual else shot.text or "",
                 })
         export = next((job for job in reversed(jobs) if job.kind == "export"), None)
         if export is not None and export.status == "running":

@@ -11,6 +11,7 @@ let model = null;
 let focused = 0;
 const rendered = new Map(); // shot id -> JSON it was rendered from
 let pollTimer = null;
+const WHY_OPEN = 3; // a card lists this many planner notes open; more start collapsed
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -100,6 +101,8 @@ function render() {
       if (card) {
         const form = card.querySelector("form.edit");
         if (form && !form.hidden) fresh.replaceChild(form, fresh.querySelector("form.edit")); // keep typing
+        const why = card.querySelector("details.why"), freshWhy = fresh.querySelector("details.why");
+        if (why && freshWhy) freshWhy.open = why.open; // keep it as the creator left it
         card.replaceWith(fresh);
       }
       card = fresh;
@@ -141,13 +144,15 @@ function shotCard(shot) {
     el("span", { class: "tag", title: "camera move" }, shot.move + (shot.move === "static" ? "" : shot.move_direction > 0 ? " +" : " −")),
     el("span", { class: "tag", title: "duration" }, `${shot.duration.toFixed(1)} s`),
     shot.override ? el("span", { class: "tag", title: "edited in review" }, "edited") : null,
-    ...shot.characters.map((name) => el("span", { class: "tag" }, name)));
-  const line = shot.text ? el("p", { class: "line" },
-    shot.speaker ? el("strong", {}, `${shot.speaker}${shot.voiceover ? " (VO)" : ""}：`) : null,
-    shot.parenthetical ? el("span", { class: "muted" }, `（${shot.parenthetical}）`) : null, shot.text) : null;
+    ...shot.characters.map((name) => el("span", { class: "tag" }, name)),
+    shot.extras ? el("span", { class: "tag extras", title: "unnamed people on screen" }, `+${shot.extras} extras`) : null,
+    ...shot.props.map((name) => el("span", { class: "tag prop", title: "prop" }, name)));
+  const line = shot.text ? spokenLine("line", shot.speaker && `${shot.speaker}${shot.voiceover ? " (VO)" : ""}`,
+    shot.parenthetical, shot.text, shot.voice) : null;
+  const dual = shot.dual ? spokenLine("line dual", shot.dual.speaker, shot.dual.parenthetical, shot.dual.text, shot.dual.voice) : null;
   const meta = el("div", { class: "meta" },
     el("h3", {}, `#${index + 1} · ${shot.kind}`, el("span", { class: "muted" }, `  ${shot.id}`)),
-    tags, line, shot.action ? el("p", { class: "muted" }, shot.action) : null,
+    tags, line, dual, shot.action ? el("p", { class: "muted" }, shot.action) : null, whyList(shot),
     el("div", { class: "prompt", title: "prompt" }, shot.prompt),
     shot.source ? el("div", { class: "source", title: `script lines ${shot.source_lines.join(", ")}` }, shot.source) : null);
   const draws = el("div", { class: "draws" });
@@ -160,6 +165,21 @@ function shotCard(shot) {
   const right = el("div", {}, draws, controls(shot), jobList(shot), editForm(shot));
   card.append(meta, right);
   return card;
+}
+
+// A line as the card shows it: who, how, what, and how long its voice lasts (once voiced).
+function spokenLine(className, speaker, parenthetical, text, voice) {
+  return el("p", { class: className },
+    speaker ? el("strong", {}, `${speaker}：`) : null,
+    parenthetical ? el("span", { class: "muted" }, `（${parenthetical}）`) : null, text,
+    voice ? el("span", { class: "voice muted", title: "length of the voiced line" }, ` voice ${voice.toFixed(1)} s`) : null);
+}
+
+// Why the planner chose this blocking; open when short, collapsed when long.
+function whyList(shot) {
+  if (!shot.notes.length) return null;
+  return el("details", { class: "why", open: shot.notes.length <= WHY_OPEN },
+    el("summary", {}, `why (${shot.notes.length})`), el("ul", {}, shot.notes.map((note) => el("li", {}, note))));
 }
 
 function drawTile(shot, candidate, number) {
@@ -280,7 +300,7 @@ document.getElementById("export").addEventListener("click", async () => {
 // The episode player: picked takes in order with their voice lines and subtitles, before any export.
 const player = {
   section: document.getElementById("player"), video: document.getElementById("player-video"),
-  audio: document.getElementById("player-audio"), sub: document.getElementById("player-sub"),
+  voices: [...document.querySelectorAll("#player audio")], sub: document.getElementById("player-sub"),
   title: document.getElementById("player-title"), pos: document.getElementById("player-pos"), index: 0, timer: null,
 };
 
@@ -294,21 +314,23 @@ function playCut() {
 function playItem() {
   clearTimeout(player.timer);
   const item = model.cut[player.index];
-  if (!item) { player.pos.textContent = "end of cut"; player.audio.pause(); return; }
+  if (!item) { player.pos.textContent = "end of cut"; player.voices.forEach((voice) => voice.pause()); return; }
   player.pos.textContent = `${player.index + 1}/${model.cut.length} · ${item.shot_id}`;
   player.sub.textContent = item.subtitle || "";
   player.title.hidden = item.kind !== "title_card";
   player.title.textContent = item.kind === "title_card" ? item.subtitle : "";
   if (item.video) { player.video.src = item.video; player.video.play().catch(() => {}); }
   else player.video.removeAttribute("src");
-  if (item.audio) { player.audio.src = item.audio; player.audio.play().catch(() => {}); }
-  else player.audio.pause();
+  player.voices.forEach((voice, number) => { // the shot's line and, for dual dialogue, the one spoken over it
+    if (item.audio[number]) { voice.src = item.audio[number]; voice.play().catch(() => {}); }
+    else voice.pause();
+  });
   player.timer = setTimeout(() => { player.index += 1; playItem(); }, item.duration * 1000);
 }
 
 document.getElementById("play-cut").addEventListener("click", playCut);
 document.getElementById("player-close").addEventListener("click", () => {
-  clearTimeout(player.timer); player.video.pause(); player.audio.pause(); player.section.hidden = true;
+  clearTimeout(player.timer); player.video.pause(); player.voices.forEach((voice) => voice.pause()); player.section.hidden = true;
 });
 
 refresh();
