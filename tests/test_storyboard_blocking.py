@@ -195,6 +195,12 @@ def test_screenplay_directions_go_to_the_edit_not_into_empty_shots(zh, en):
     assert not [s.action for s in zh + en if s.action and any(d in s.action for d in directions)]
 
 
+def test_a_titles_heading_is_titles_not_an_empty_place(en):
+    card = _one(en, "SCOPE")
+    assert card.kind == "title_card" and en[card.index - 1].location == "ROOFTOP"
+    assert "MAIN TITLES" not in {s.location for s in en}
+
+
 def test_a_pov_or_insert_heading_is_a_shot_in_the_current_place(en):
     pov = _one(en, "Through the crosshairs")
     before = en[pov.index - 1]
@@ -253,6 +259,17 @@ def _dialogues(name: str) -> list[Dialogue]:
     return [e for scene in script.episodes[0].scenes for e in scene.elements if isinstance(e, Dialogue)]
 
 
+def test_one_speakers_lines_in_a_row_change_framing_and_answer_the_last_other_speaker(zh):
+    first, again = _one(zh, "我需要坐一下"), _one(zh, "让我想想")
+    assert again.index == first.index + 1 and again.size != first.size  # no jump cut
+    assert any("周大海" in note for note in again.notes)  # 周大海 spoke last before her
+
+
+def test_an_action_naming_no_one_is_a_beat_on_whoever_is_still_here(zh):
+    silence = _one(zh, "沉默")
+    assert silence.kind == "action" and _names(silence) == _names(zh[silence.index - 1]) == {"叶小玲"}
+
+
 def test_the_camera_varies_with_status_emotion_and_verbs(zh, en):
     assert _one(zh, "看什么看？").angle == Angle.LOW  # （冷笑）
     assert _one(zh, "她怎么能这样").angle == Angle.HIGH  # （哭）
@@ -295,6 +312,14 @@ def test_props_are_matched_as_whole_words_and_guarded_chinese_words():
     assert props_in("the key witness") == [] and props_in("She turns the key in the lock.") == ["key"]
     assert props_in("有钱人吃面包") == [] and props_in("她把钱塞进包里") == ["money", "bag"]
     assert focus("He pockets the ring.") == "ring" and focus("She smiles at the man with the bag.") is None
+
+
+def test_an_object_pronoun_is_not_the_subject_of_its_own_sentence():
+    sex = {"Steel": "male", "Cognito": "male", "Maya": "female", "Nina": "female"}.get
+    assert resolve("Steel smacks him.", [(0, "Steel")], ["Cognito"], [], sex).people == ["Steel", "Cognito"]
+    assert resolve("Steel sits. He grins.", [(0, "Steel")], ["Cognito"], [], sex).people == ["Steel"]
+    assert resolve("Maya grabs her bag.", [(0, "Maya")], ["Nina"], [], sex).people == ["Maya"]  # a possessive
+    assert resolve("Maya pushes her.", [(0, "Maya")], ["Nina"], [], sex).people == ["Maya", "Nina"]
 
 
 def test_pronouns_are_words_not_letters_inside_words():

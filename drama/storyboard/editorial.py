@@ -18,7 +18,7 @@ from drama.screenplay.model import TransitionKind
 from drama.screenplay.vocabulary import transition_kind
 
 PartKind = Literal["action", "transition", "title", "sign", "framing"]
-HeadingKind = Literal["pov", "insert", "back"]
+HeadingKind = Literal["pov", "insert", "back", "titles"]
 
 _TRANSITION = re.compile(r"^(?:FADE IN|FADE OUT|FADE TO BLACK|CUT TO BLACK|(?:[A-Z]+ )*CUT TO|DISSOLVE(?: TO)?|FADE TO"
                          r"|淡入|淡出|渐显|渐隐|黑屏|切至|切到|叠化|转场)[\s.:：。]*$")
@@ -31,6 +31,7 @@ _QUOTED_CAPS = re.compile(r"^[\"“](?P<text>[^a-z\"“”]*[A-Z][^a-z\"“”]*
 _HEADINGS: tuple[tuple[re.Pattern[str], HeadingKind], ...] = (
     (re.compile(r"^(?:BACK TO(?: THE)? (?:SCENE|PRESENT)|RESUME SCENE|END (?:POV|INSERT))\b", re.I), "back"),
     (re.compile(r"\bP\.?O\.?V\.?\b|主观镜头|视角", re.I), "pov"),
+    (re.compile(r"^(?:(?:OPENING|MAIN|END|CLOSING) )?(?:TITLES|CREDITS)\b|^TITLE SEQUENCE\b|^片头|^片尾", re.I), "titles"),
     (re.compile(r"^(?:INSERT|CLOSE ON|CLOSE UP|CLOSEUP|ANGLE ON|TIGHT ON|EXTREME CLOSE UP|ECU|CU)\b|^(?:插入|特写)", re.I), "insert"),
 )
 # cue names that are a direction, not a speaker: their words are a title card (SUPER) or a sign's text (SIGN)
@@ -88,8 +89,8 @@ def cue_kind(name: str) -> PartKind | None:
 
 
 def heading_kind(text: str) -> HeadingKind | None:
-    """What a heading without INT./EXT. is when it names a shot rather than a place: a POV, an insert, or
-    the return to the scene; None for an ordinary (forced) place heading."""
+    """What a heading without INT./EXT. is when it names a shot rather than a place: a POV, an insert, the
+    return to the scene, or a run of titles (no place at all); None for an ordinary (forced) place heading."""
     for pattern, kind in _HEADINGS:
         if pattern.search(text.strip()):
             return kind

@@ -56,6 +56,9 @@ _TIGHTER = {ShotSize.OTS: ShotSize.CU, ShotSize.MS: ShotSize.MCU, ShotSize.MCU: 
 # cue extensions that mean the speaker's own thoughts (seen, lips still) rather than a voice from off screen
 _INNER = re.compile(r"内心|心声|独白|心理|^V\.?\s*O\.?$|VOICE[- ]?OVER", re.I)
 _ZH_OS = re.compile(r"^OS$", re.I)  # in the Chinese format a bare OS is the inner voice
+# the next framing when one speaker's lines follow each other, so the cut between them is not a jump cut
+_NO_JUMP = {ShotSize.MCU: ShotSize.CU, ShotSize.CU: ShotSize.MCU, ShotSize.ECU: ShotSize.CU, ShotSize.OTS: ShotSize.CU,
+            ShotSize.MS: ShotSize.MCU, ShotSize.FS: ShotSize.MS, ShotSize.WS: ShotSize.MS, ShotSize.EWS: ShotSize.WS}
 _DRIFT_AFTER = 4.0  # seconds: a longer line on one face drifts in slowly rather than sitting still
 
 
@@ -415,6 +418,10 @@ class Planner:
                 notes.append(f"on screen: {', '.join(named)} (named in the action)")
             if detail:
                 notes.append("a hand, the eyes, tears: a close-up")
+        elif not props and (here := self._still_here(scene)):
+            kind, names = "action", here
+            size = ShotSize.MS if len(here) <= 2 else ShotSize.FS
+            notes.append(f"no one named: a beat on {', '.join(here)}, still here")
         else:
             kind, size = "insert", ShotSize.CU if props or is_detail(text) else ShotSize.WS
             notes.append(f"no one named: an insert of {', '.join(props) if props else 'the place'}")
@@ -428,6 +435,11 @@ class Planner:
         draft.characters = self._group(state, names, draft.size)
         if draft.move in (Move.PAN, Move.TRUCK, Move.FOLLOW) and draft.characters and not draft.direction:
             draft.move_direction = 1 if draft.characters[0].facing == "right" else -1
+
+    def _still_here(self, scene: Scene) -> list[str]:
+        """Who the last shot of this scene showed (its speaker and listener, or its group)."""
+        previous = self.drafts[-1] if self.drafts else None
+        return [c.name for c in previous.characters] if previous and previous.node is scene else []
 
     def _sign(self, sign: _Sign, scene: Scene, scene_id: str) -> None:
         self._add(_Draft(kind="insert", scene=scene_id, node=scene, size=ShotSize.CU, content=("sign", sign.text),
@@ -527,8 +539,8 @@ class Planner:
         """An on-screen line (or one piece of a long one) framed on its speaker and whoever it is said to."""
         speaker = draft.speaker
         assert speaker is not None
-        last = state.last_speaker if state.last_speaker not in (None, speaker) else None
-        seen = next((n for n in state.recent if n != speaker), None) if state.last_speaker is None else None
+        last = next((n for n in state.speakers if n != speaker), None)
+        seen = next((n for n in state.recent if n != speaker), None) if not state.speakers else None
         listener = addressed or last or seen
         if piece == 0 and listener:
             draft.notes.append(f"said to {listener} (named in the line or its direction)" if addressed
@@ -550,6 +562,11 @@ class Planner:
         if piece:
             draft.size = _TIGHTER[draft.size]
             draft.notes.append(f"coverage: tighter on {speaker} ({draft.size.value})")
+        previous = self.drafts[-1] if self.drafts else None
+        if (previous and previous.node is draft.node and previous.kind == "dialogue" and previous.speaker == speaker
+                and previous.size == draft.size and not previous.dual):
+            draft.size = _NO_JUMP[draft.size]
+            draft.notes.append(f"{speaker} again: {draft.size.value}, not a jump cut to the same framing")
         if draft.move == Move.STATIC and draft.duration > _DRIFT_AFTER:
             draft.move, draft.move_strength = Move.DOLLY_IN, 0.25
             draft.notes.append(f"a line over {_DRIFT_AFTER:g} s: a slow push in keeps it alive")
@@ -695,9 +712,9 @@ class Planner:
                 items.append(element)
         return items
 
-    def _scene(self, scene: Scene, scene_id: str, state: _SceneState, ordinal: int) -> None:
+    def _scene(self, scene: Scene, scene_id: str, state: _SceneState, ordinal: int, *, establish: bool = True) -> None:
         items = self._items(scene.elements)
-        if scene.heading is not None:
+        if scene.heading is not None and establish:
             leading = 0
             while _leads(items, leading):
                 self._element(items[leading], scene, scene_id, state)
@@ -709,10 +726,10 @@ class Planner:
             self._element(item, scene, scene_id, state)
 
     def _continuation(self, forced: Scene, kind: HeadingKind, scene: Scene, scene_id: str, state: _SceneState) -> None:
-        """A POV, insert or BACK TO SCENE heading: its elements stay in the current scene."""
+        """A POV, insert, BACK TO SCENE or titles heading: its elements stay in the current scene."""
         items = self._items(forced.elements)
         state.present = list(dict.fromkeys([*state.present, *self._present([forced])]))
-        if kind != "back":
+        if kind in ("pov", "insert"):
             assert forced.heading is not None
             first = items[0] if items and isinstance(items[0], Action) else None
             self._pov(forced.heading, kind, first, scene, scene_id, state)
@@ -729,7 +746,7 @@ class Planner:
             self._title(element, scene, scene_id)
         elif isinstance(element, _Sign):
             self._sign(element, scene, scene_id)
-        elif isinstance(element, _Framing) and element.kind != "back":
+        elif isinstance(element, _Framing) and element.kind in ("pov", "insert"):
             self._pov(element.heading, element.kind, None, scene, scene_id, state)
         elif isinstance(element, Transition):
             self.pending_transition = element
@@ -752,7 +769,7 @@ class Planner:
                 ordinal += 1
             scene_id = heading.number if heading and heading.number else str(ordinal)
             current = (scene, scene_id, _SceneState(present=self._present([scene])))
-            self._scene(*current, ordinal=ordinal)
+            self._scene(*current, ordinal=ordinal, establish=kind != "titles")  # titles open on no place
         return self._storyboard()
 
     def _storyboard(self) -> Storyboard:

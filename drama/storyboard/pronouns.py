@@ -22,6 +22,11 @@ PRONOUNS: dict[str, tuple[Sex | None, bool]] = {
     "he": ("male", False), "him": ("male", False), "his": ("male", False), "himself": ("male", False),
     "they": (None, True), "them": (None, True), "their": (None, True), "themselves": (None, True),
 }
+# object pronouns never mean the subject of their own sentence ("Steel smacks him": not Steel); "her" only
+# when nothing follows it (else it may be a possessive: "she grabs her bag")
+_OBJECTS = frozenset({"him", "them"})
+_NOTHING_FOLLOWS = re.compile(r"\s*(?:[.,;:!?]|$)")
+_SENTENCE_END = re.compile(r"[.!?。！？…\n]+")
 # 其他/其它 (other) and 他人 (others) contain 他 but name no one
 _NOT_PRONOUN = r"(?<![其吉])(?!他人)"
 
@@ -31,6 +36,7 @@ GROUPS: dict[str, int] = {
     "同学们": 6, "全班": 8, "人群": 8, "围观群众": 8, "宾客们": 6, "宾客": 6, "路人": 3, "群众": 8, "队员们": 4,
     "everyone": 2, "everybody": 2, "all": 2, "the crowd": 8, "crowd": 8, "the class": 8, "the students": 6,
     "the guests": 6, "the others": 2, "the team": 4, "onlookers": 6, "bystanders": 4,
+    "the men": 0, "the women": 0, "the boys": 0, "the girls": 0, "the kids": 0, "the family": 0,
 }
 # the nouns Chinese group labels are made of: 几个男同学, 众员工, 保镖们
 _PEOPLE = "同学|学生|男生|女生|队员|球员|保安|保镖|路人|宾客|客人|记者|警察|员工|职员|手下|小弟|村民|亲戚|佣人|护士|医生|人"
@@ -39,7 +45,8 @@ _COUNTED = rf"(?P<count>一群|一帮|一些|一伙|[两二三四五几])(?:个|
 _COLLECTIVE = rf"众(?:{_PEOPLE})|(?:{_PEOPLE})们"  # 众员工, 保镖们, 人们
 _COLLECTIVE_EXTRAS = 4
 # the two people just seen: 两人对视, BOTH (as a cue); "both" in action is too often "both hands"
-_PAIR = re.compile(r"(?:两|二|俩)(?:个)?人(?![群员])|(?i:\bthe two of them\b|\bthe pair\b)")
+_PAIR = re.compile(r"(?:两|二|俩)(?:个)?人(?![群员])"
+                   r"|(?i:\bthe (?:two (?:of them|men|women|boys|girls|friends|partners)|pair|couple)\b)")
 _PAIR_CUES = frozenset({"both", "两人", "二人", "俩人", "两个人"})
 # a voice coming through a phone or a radio: the far end, not the person in the room
 _FAR_END = re.compile(r"(?i:\bfiltered\b|\bover (?:the )?phone\b|\bon speaker\b)|电话那头|电话里|听筒里")
@@ -116,6 +123,11 @@ def sex_from_description(text: str) -> Sex | None:
     return "female" if female > male else "male" if male > female else None
 
 
+def _is_object(text: str, position: int, pronoun: str) -> bool:
+    word = pronoun.lower()
+    return word in _OBJECTS or word == "her" and _NOTHING_FOLLOWS.match(text, position + len(pronoun)) is not None
+
+
 @dataclass(frozen=True)
 class Resolution:
     people: list[str]  # canonical names in order of appearance, pronouns resolved
@@ -127,27 +139,36 @@ def resolve(text: str, mentions: Sequence[tuple[int, str]], recent: list[str], p
     """Who `text` puts on screen: named people (`mentions`: position, canonical name) and pronouns, each
     pronoun taken as the most recent character of its sex (`recent`: most recent first, updated in place;
     `present`: the scene's people, for a pronoun before anyone was mentioned). Plural pronouns mean every
-    present person of the sex asked for."""
+    present person of the sex asked for; an object pronoun is never the person its own sentence named before it."""
     events = [(position, name, None) for position, name in mentions]
     events += [(m.start(), "", m.group(0)) for m in _pronoun_pattern().finditer(text)]
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
     people: list[str] = []
     notes: list[str] = []
-    for _, name, pronoun in sorted(events, key=lambda e: e[0]):
+    sentence: list[str] = []  # who the current sentence has named so far
+    for position, name, pronoun in sorted(events, key=lambda e: e[0]):
+        if ends and position >= ends[0]:
+            sentence = []
+            ends = [end for end in ends if end > position]
         if pronoun is None:
             chosen = [name]
         else:
             wanted, plural = PRONOUNS[pronoun] if pronoun in PRONOUNS else PRONOUNS[pronoun.lower()]
             pool = list(dict.fromkeys([*recent, *present]))
-            fits = [p for p in pool if wanted is None or sex(p) in (wanted, None)]
+            acting = [p for p in pool if p in sentence] if _is_object(text, position, pronoun) else []
+            fits = [p for p in pool if p not in acting and (wanted is None or sex(p) in (wanted, None))]
             chosen = fits if plural else fits[:1]
             if not chosen:
                 continue
             why = "everyone present" if plural else "the most recent " + {"female": "woman", "male": "man", None: "person"}[wanted]
             if not plural and sex(chosen[0]) is None and wanted:
                 why = "the most recent person (sex unknown)"
+            if acting:
+                why += f", not {', '.join(acting)}, who acts on them"
             note = f"“{pronoun}” → {', '.join(chosen)} ({why})"
             if note not in notes:
                 notes.append(note)
+        sentence += chosen
         for person in chosen:
             if person not in people:
                 people.append(person)
