@@ -12,6 +12,7 @@ from rich.table import Table
 from drama.cli import console
 from drama.cli.common import progress_bar
 from drama.project import Project
+from drama.voice.model import shot_of
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,7 +43,7 @@ def voice_command(args: argparse.Namespace) -> int:
                              overflow="fold", no_wrap=column != "line", min_width=10 if column == "line" else None)
         for line in lines:
             table.add_row(line.shot_id, escape(line.speaker or "—"), escape(line.text), line.backend, line.voice,
-                          f"{line.duration:.2f}", f"{timed.shot(line.shot_id).duration:.2f}", line.timing)
+                          f"{line.duration:.2f}", f"{timed.shot(shot_of(line.shot_id)).duration:.2f}", line.timing)
         console.print(table)
     console.print(f"synthesised {speaker.synthesised} line(s), {speaker.cached} from the cache "
                   f"({project.cache_dir / 'voice'})")
