@@ -152,6 +152,7 @@ class _SceneState:
     last_speaker: str | None = None  # the last on-screen speaker
     speakers: list[str] = field(default_factory=list)  # on-screen speakers, most recent first
     last_action: Action | None = None
+    node: Scene | None = None  # the scene node its shots belong to
 
     def side(self, name: str, *, opposite: str | None = None) -> str:
         """The screen side of `name`. Everyone stands somewhere along one line, in order of first sight, and the
@@ -509,8 +510,7 @@ class Planner:
         mood = emotion(element.parenthetical)
         slow = bool(mood and mood.size)
         pieces = timing.split_speech(element.text, slow=slow) if element.text else [element.text]
-        said_to = f"{element.parenthetical or ''} {element.text}"  # (to Maya) or a name in the line
-        addressed = next((n for n in self._named(said_to) if n != speaker and n in state.present), None)
+        listener, together, reason = self._addressee(element, speaker, state) if role == "cast" else (None, False, "")
         cursor = 0
         for index, piece in enumerate(pieces):
             start = element.text.find(piece, cursor)
@@ -530,27 +530,46 @@ class Planner:
             elif role in ("inner", "offscreen"):
                 self._unseen(draft, element, state, inner=role == "inner")
             else:
-                self._line(draft, element, state, addressed, index, mood)
+                if index == 0 and listener:
+                    draft.notes.append(reason)
+                self._line(draft, element, state, listener, together, index, mood)
         if role == "cast":
             state.heard(speaker)
 
-    def _line(self, draft: _Draft, element: Dialogue, state: _SceneState, addressed: str | None, piece: int,
-              mood: Emotion | None) -> None:
-        """An on-screen line (or one piece of a long one) framed on its speaker and whoever it is said to."""
+    def _addressee(self, element: Dialogue, speaker: str, state: _SceneState) -> tuple[str | None, bool, str]:
+        """(listener, framed together just now, why) for an on-screen line: whoever it names (in the line or its
+        direction: "(to Maya)"), else whoever the action just before showed with the speaker, else the last other
+        speaker, else (a scene's first line) the person the action last showed."""
+        said_to = f"{element.parenthetical or ''} {element.text}"
+        previous = self.drafts[-1] if self.drafts else None
+        shown = ([c.name for c in previous.characters] if previous and previous.kind in ("action", "establishing")
+                 and previous.node is state.node else [])
+        with_them = [n for n in state.recent if n in shown and n != speaker] if speaker in shown else []
+        named = next((n for n in self._named(said_to) if n != speaker and n in state.present), None)
+        if named:
+            return named, named in with_them, f"said to {named} (named in the line or its direction)"
+        if with_them:
+            return with_them[0], True, f"said to {with_them[0]}, with {speaker} in the action just before"
+        if last := next((n for n in state.speakers if n != speaker), None):
+            return last, False, f"answers {last}"
+        if seen := next((n for n in state.recent if n != speaker), None):
+            return seen, False, f"said to {seen}, just seen in the action"
+        return None, False, ""
+
+    def _line(self, draft: _Draft, element: Dialogue, state: _SceneState, listener: str | None, together: bool,
+              piece: int, mood: Emotion | None) -> None:
+        """An on-screen line (or one piece of a long one) framed on its speaker and whoever it is said to: over
+        the listener's shoulder, or a clean single when the action just framed the two together."""
         speaker = draft.speaker
         assert speaker is not None
-        last = next((n for n in state.speakers if n != speaker), None)
-        seen = next((n for n in state.recent if n != speaker), None) if not state.speakers else None
-        listener = addressed or last or seen
-        if piece == 0 and listener:
-            draft.notes.append(f"said to {listener} (named in the line or its direction)" if addressed
-                               else f"answers {listener}" if last else f"said to {listener}, just seen in the action")
         if piece % 2 == 1 and listener:
             draft.notes.append(f"coverage: a cut-away to {listener} while {speaker} goes on")
             draft.expression = None  # the speaker's mood is not the listener's face
             self._reaction(draft, listener, state)
             return
-        draft.size = (mood.size if mood and mood.size else ShotSize.OTS if listener else ShotSize.MCU)
+        draft.size = (mood.size if mood and mood.size else ShotSize.OTS if listener and not together else ShotSize.MCU)
+        if together and draft.size == ShotSize.MCU:
+            draft.notes.append(f"{speaker} and {listener} were just framed together: a clean single")
         if mood and mood.angle:
             draft.angle = mood.angle
             draft.notes.append(f"{mood.angle.value} angle: “{mood.angle_word}”")
@@ -768,7 +787,7 @@ class Planner:
             if heading is not None:
                 ordinal += 1
             scene_id = heading.number if heading and heading.number else str(ordinal)
-            current = (scene, scene_id, _SceneState(present=self._present([scene])))
+            current = (scene, scene_id, _SceneState(present=self._present([scene]), node=scene))
             self._scene(*current, ordinal=ordinal, establish=kind != "titles")  # titles open on no place
         return self._storyboard()
 
