@@ -284,6 +284,14 @@ def test_debug_shows_the_traceback_and_its_absence_does_not(project):
     assert "ProjectError" in debug.stderr
 
 
+def test_an_os_error_no_module_said_is_put_in_words(tmp_path, capsys):
+    too_long = tmp_path / ("a" * 300)  # past NAME_MAX: the OS refuses it, nothing in drama looks for it
+    code, output = run(capsys, "status", str(too_long))
+    message = error_of(output)
+    assert code == 2
+    assert str(too_long) in message and "too long" in message and "shorter path" in message
+
+
 def test_an_unexpected_error_is_one_line_that_says_bug(project, capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the sqlite module fell over")
