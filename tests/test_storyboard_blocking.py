@@ -13,6 +13,7 @@ from drama.screenplay import parse_file, parse_text
 from drama.screenplay.model import Dialogue, Episode, Scene, SceneHeading, Script, Transition
 from drama.storyboard import plan
 from drama.storyboard.model import Shot
+from drama.storyboard.cues import action_cue
 from drama.storyboard.props import focus, props_in
 from drama.storyboard.pronouns import resolve
 from drama.storyboard.timing import MAX_SPEECH, line_duration
@@ -276,6 +277,10 @@ def test_the_camera_varies_with_status_emotion_and_verbs(zh, en):
     assert _one(zh, "我需要坐一下").angle == Angle.DUTCH  # （头晕）
     assert _one(en, "She staggers back").angle == Angle.DUTCH
     assert _one(en, "Not tonight.").angle == Angle.LOW  # (through gritted teeth)
+    assert _one(zh, "她转身跑向教学楼").move in (Move.PAN, Move.FOLLOW, Move.TRUCK)
+    verbs = {"He runs for the door.": Move.FOLLOW, "She enters the room.": Move.DOLLY_IN,
+             "The tarp is pulled off, revealing a car.": Move.CRANE, "他走进教室。": Move.DOLLY_IN}
+    assert {text: action_cue(text).move for text in verbs} == verbs
     for shots in (zh, en):
         assert len({s.angle for s in shots}) >= 3
         assert sum(s.move == Move.STATIC for s in shots) / len(shots) < 0.8
