@@ -12,8 +12,8 @@ from drama.project import Cast, DramaConfig, Project
 from drama.screenplay import parse_file, parse_text
 from drama.screenplay.model import Dialogue, Episode, Scene, SceneHeading, Script, Transition
 from drama.storyboard import plan
-from drama.storyboard.model import Shot
 from drama.storyboard.cues import action_cue
+from drama.storyboard.model import Shot
 from drama.storyboard.props import focus, props_in
 from drama.storyboard.pronouns import resolve
 from drama.storyboard.timing import MAX_SPEECH, line_duration
@@ -60,6 +60,8 @@ def _speaking(shot: Shot) -> set[str]:
 # --- who is on screen --------------------------------------------------------------------------------------------
 
 def test_pronoun_subjects_are_the_most_recent_character_of_that_sex(zh, en):
+    tears = _one(zh, "她抹了抹眼泪")  # three girls on the court: 陈茉莉 spoke last
+    assert _names(tears) == {"陈茉莉"}
     runs = _one(zh, "她转身跑向教学楼")
     assert _names(runs) == {"叶小玲"}
     both = _one(zh, "他们对视了一眼")
