@@ -50,8 +50,9 @@ class Part:
 
 def split_action(text: str) -> list[Part]:
     """The parts of an action block, line by line: direction lines become their own parts (a POV or insert
-    line in capitals is a "framing"), runs of plain action lines stay together. A `TITLE OVER:` line with nothing after the colon takes the next line, or, when it
-    is the last line, ends the parts with an empty title whose words are the next action."""
+    line in capitals is a "framing"), runs of plain action lines stay together. A `TITLE OVER:` line with
+    nothing after the colon takes the next line, or, when it is the last line, ends the parts with an empty
+    title whose words are the next action."""
     parts: list[Part] = []
     pending_title = False
     for raw in text.split("\n"):
