@@ -63,19 +63,6 @@ def write_json(path: Path, data: Any) -> None:
 
 
 @contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside `path` for a tool (ffmpeg …) to write; renamed over `path` on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
-    tmp.unlink(missing_ok=True)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-@contextmanager
 def atomic_dir(path: Path) -> Iterator[Path]:
     """A temporary folder beside `path`; on success it becomes `path` in one rename.
 

@@ -132,6 +132,11 @@ def test_every_command_on_a_read_only_project_looks_or_says_make_it_writable(pro
         message = error_of(result.stdout + result.stderr)
         assert result.returncode == 2, (args, message)
         assert names in message and "read-only" in message and "writable" in message, (args, message)
+    page = ("import sys; from drama.project import Project; from drama.review.session import ReviewSession; "
+            "s = ReviewSession.start(Project.load(sys.argv[1]), None); v = s.view(); s.close(); "
+            "print(sum(1 for shot in v['shots'] if shot.get('pick')))")
+    review = _read_only_mount(project, mountpoint, sys.executable, "-c", page, str(mountpoint))
+    assert review.returncode == 0 and int(review.stdout) > 0, review.stderr  # the review page's data, picks shown
     assert valuables(project) == before
     fresh = tmp_path / "fresh"  # never rendered: no .drama/ at all, and none can be made
     shutil.copytree(project, fresh, ignore=shutil.ignore_patterns(".drama", "renders", "exports"))

@@ -23,6 +23,7 @@ from drama.pipeline import PreparedEpisode, prepare_episode
 from drama.project import Project
 from drama.render import StateStore, render_shots
 from drama.render.request import renderable
+from drama.render.state import read_only_connection
 from drama.render.status import episode_status, ranked_draws, shot_key_now
 from drama.review.security import new_token
 from drama.storyboard import select_episodes
@@ -152,7 +153,7 @@ class ReviewSession:
         if self._store_watch is None:
             if not path.is_file():  # created by the first read of the page
                 return None
-            self._store_watch = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
+            self._store_watch = read_only_connection(path)  # also on a read-only project
         return self._store_watch.execute("PRAGMA data_version").fetchone()[0]
 
     def _view_stamp(self) -> tuple:
