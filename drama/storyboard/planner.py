@@ -24,6 +24,7 @@ Pure: reads no files of the project (templates and style presets are package dat
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -56,9 +57,12 @@ _TIGHTER = {ShotSize.OTS: ShotSize.CU, ShotSize.MS: ShotSize.MCU, ShotSize.MCU: 
 # cue extensions that mean the speaker's own thoughts (seen, lips still) rather than a voice from off screen
 _INNER = re.compile(r"内心|心声|独白|心理|^V\.?\s*O\.?$|VOICE[- ]?OVER", re.I)
 _ZH_OS = re.compile(r"^OS$", re.I)  # in the Chinese format a bare OS is the inner voice
-# the next framing when one speaker's lines follow each other, so the cut between them is not a jump cut
+# the next framing when two shots in a row would show the same people the same way (a jump cut): one person
+# goes tighter or looser, a group wider or closer but never so tight that anyone leaves the frame
 _NO_JUMP = {ShotSize.MCU: ShotSize.CU, ShotSize.CU: ShotSize.MCU, ShotSize.ECU: ShotSize.CU, ShotSize.OTS: ShotSize.CU,
             ShotSize.MS: ShotSize.MCU, ShotSize.FS: ShotSize.MS, ShotSize.WS: ShotSize.MS, ShotSize.EWS: ShotSize.WS}
+_NO_JUMP_GROUP = {ShotSize.MS: ShotSize.FS, ShotSize.FS: ShotSize.MS, ShotSize.WS: ShotSize.FS, ShotSize.EWS: ShotSize.WS}
+_PEOPLE_SHOTS = ("dialogue", "reaction", "action")
 _DRIFT_AFTER = 4.0  # seconds: a longer line on one face drifts in slowly rather than sitting still
 
 
@@ -581,11 +585,6 @@ class Planner:
         if piece:
             draft.size = _TIGHTER[draft.size]
             draft.notes.append(f"coverage: tighter on {speaker} ({draft.size.value})")
-        previous = self.drafts[-1] if self.drafts else None
-        if (previous and previous.node is draft.node and previous.kind == "dialogue" and previous.speaker == speaker
-                and previous.size == draft.size and not previous.dual):
-            draft.size = _NO_JUMP[draft.size]
-            draft.notes.append(f"{speaker} again: {draft.size.value}, not a jump cut to the same framing")
         if draft.move == Move.STATIC and draft.duration > _DRIFT_AFTER:
             draft.move, draft.move_strength = Move.DOLLY_IN, 0.25
             draft.notes.append(f"a line over {_DRIFT_AFTER:g} s: a slow push in keeps it alive")
@@ -789,7 +788,23 @@ class Planner:
             scene_id = heading.number if heading and heading.number else str(ordinal)
             current = (scene, scene_id, _SceneState(present=self._present([scene]), node=scene))
             self._scene(*current, ordinal=ordinal, establish=kind != "titles")  # titles open on no place
+        self._no_jump_cuts()
         return self._storyboard()
+
+    def _no_jump_cuts(self) -> None:
+        """Two shots in a row of the same people at the same size would cut like a jump: the second changes size
+        (unless the script directs it)."""
+        for before, after in itertools.pairwise(self.drafts):
+            people = {c.name for c in after.characters if not c.foreground}  # who the shot is on, not a shoulder
+            if (after.node is not before.node or after.kind not in _PEOPLE_SHOTS or before.kind not in _PEOPLE_SHOTS
+                    or after.direction or after.size != before.size or not people
+                    or people != {c.name for c in before.characters if not c.foreground}):
+                continue
+            table = _NO_JUMP if len(people) == 1 else _NO_JUMP_GROUP
+            if after.size in table:
+                after.size = table[after.size]
+                after.characters = [c for c in after.characters if not c.foreground]  # an OTS becomes a single
+                after.notes.append(f"the same people as the shot before: {after.size.value}, not a jump cut")
 
     def _storyboard(self) -> Storyboard:
         config = self.project.config
