@@ -57,7 +57,7 @@ def render_command(args: argparse.Namespace) -> int:
     if args.checkpoint is not None:
         if not args.checkpoint.exists():
             raise EngineError("checkpoint not found", path=args.checkpoint,
-                             hint="give the folder `drama engine train` wrote (config.json + *.safetensors)")
+                              hint="give the folder `drama engine train` wrote (config.json + *.safetensors)")
         project.config.render.engine_options["checkpoint"] = str(args.checkpoint.resolve())
     selected = select_episodes(project, args.episode)
     shot_ids = _shot_ids(project, selected, args.shots) if args.shots is not None else None
@@ -102,7 +102,7 @@ def _shot_ids(project: Project, episodes: list[str], shots: str) -> list[str]:
     for shot_id in wanted:
         if shot_id not in known:
             raise RenderError(f"no shot {shot_id!r} in {where}",
-                             hint=did_you_mean(shot_id, known) or "`drama status PROJECT` lists the shot ids")
+                              hint=did_you_mean(shot_id, known) or "`drama status PROJECT` lists the shot ids")
     return wanted
 
 
@@ -136,15 +136,15 @@ def _episode_of(project: Project, shot_id: str, store: StateStore) -> str:
     drawn = store.candidates(shot_id)
     if drawn:
         raise RenderError(f"shot {shot_id!r} is in no episode's storyboard now: its line in {drawn[0].episode} was "
-                         f"changed or removed since it was drawn ({len(drawn)} draw(s) kept)",
-                         hint="a changed line is a new shot: `drama status PROJECT` lists the shots there are")
+                          f"changed or removed since it was drawn ({len(drawn)} draw(s) kept)",
+                          hint="a changed line is a new shot: `drama status PROJECT` lists the shots there are")
     now = [f"{new} in {episode}" for episode, ids in v1_id_map(project).items() for old, new in ids.items()
            if old == shot_id]
     if now:
         raise RenderError(f"{shot_id!r} is a shot id of the earlier scheme, which left the episode out; "
-                         f"that shot is now {', '.join(now)}", hint="pick with the id of the episode you mean")
+                          f"that shot is now {', '.join(now)}", hint="pick with the id of the episode you mean")
     raise RenderError(f"no shot {shot_id!r} in any episode",
-                     hint=did_you_mean(shot_id, current) or "`drama status PROJECT` lists the shot ids")
+                      hint=did_you_mean(shot_id, current) or "`drama status PROJECT` lists the shot ids")
 
 
 def status_command(args: argparse.Namespace) -> int:

@@ -40,7 +40,8 @@ def file_digest(path: Path) -> str:
     try:
         stat = path.stat()
     except FileNotFoundError:
-        raise ProjectError(f"image not found: {path}", path=path, hint="restore the file or fix the reference to it") from None
+        raise ProjectError(f"image not found: {path}", path=path,
+                           hint="restore the file or fix the reference to it") from None
     memo = (str(path), stat.st_mtime_ns, stat.st_size)
     if memo not in _file_hashes:
         _file_hashes[memo] = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -86,7 +86,7 @@ def _check_reference(project: Project, name: str, image: Path) -> None:
                  for number, reference in enumerate(character.references)
                  if (project.root / reference).resolve() == image.resolve()), None)
     raise ProjectError(f"the reference image of {name!r}, {image}, {problem[0]}", path=cast_path, line=line,
-                     hint=f"{problem[1]}, or point `references` of {name!r} at another image")
+                       hint=f"{problem[1]}, or point `references` of {name!r} at another image")
 
 
 def _location(project: Project, location: str) -> Path | None:
@@ -95,7 +95,7 @@ def _location(project: Project, location: str) -> Path | None:
     problem = image_problem(image) if image is not None else None
     if problem is not None:
         raise ProjectError(f"the image of the location {location!r} {problem[0]}", path=image,
-                         hint=f"{problem[1]}, or move it out of locations/ (the set is then drawn)")
+                           hint=f"{problem[1]}, or move it out of locations/ (the set is then drawn)")
     return image
 
 

@@ -36,9 +36,9 @@ def check_length(text: str, what: str, line: int, source: Path | None) -> None:
     than any shot could hold."""
     if len(text) > MAX_CHARACTERS:
         raise ScreenplayError(f"this {what} is {len(text):,} characters long, more than any shot can hold "
-                         f"(at most {MAX_CHARACTERS:,})", path=source, line=line,
-                         hint="split it (each line of dialogue and each paragraph of action becomes a shot of its own), "
-                              "or cut what is not meant to be spoken or shown")
+                              f"(at most {MAX_CHARACTERS:,})", path=source, line=line,
+                              hint="split it (each line of dialogue and each paragraph of action becomes a shot "
+                                   "of its own), or cut what is not meant to be spoken or shown")
 
 
 def strip_boneyard(raw: list[str], source: Path | None = None) -> list[Line]:
@@ -70,7 +70,7 @@ def strip_boneyard(raw: list[str], source: Path | None = None) -> list[Line]:
             out.append(Line(number, rest.rstrip()))
     if open_at is not None:
         raise ScreenplayError("unclosed boneyard: this '/*' has no matching '*/'", path=source, line=open_at,
-                         hint="add */ where the cut-out text ends, or delete the /*")
+                              hint="add */ where the cut-out text ends, or delete the /*")
     return out
 
 
@@ -104,5 +104,5 @@ def _has_open_note(text: str) -> bool:
 def _unclosed(note: Line, source: Path | None, blank: int | None) -> ScreenplayError:
     where = f"before the blank line {blank}" if blank is not None else "before the end of the file"
     return ScreenplayError(f"unclosed note: this '[[' has no ']]' {where}", path=source, line=note.number,
-                      hint="close the note with ]] (a note may span lines but not a blank line; "
-                           "put two spaces on a line to keep it inside the note)")
+                           hint="close the note with ]] (a note may span lines but not a blank line; "
+                                "put two spaces on a line to keep it inside the note)")

@@ -28,7 +28,7 @@ def read_text(path: Path) -> str:
         raise ScreenplayError("no such screenplay file", path=path, hint="check the path and the file name") from None
     except IsADirectoryError:
         raise ScreenplayError("this is a folder, not a screenplay file", path=path,
-                         hint="pass one screenplay file, e.g. episodes/ep01.fountain") from None
+                              hint="pass one screenplay file, e.g. episodes/ep01.fountain") from None
     except OSError as error:
         raise ScreenplayError(f"cannot read the file: {error.strerror or error}", path=path) from None
     return decode(data, path)
@@ -40,8 +40,8 @@ def inside_project(path: Path, root: Path) -> Path:
     target = path.resolve()
     if not target.is_relative_to(root.resolve()):
         raise ScreenplayError(f"this screenplay is a link to {target}, outside the project", path=path,
-                         hint="copy the file into the project's episodes/ folder instead of linking to it "
-                              "(`drama parse FILE` reads a screenplay anywhere)")
+                              hint="copy the file into the project's episodes/ folder instead of linking to it "
+                                   "(`drama parse FILE` reads a screenplay anywhere)")
     return path
 
 
@@ -72,12 +72,12 @@ def split_lines(text: str) -> list[str]:
 def _undecodable(data: bytes, error: UnicodeDecodeError, path: Path | None, tried: str) -> ScreenplayError:
     line = data.count(b"\n", 0, error.start) + 1
     return ScreenplayError(f"cannot decode the file as {tried} (bad byte 0x{data[error.start]:02x})",
-                      path=path, line=line, hint=_SAVE_AS_UTF8)
+                           path=path, line=line, hint=_SAVE_AS_UTF8)
 
 
 def _reject_binary(text: str, path: Path | None) -> str:
     nul = text.find("\x00")
     if nul >= 0:
         raise ScreenplayError("this looks like a binary file, not a screenplay (it contains NUL bytes)",
-                         path=path, line=text.count("\n", 0, nul) + 1, hint=_SAVE_AS_UTF8)
+                              path=path, line=text.count("\n", 0, nul) + 1, hint=_SAVE_AS_UTF8)
     return text
