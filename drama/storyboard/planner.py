@@ -61,6 +61,7 @@ _ZH_OS = re.compile(r"^OS$", re.I)  # in the Chinese format a bare OS is the inn
 # goes tighter or looser, a group wider or closer but never so tight that anyone leaves the frame
 _NO_JUMP = {ShotSize.MCU: ShotSize.CU, ShotSize.CU: ShotSize.MCU, ShotSize.ECU: ShotSize.CU, ShotSize.OTS: ShotSize.CU,
             ShotSize.MS: ShotSize.MCU, ShotSize.FS: ShotSize.MS, ShotSize.WS: ShotSize.MS, ShotSize.EWS: ShotSize.WS}
+_NO_JUMP_EMPHATIC = {ShotSize.CU: ShotSize.ECU, ShotSize.ECU: ShotSize.CU}
 _NO_JUMP_GROUP = {ShotSize.MS: ShotSize.FS, ShotSize.FS: ShotSize.MS, ShotSize.WS: ShotSize.FS, ShotSize.EWS: ShotSize.WS}
 _PEOPLE_SHOTS = ("dialogue", "reaction", "action")
 _DRIFT_AFTER = 4.0  # seconds: a longer line on one face drifts in slowly rather than sitting still
@@ -134,6 +135,7 @@ class _Draft:
     parenthetical: str | None = None
     dual: DualLine | None = None
     expression: str | None = None
+    emphatic: bool = False  # a strong emotion chose its close-up: a jump cut is avoided by going tighter
     voiceover: bool = False
     action: str | None = None
     props: list[str] = field(default_factory=list)
@@ -578,6 +580,7 @@ class Planner:
             draft.angle = mood.angle
             draft.notes.append(f"{mood.angle.value} angle: “{mood.angle_word}”")
         if mood and mood.size:
+            draft.emphatic = True
             pushed = bool(self.drafts) and self.drafts[-1].move == Move.DOLLY_IN
             if not pushed:  # one push-in at a time: pushing on every strong line would be its own monotony
                 draft.move, draft.move_strength = Move.DOLLY_IN, 0.4
@@ -800,7 +803,7 @@ class Planner:
                     or after.direction or after.size != before.size or not people
                     or people != {c.name for c in before.characters if not c.foreground}):
                 continue
-            table = _NO_JUMP if len(people) == 1 else _NO_JUMP_GROUP
+            table = _NO_JUMP_EMPHATIC if after.emphatic else _NO_JUMP if len(people) == 1 else _NO_JUMP_GROUP
             if after.size in table:
                 after.size = table[after.size]
                 after.characters = [c for c in after.characters if not c.foreground]  # an OTS becomes a single
