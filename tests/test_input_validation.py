@@ -262,6 +262,15 @@ def test_an_unknown_narrator_voice_is_named_at_its_line(demo, capsys, edge_servi
     assert f"{config}:{line_of(config, 'zh-CN-GoneNeural')}:" in text and "unknown edge-tts voice" in text
 
 
+def test_a_default_voice_the_service_dropped_says_which_setting_to_make(demo, capsys, edge_service):
+    config = demo / "drama.toml"
+    config.write_text(re.sub(r"(?m)^narrator = .*\n", "", config.read_text("utf-8")), encoding="utf-8")
+    edge_service([voice for voice in KNOWN if voice != "zh-CN-YunxiNeural"])  # the default narrator is gone
+    text = refused(capsys, "voice", demo, "--backend", "edge")
+    assert "unknown edge-tts voice 'zh-CN-YunxiNeural', a default that edge-tts no longer offers" in text
+    assert "set `narrator` under [voice] in drama.toml" in text
+
+
 def test_no_audio_in_a_listed_voice_is_still_the_service_failing(demo, capsys, edge_service):
     edge_service(KNOWN, silent=("zh-CN-XiaoyiNeural",))
     text = refused(capsys, "voice", demo, "--backend", "edge")
@@ -315,7 +324,8 @@ def test_a_screenplay_linked_from_outside_the_project_is_refused(demo, tmp_path,
     link.symlink_to(outside)
     for command in ("plan", "render", "voice"):
         text = refused(capsys, command, demo)
-        assert f"{link}: this screenplay is a link to {outside}, outside the project" in text and "copy the file" in text
+        assert f"{link}: this screenplay is a link to {outside}, outside the project" in text
+        assert "copy the file" in text
 
 
 def test_a_screenplay_named_on_the_command_line_is_read_wherever_it_is(demo, tmp_path, capsys):
@@ -365,7 +375,8 @@ def test_a_portrait_that_is_not_an_image_is_named_with_its_character_and_line(de
     portrait.write_text("not a picture", encoding="utf-8")
     cast = demo / "cast.toml"
     text = refused(capsys, "render", demo)
-    assert f"{cast}:{line_of(cast, 'refs/baiwei.png')}: the reference image of '白薇', {portrait}, is not an image" in text
+    line = line_of(cast, "refs/baiwei.png")
+    assert f"{cast}:{line}: the reference image of '白薇', {portrait}, is not an image" in text
     assert "save it as PNG or JPEG" in text
 
 
@@ -384,9 +395,11 @@ def test_the_testers_cases_through_python_m_drama(demo):
     run as a creator runs them."""
     script = demo / EPISODE
     script.write_text(script.read_text(encoding="utf-8") + "\n白薇：" + "话" * 3_500_000 + "\n", encoding="utf-8")
+    line = line_of(script, "白薇：话")
     for argv, says in ((["render", demo, "--draws", "1000000"], "less than or equal to 100"),
-                       (["render", demo], f"{script}:{line_of(script, '白薇：话')}: this line is 3,500,003 characters")):
-        done = subprocess.run([sys.executable, "-m", "drama", *map(str, argv)], capture_output=True, text=True, check=False)
+                       (["render", demo], f"{script}:{line}: this line is 3,500,003 characters")):
+        done = subprocess.run([sys.executable, "-m", "drama", *map(str, argv)], capture_output=True, text=True,
+                              check=False)
         text = re.sub(r"\s*\n\s*", " ", done.stdout + done.stderr)
         assert done.returncode == 2 and "Traceback" not in text and says in text, text
 
