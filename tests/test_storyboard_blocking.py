@@ -16,7 +16,7 @@ from drama.storyboard.cues import action_cue
 from drama.storyboard.model import Shot
 from drama.storyboard.props import focus, props_in
 from drama.storyboard.pronouns import resolve
-from drama.storyboard.timing import MAX_SPEECH, line_duration
+from drama.storyboard.timing import MAX_SPEECH, line_duration, split_speech
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
 
 SCRIPTS = Path(__file__).parent / "scripts"
@@ -260,6 +260,17 @@ def test_speech_pieces_end_at_sentence_ends_when_sentences_fit(zh):
     pieces = [s.text for s in zh if s.speaker == "周大海" and s.source_lines == _one(zh, "小玲，我有件事").source_lines]
     assert all(p.endswith(("。", "！", "？")) for p in pieces)
     assert "".join(pieces) == next(d.text for d in _dialogues("blocking_zh.txt") if d.character == "周大海")
+
+
+def test_a_speech_without_punctuation_is_cut_between_words_or_characters():
+    chinese = "我们" * 40  # 80 characters, no sentence or clause marks
+    english = " ".join(["word"] * 60)
+    for text in (chinese, english):
+        pieces = split_speech(text)
+        assert len(pieces) >= 2 and all(line_duration(p) <= MAX_SPEECH for p in pieces)
+    assert "".join(split_speech(chinese)) == chinese
+    assert all(p.split() == ["word"] * len(p.split()) for p in split_speech(english))  # no word cut in two
+    assert split_speech("Short line.") == ["Short line."]
 
 
 def _dialogues(name: str) -> list[Dialogue]:
