@@ -34,6 +34,7 @@ from drama.project import Character, Project
 from drama.screenplay.model import (Action, Dialogue, Element, Episode, Note, Scene, SceneHeading, Script, Span,
                                     TitleCard, Transition, TransitionKind)
 from drama.storyboard import timing
+from drama.storyboard.blocking import OTS_SHOULDER, OTS_SPEAKER, SINGLE, SceneState, spread
 from drama.storyboard.cues import Emotion, action_cue, emotion, is_detail, status_angle
 from drama.storyboard.directions import Direction, parse_direction
 from drama.storyboard.editorial import HeadingKind, Part, cue_kind, heading_kind, split_action
@@ -46,11 +47,6 @@ from drama.storyboard.vocabulary import Angle, Move, ShotSize
 
 NARRATOR_NAMES = frozenset({"旁白", "narrator", "narration", "解说"})
 
-# x in frame and facing, by screen side, for each kind of framing (the 180° line runs between the sides)
-_SINGLE = {"left": (0.4, "right"), "right": (0.6, "left")}
-_OTS_SPEAKER = {"left": (0.35, "right"), "right": (0.65, "left")}
-_OTS_SHOULDER = {"left": (0.15, "right"), "right": (0.85, "left")}
-_OTHER_SIDE = {"left": "right", "right": "left"}
 _TIGHT = (ShotSize.MCU, ShotSize.CU, ShotSize.ECU)
 _TIGHTER = {ShotSize.OTS: ShotSize.CU, ShotSize.MS: ShotSize.MCU, ShotSize.MCU: ShotSize.CU, ShotSize.CU: ShotSize.CU,
             ShotSize.ECU: ShotSize.ECU, ShotSize.FS: ShotSize.MS, ShotSize.WS: ShotSize.FS, ShotSize.EWS: ShotSize.WS}
@@ -147,43 +143,6 @@ class _Draft:
     direction: str | None = None
 
 
-@dataclass
-class _SceneState:
-    """Who is in the scene, who stands on which side of the line, who was mentioned and who spoke last."""
-
-    present: list[str] = field(default_factory=list)  # everyone the scene shows, in order of first appearance
-    line: list[str] = field(default_factory=list)  # where people stand, left to right as the camera sees them
-    sides: dict[str, str] = field(default_factory=dict)  # the side each person was last framed on
-    recent: list[str] = field(default_factory=list)  # most recently mentioned or heard first (for pronouns)
-    last_speaker: str | None = None  # the last on-screen speaker
-    speakers: list[str] = field(default_factory=list)  # on-screen speakers, most recent first
-    last_action: Action | None = None
-    node: Scene | None = None  # the scene node its shots belong to
-
-    def side(self, name: str, *, opposite: str | None = None) -> str:
-        """The screen side of `name`. Everyone stands somewhere along one line, in order of first sight, and the
-        camera stays on one side of it: of any two, the one further left is framed on the left, so a pair keeps
-        their sides for as long as they talk, and the middle of three looks left to one and right to the other.
-        Alone, a person keeps the side they were last framed on."""
-        for person in (name, opposite):
-            if person is not None and person not in self.line:
-                self.line.append(person)
-        if opposite is not None:
-            mine = "left" if self.line.index(name) < self.line.index(opposite) else "right"
-            self.sides[name], self.sides[opposite] = mine, _OTHER_SIDE[mine]
-        elif name not in self.sides:
-            self.sides[name] = "left" if 2 * self.line.index(name) < len(self.line) else "right"
-        return self.sides[name]
-
-    def heard(self, name: str) -> None:
-        """`name` spoke on screen: the last speaker, and the most recent person for pronouns."""
-        self.last_speaker = name
-        for order in (self.recent, self.speakers):
-            if name in order:
-                order.remove(name)
-            order.insert(0, name)
-
-
 class Planner:
     """Plans one episode. Use `plan()`; the class only holds the state the rules share."""
 
@@ -265,11 +224,11 @@ class Planner:
         refs = [self.project.root / ref for ref in character.references] if character else []
         return ShotCharacter(name=name, reference_images=refs, x=x, facing=facing, speaking=speaking, foreground=foreground)
 
-    def _single(self, state: _SceneState, name: str, side: str | None = None, *, speaking: bool = False) -> ShotCharacter:
-        x, facing = _SINGLE[side or state.side(name)]
+    def _single(self, state: SceneState, name: str, side: str | None = None, *, speaking: bool = False) -> ShotCharacter:
+        x, facing = SINGLE[side or state.side(name)]
         return self._on_screen(name, x, facing, speaking=speaking)
 
-    def _group(self, state: _SceneState, names: list[str], size: ShotSize) -> list[ShotCharacter]:
+    def _group(self, state: SceneState, names: list[str], size: ShotSize) -> list[ShotCharacter]:
         """Characters of an action, establishing or group shot, left side first; a tight shot keeps only the
         first. Two people are on opposite sides; a larger group stands in its order along the line."""
         if not names:
@@ -278,21 +237,7 @@ class Planner:
             names = names[:1]
         if len(names) == 1:
             return [self._single(state, names[0])]
-        if len(names) == 2:
-            state.side(names[0], opposite=names[1])
-            sides = {name: state.sides[name] for name in names}
-        else:  # left to right along the line: the left half face right, the right half face left
-            for name in names:
-                state.side(name)
-            ordered = sorted(names, key=state.line.index)
-            sides = {name: "left" if 2 * i < len(ordered) else "right" for i, name in enumerate(ordered)}
-            names = ordered
-        people = []
-        for side, (low, high) in (("left", (0.15, 0.47)), ("right", (0.53, 0.85))):
-            here = [name for name in names if sides[name] == side]
-            people += [self._on_screen(name, round(low + (high - low) * (i + 1) / (len(here) + 1), 3), _OTHER_SIDE[side])
-                       for i, name in enumerate(here)]
-        return people
+        return [self._on_screen(name, x, facing) for name, x, facing in spread(state, names)]
 
     # --- shots -------------------------------------------------------------------------------------------
 
@@ -317,7 +262,7 @@ class Planner:
         self.drafts.append(draft)
         return draft
 
-    def _establishing(self, scene: Scene, scene_id: str, state: _SceneState, first_action: Action | None,
+    def _establishing(self, scene: Scene, scene_id: str, state: SceneState, first_action: Action | None,
                       ordinal: int) -> None:
         heading = scene.heading
         assert heading is not None
@@ -377,7 +322,7 @@ class Planner:
         return Move.PAN, side, "establishing: a new room, panning across it"
 
     @staticmethod
-    def _crowd(crowd: Group, state: _SceneState, named: list[str], *, cue: bool = False) -> list[str]:
+    def _crowd(crowd: Group, state: SceneState, named: list[str], *, cue: bool = False) -> list[str]:
         """Who a group label puts on screen besides those named: for a pair the two people last mentioned or
         heard (the two last speakers when the pair speaks: BOTH), else everyone present."""
         if crowd.pair:
@@ -394,7 +339,7 @@ class Planner:
     def _listed(self, scene: Scene) -> list[str]:
         return [self._names[n.strip().casefold()] for n in scene.characters if n.strip().casefold() in self._names]
 
-    def _action(self, element: Action, scene: Scene, scene_id: str, state: _SceneState) -> None:
+    def _action(self, element: Action, scene: Scene, scene_id: str, state: SceneState) -> None:
         state.last_action = element
         text = element.text
         cue = action_cue(text)
@@ -459,7 +404,7 @@ class Planner:
                          text=card.text, source_lines=[card.line], notes=["a title: a card for the edit"]), card.notes)
 
     def _pov(self, heading: SceneHeading, kind: HeadingKind, first: Action | None, scene: Scene, scene_id: str,
-             state: _SceneState) -> None:
+             state: SceneState) -> None:
         """A POV or insert heading: one shot in the current place framing what the heading (and the action under
         it) says, not a new scene."""
         text = first.text if first else heading.text
@@ -479,7 +424,7 @@ class Planner:
 
     # --- lines -------------------------------------------------------------------------------------------
 
-    def _role(self, element: Dialogue, state: _SceneState) -> tuple[str, str, str | None]:
+    def _role(self, element: Dialogue, state: SceneState) -> tuple[str, str, str | None]:
         """(role, speaker, note): role is "cast", "group", "narrator", "inner" or "offscreen"."""
         name = element.character.strip()
         if is_narrator(name):
@@ -509,7 +454,7 @@ class Planner:
             return "narrator", speaker, f"{speaker} ({extension}) is not in the scene: heard over the picture"
         return "offscreen", speaker, f"{speaker} ({extension}) is off screen: we see who hears it"
 
-    def _dialogue(self, element: Dialogue, scene: Scene, scene_id: str, state: _SceneState) -> None:
+    def _dialogue(self, element: Dialogue, scene: Scene, scene_id: str, state: SceneState) -> None:
         role, speaker, why = self._role(element, state)
         if element.dual and role == "cast" and self._dual(element, speaker, scene, state):
             return
@@ -542,7 +487,7 @@ class Planner:
         if role == "cast":
             state.heard(speaker)
 
-    def _addressee(self, element: Dialogue, speaker: str, state: _SceneState) -> tuple[str | None, bool, str]:
+    def _addressee(self, element: Dialogue, speaker: str, state: SceneState) -> tuple[str | None, bool, str]:
         """(listener, framed together just now, why) for an on-screen line: whoever it names (in the line or its
         direction: "(to Maya)"), else whoever the action just before showed with the speaker, else the last other
         speaker, else (a scene's first line) the person the action last showed."""
@@ -562,7 +507,7 @@ class Planner:
             return seen, False, f"said to {seen}, just seen in the action"
         return None, False, ""
 
-    def _line(self, draft: _Draft, element: Dialogue, state: _SceneState, listener: str | None, together: bool,
+    def _line(self, draft: _Draft, element: Dialogue, state: SceneState, listener: str | None, together: bool,
               piece: int, mood: Emotion | None) -> None:
         """An on-screen line (or one piece of a long one) framed on its speaker and whoever it is said to: over
         the listener's shoulder, or a clean single when the action just framed the two together."""
@@ -594,8 +539,8 @@ class Planner:
         draft = self._add(draft, element.notes)
         if draft.size == ShotSize.OTS and listener:
             side = state.side(speaker, opposite=listener)
-            x, facing = _OTS_SPEAKER[side]
-            sx, sfacing = _OTS_SHOULDER[state.sides[listener]]
+            x, facing = OTS_SPEAKER[side]
+            sx, sfacing = OTS_SHOULDER[state.sides[listener]]
             draft.characters = [self._on_screen(speaker, x, facing, speaking=True),
                                 self._on_screen(listener, sx, sfacing, foreground=True)]
         elif listener and draft.size not in _TIGHT:
@@ -608,19 +553,19 @@ class Planner:
             if not listener:
                 draft.notes.append(f"{speaker} speaks to no one in particular: on {speaker} alone")
 
-    def _reaction(self, draft: _Draft, listener: str, state: _SceneState, notes: list[str] | None = None) -> _Draft:
+    def _reaction(self, draft: _Draft, listener: str, state: SceneState, notes: list[str] | None = None) -> _Draft:
         """The line runs on over `listener`'s face: a reaction shot on their side of the line."""
         draft.kind, draft.size, draft.move = "reaction", ShotSize.MCU, Move.STATIC
         draft = self._add(draft, notes)
         draft.characters = [self._single(state, listener)]
         return draft
 
-    def _listener(self, speaker: str, state: _SceneState) -> str | None:
+    def _listener(self, speaker: str, state: SceneState) -> str | None:
         """Who hears a voice from off screen: the last on-screen speaker, else the person last mentioned."""
         candidates = [state.last_speaker, *state.recent, *state.present]
         return next((n for n in candidates if n and n != speaker), None)
 
-    def _unseen(self, draft: _Draft, element: Dialogue, state: _SceneState, *, inner: bool) -> None:
+    def _unseen(self, draft: _Draft, element: Dialogue, state: SceneState, *, inner: bool) -> None:
         """A voice whose speaker is not seen speaking: an inner voice over the thinker's face, an off-screen one
         over whoever hears it (an insert of the place when no one is there)."""
         draft.voiceover = True
@@ -641,7 +586,7 @@ class Planner:
         draft.notes.append("no one to hear it: an insert of the place")
         self._add(draft, element.notes)
 
-    def _voiceover(self, draft: _Draft, element: Dialogue, state: _SceneState) -> None:
+    def _voiceover(self, draft: _Draft, element: Dialogue, state: SceneState) -> None:
         """Narration plays over the shot before when it has no line of its own, else over an insert."""
         previous = self.drafts[-1] if self.drafts else None
         draft.voiceover = True
@@ -663,7 +608,7 @@ class Planner:
         draft.characters = self._group(state, self._named(last.text) if last else [], draft.size)
         draft.props = props_in(last.text) if last else []
 
-    def _group_line(self, draft: _Draft, element: Dialogue, state: _SceneState) -> None:
+    def _group_line(self, draft: _Draft, element: Dialogue, state: SceneState) -> None:
         """A line spoken by a group: wide on everyone (a pair: a two-shot of both, both speaking)."""
         crowd = group(element.character, cue=True)
         assert crowd is not None
@@ -675,7 +620,7 @@ class Planner:
         for person in draft.characters:
             person.speaking = crowd.pair
 
-    def _dual(self, element: Dialogue, speaker: str, scene: Scene, state: _SceneState) -> bool:
+    def _dual(self, element: Dialogue, speaker: str, scene: Scene, state: SceneState) -> bool:
         """Fountain dual dialogue: the line before becomes a two-shot of both speakers and this line its `dual`."""
         previous = self.drafts[-1] if self.drafts else None
         if (previous is None or previous.node is not scene or previous.kind != "dialogue" or previous.dual
@@ -733,7 +678,7 @@ class Planner:
                 items.append(element)
         return items
 
-    def _scene(self, scene: Scene, scene_id: str, state: _SceneState, ordinal: int, *, establish: bool = True) -> None:
+    def _scene(self, scene: Scene, scene_id: str, state: SceneState, ordinal: int, *, establish: bool = True) -> None:
         items = self._items(scene.elements)
         if scene.heading is not None and establish:
             leading = 0
@@ -746,7 +691,7 @@ class Planner:
         for item in items:
             self._element(item, scene, scene_id, state)
 
-    def _continuation(self, forced: Scene, kind: HeadingKind, scene: Scene, scene_id: str, state: _SceneState) -> None:
+    def _continuation(self, forced: Scene, kind: HeadingKind, scene: Scene, scene_id: str, state: SceneState) -> None:
         """A POV, insert, BACK TO SCENE or titles heading: its elements stay in the current scene."""
         items = self._items(forced.elements)
         state.present = list(dict.fromkeys([*state.present, *self._present([forced])]))
@@ -758,7 +703,7 @@ class Planner:
         for item in items:
             self._element(item, scene, scene_id, state)
 
-    def _element(self, element: Element | _Sign | _Framing, scene: Scene, scene_id: str, state: _SceneState) -> None:
+    def _element(self, element: Element | _Sign | _Framing, scene: Scene, scene_id: str, state: SceneState) -> None:
         if isinstance(element, Action):
             self._action(element, scene, scene_id, state)
         elif isinstance(element, Dialogue):
@@ -779,7 +724,7 @@ class Planner:
 
     def plan(self) -> Storyboard:
         ordinal = 0
-        current: tuple[Scene, str, _SceneState] | None = None
+        current: tuple[Scene, str, SceneState] | None = None
         for scene in self.episode.scenes:
             heading = scene.heading
             kind = heading_kind(heading.text) if heading is not None and not heading.setting else None
@@ -789,7 +734,7 @@ class Planner:
             if heading is not None:
                 ordinal += 1
             scene_id = heading.number if heading and heading.number else str(ordinal)
-            current = (scene, scene_id, _SceneState(present=self._present([scene]), node=scene))
+            current = (scene, scene_id, SceneState(present=self._present([scene]), node=scene))
             self._scene(*current, ordinal=ordinal, establish=kind != "titles")  # titles open on no place
         self._no_jump_cuts()
         return self._storyboard()
