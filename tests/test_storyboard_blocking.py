@@ -192,6 +192,7 @@ def test_any_two_people_are_in_the_same_left_to_right_order_in_every_shot_of_a_s
 
 def test_screenplay_directions_go_to_the_edit_not_into_empty_shots(zh, en):
     assert en[0].transition_in == "fade_in" and en[0].kind == "establishing"  # FADE IN: opens the first shot
+    assert any("FADE OUT." in note for note in en[-1].notes)  # and FADE OUT. is the end, not an empty shot
     after_fade = _one(zh, "周大海靠在窗边")
     assert after_fade.transition_in == "fade_in"  # △ 淡入。
     for words in ("Three days later", "三天后", "Two hours earlier."):  # SUPER: with its words in the next paragraph

@@ -736,6 +736,8 @@ class Planner:
             scene_id = heading.number if heading and heading.number else str(ordinal)
             current = (scene, scene_id, SceneState(present=self._present([scene]), node=scene))
             self._scene(*current, ordinal=ordinal, establish=kind != "titles")  # titles open on no place
+        if self.pending_transition and self.drafts:  # FADE OUT. at the very end: the edit fades every episode out
+            self.drafts[-1].notes.append(f"the script ends on “{self.pending_transition.text}”: the edit fades out")
         self._no_jump_cuts()
         return self._storyboard()
 
