@@ -6,6 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import DEMO
+from drama.project.project import Project
+from drama.render.jobs import draw_seed
+from drama.render.request import build_request
+from drama.render.scoring import score_clip
+from drama.storyboard import plan_episode
 from engine.api import CameraMove, CharacterRef, Placement, RenderRequest, SceneContext
 from engine.previz import PrevizEngine
 from engine.previz.camera import ease
@@ -158,3 +164,58 @@ def test_high_angle_raises_the_horizon_and_low_lowers_it(tmp_path):
     paths = {a: render(tmp_path / a, "static", angle=a)[2].camera_path[0] for a in ("high", "eye", "low")}
     assert paths["high"].tilt < paths["eye"].tilt < paths["low"].tilt
     assert paths["high"].y > paths["eye"].y > paths["low"].y
+
+
+# ------------------------------------------------------------------ the scorer's camera check agrees with every move
+
+MOVES = [("static", 1), ("pan", 1), ("pan", -1), ("tilt", 1), ("tilt", -1), ("dolly_in", 1), ("dolly_out", 1),
+         ("truck", 1), ("truck", -1), ("follow", 1), ("follow", -1), ("crane", 1), ("crane", -1), ("zoom", 1),
+         ("zoom", -1), ("orbit", 1), ("orbit", -1), ("handheld", 1)]
+SET_TYPES = {  # (scene, prompt): a set of each kind and light, and the demo's opening (a bridge at night, in the rain)
+    "interior day": (SceneContext(location="living room"), ""),
+    "interior night": (SceneContext(location="banquet hall", time_of_day="night"), ""),
+    "exterior day": (SceneContext(location="park", interior=False), ""),
+    "exterior night": (SceneContext(location="street", interior=False, time_of_day="night"), ""),
+    "exterior night, rain": (SceneContext(location="bridge", interior=False, time_of_day="night"), "heavy rain"),
+}
+PAIR = (CharacterRef(name="A", description="a woman in a red dress", placement=Placement(x=0.4, facing="right")),
+        CharacterRef(name="B", description="a man in a grey suit", placement=Placement(x=0.65, facing="left")))
+# Known disagreements, both in the sets rather than the camera or the check: (move, set type, people) → why.
+PILLAR = pytest.mark.xfail(strict=True, reason="the empty room's blurred near pillar starts on the side the orbit sweeps "
+                                                "it in from, crosses the frame and outweighs the room behind")
+KNOWN = {
+    ("dolly_in", "exterior night, rain", False): pytest.mark.xfail(strict=True, reason="the bridge's river and sky are far and "
+                                                                   "its deck has no texture across: a dolly in grows the picture under the 4 % the check needs"),
+    ("orbit", "interior day", False): PILLAR,
+    ("orbit", "interior night", False): PILLAR,
+}
+# Every move and direction on every set type; people stand in half of them, checkerboard-wise, so every move is
+# checked with and without people and so is every set type.
+MATRIX = [pytest.param(kind, direction, set_type, people, id=f"{kind}{direction:+d}-{set_type}-{'people' if people else 'empty'}",
+                       marks=[KNOWN[kind, set_type, people]] if (kind, set_type, people) in KNOWN else [])
+          for i, (kind, direction) in enumerate(MOVES) for j, set_type in enumerate(SET_TYPES) for people in [(i + j) % 2 == 0]]
+
+
+@pytest.mark.parametrize(("kind", "direction", "set_type", "people"), MATRIX)
+def test_the_camera_check_sees_the_move_asked_for(tmp_path, kind, direction, set_type, people):
+    scene, prompt = SET_TYPES[set_type]
+    request = RenderRequest(prompt=prompt, width=96, height=160, num_frames=24, fps=12, seed=3, shot_size="WS",
+                            characters=PAIR if people else (), camera=CameraMove(kind=kind, direction=direction),
+                            scene=scene, options={"side_channels": people})
+    clip = PrevizEngine().render(request, tmp_path)
+    camera = next(part for part in score_clip(request, clip).parts if part.name == "camera")
+    assert camera.value > 0.5, camera.explanation
+
+
+def test_the_demo_opening_crane_passes_the_camera_check(tmp_path):
+    """The demo's first shot (a crane down over the bridge at night, in the rain, an extreme wide shot) in
+    each of its three draws, small: it used to read as 'crane -: the wrong way' (the tilt that held the
+    subject swung the skyline up) — the check must see the camera come down."""
+    project = Project.load(DEMO)
+    shot = plan_episode(project, "ep01").shots[0]
+    assert (shot.move.value, shot.move_direction, shot.interior) == ("crane", -1, False)
+    for draw in range(3):
+        request = build_request(project, shot, draw_seed(shot.id, draw)).model_copy(update={"width": 96, "height": 160})
+        clip = PrevizEngine(side_channels=True).render(request, tmp_path / str(draw))
+        camera = next(part for part in score_clip(request, clip).parts if part.name == "camera")
+        assert camera.value > 0.5, f"draw {draw}: {camera.explanation}"

@@ -33,6 +33,10 @@ READINGS = [
     ("a middle-aged woman", {"age": "middle"}),  # "aged" alone would say old
     ("elderly butler, 60", {"sex": "m", "age": "old"}),
     ("young Chinese woman, 26", {"age": "young"}),
+    ("female, teen", {"sex": "f", "age": "teen"}),  # a cast's sex and age, when they reach the description
+    ("male, middle", {"sex": "m", "age": "middle"}),
+    ("male, child", {"sex": "m", "age": "child"}),
+    ("female, old", {"sex": "f", "age": "old"}),
     ("a student in a school uniform", {"outfit": "uniform"}),
     ("a man in a black hoodie", {"outfit": "hoodie"}),
     ("a girl in a white T-shirt", {"outfit": "tshirt"}),  # not a shirt

@@ -118,18 +118,27 @@ def fit_motion(a: np.ndarray, b: np.ndarray, ignore: np.ndarray | None = None) -
     return float(tx), float(ty), math.log1p(max(stretch, -0.9)), math.atan2(a21 - a12, 2 + a11 + a22), float(residual)
 
 
+def steady(frames: np.ndarray) -> np.ndarray:
+    """Frames 1 … T-2 with what lasts a single frame taken out: each the median of itself and its two
+    neighbours. Rain, snow and sparks cross a pixel in a frame and go; the scene, moving a few pixels a
+    frame at most under any planned camera move, stays (falling streaks would otherwise read as content
+    moving down: a crane down in the rain scored 'the wrong way'). A wider window would smear fast moves."""
+    return np.median(np.stack([frames[:-2], frames[1:-1], frames[2:]]), axis=0)
+
+
 def estimate_motion(frames: np.ndarray, *, pairs: int = 6, ignore: np.ndarray | None = None) -> MotionEstimate:
     """Camera motion over a TxHxW grayscale clip; `ignore` (TxHxW bool, optional) marks the characters.
 
-    The smooth path comes from `pairs` frame pairs a stride apart (big enough displacements to measure
-    precisely, small enough for tiles to still overlap); the wobble comes from consecutive frames.
+    The smooth path comes from `pairs` pairs of `steady` frames a stride apart (big enough displacements to
+    measure precisely, small enough for tiles to still overlap); the wobble comes from consecutive frames.
     """
     count, h, w = frames.shape
     if count < 2:
         return MotionEstimate(x=0, y=0, zoom=0, rotation=0, jitter=0, parallax=0)
-    stride = max(1, (count - 1) // pairs)
-    starts = range(0, count - stride, stride)
-    fits = [fit_motion(frames[i], frames[i + stride], None if ignore is None else ignore[min(i, len(ignore) - 1)])
+    still, first = (steady(frames), 1) if count >= 5 else (frames, 0)
+    stride = max(1, (len(still) - 1) // pairs)
+    starts = range(0, len(still) - stride, stride)
+    fits = [fit_motion(still[i], still[i + stride], None if ignore is None else ignore[min(i + first, len(ignore) - 1)])
             for i in starts]
     covered = stride * len(fits)
     extrapolate = (count - 1) / covered

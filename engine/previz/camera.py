@@ -99,9 +99,11 @@ def camera_path(framing: Framing, move: CameraMove, num_frames: int, fps: float,
     elif kind == "follow":
         x += d * s * 0.9 * wm * e
     elif kind == "crane":
-        rise = d * s * 0.35 * hm * e
-        y += rise
-        tilt -= np.degrees(np.arctan(0.5 * rise / framing.distance))
+        # The camera rises from the framing, or comes down to it from above (never through the floor), looking
+        # level: everything slides down (up), the near more than the far. Tilting to hold the subject would
+        # swing whatever stands beyond twice its distance (the skyline of a wide shot) the other way, which
+        # reads as a tilt, not a crane.
+        y += s * 0.35 * hm * (e if d > 0 else 1 - e)
     elif kind == "zoom":
         grow = 1 + 0.4 * s * (e if d > 0 else 1 - e)
         fov = 2 * np.degrees(np.arctan(math.tan(math.radians(framing.fov / 2)) / grow))

@@ -359,7 +359,7 @@ def cast_of(people: Sequence[tuple[str, str, str]]) -> dict[str, FigureSpec]:
             return min((differences(spec, s) for s in others), default=99)
 
         spec = spec_from_text(name, description, color)
-        if apart(spec) < 3:
+        if any(alike(spec, other) for other in others):
             spec = max((spec_from_text(name, description, color, salt) for salt in range(16)), key=apart)
         specs[name] = spec
     return specs
