@@ -124,6 +124,8 @@ def test_every_command_on_a_read_only_project_looks_or_says_make_it_writable(pro
     status = _read_only_mount(project, mountpoint, *DRAMA, "status", str(mountpoint), "--json")
     assert status.returncode == 0, status.stderr
     assert before["picks"][shot] in status.stdout
+    cached = _read_only_mount(project, mountpoint, *DRAMA, "render", str(mountpoint), "--draws", "1")
+    assert cached.returncode == 0 and "Traceback" not in cached.stderr, cached.stderr  # nothing to draw: nothing written
     for args, names in ((["pick", str(mountpoint), shot, "auto"], "state.db"),
                         (["render", str(mountpoint), "--draws", "2", "--shots", shot], "state.db"),
                         (["export", str(mountpoint), "--force"], "exports"),

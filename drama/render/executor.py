@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from rich.progress import Progress, TaskID
 
 from drama.atomic import atomic_dir, exclusive, write_json
-from drama.errors import DramaError, did_you_mean
+from drama.errors import DramaError, RenderError, did_you_mean, os_fault
 from drama.project import Project
 from drama.project.secrets import load_secrets
 from drama.render.controls import PREVIZ, control_job, stored_controls, wants_controls
@@ -341,6 +341,9 @@ def _run_one(project: Project, job: Job, engines: dict[str, Engine], store: Stat
             engines[job.engine] = get_engine(job.engine)  # [render] engine_options travel in request.options
         candidate = run_job(project, engines[job.engine], job)
     except Exception as error:  # one bad draw must not stop the others; KeyboardInterrupt still does
+        stop = os_fault(error, kind=RenderError, doing=f"draw shot {job.shot_id}") if isinstance(error, OSError) else None
+        if stop is not None:  # a full or read-only disk fails every draw after this one too: say it once and stop
+            raise stop from error
         message = f"{type(error).__name__}: {error}"
         store.record_failure(job.key, job.episode, job.shot_id, job.draw, message)
         return JobResult(**base, status="failed", seconds=time.perf_counter() - started, error=message)

@@ -395,9 +395,11 @@ class StateStore:
 
     def mark_stale(self, shot_id: str, current_shot_key: str) -> int:
         """Flag the shot's candidates drawn for an earlier version of it; returns how many are stale."""
-        with self._write() as db:
-            db.execute("UPDATE candidates SET stale = (shot_key != ?) WHERE shot_id = ?", (current_shot_key, shot_id))
-            return db.execute("SELECT COUNT(*) FROM candidates WHERE shot_id = ? AND stale", (shot_id,)).fetchone()[0]
+        if self._rows("SELECT 1 FROM candidates WHERE shot_id = ? AND stale != (shot_key != ?) LIMIT 1", shot_id,
+                      current_shot_key):  # written only when it changes: a read-only project still renders from cache
+            with self._write() as db:
+                db.execute("UPDATE candidates SET stale = (shot_key != ?) WHERE shot_id = ?", (current_shot_key, shot_id))
+        return self._rows("SELECT COUNT(*) FROM candidates WHERE shot_id = ? AND stale", shot_id)[0][0]
 
     # picks
 
@@ -513,8 +515,9 @@ class StateStore:
                        "VALUES (?, ?, ?, ?, 'failed', ?, ?)", (key, episode, shot_id, draw, error, time.time()))
 
     def clear_failures(self, shot_id: str) -> None:
-        with self._write() as db:
-            db.execute("DELETE FROM jobs WHERE shot_id = ?", (shot_id,))
+        if self._rows("SELECT 1 FROM jobs WHERE shot_id = ? LIMIT 1", shot_id):  # no write when there are none
+            with self._write() as db:
+                db.execute("DELETE FROM jobs WHERE shot_id = ?", (shot_id,))
 
     def failures(self, shot_id: str | None = None) -> list[FailedJob]:
         sql = "SELECT * FROM jobs WHERE status = 'failed'" + (" AND shot_id = ?" if shot_id else "")
