@@ -1,4 +1,5 @@
-"""What the words of a script tell the camera: emotions that call for a close-up, actions that move it.
+"""What the words of a script tell the camera: emotions that call for a close-up, status and state of mind that set
+its height, actions that move it.
 
 Small bilingual lexicons, matched by substring for Chinese and by whole words for English, so the
 planner's choices can be traced back to one word of the script.
@@ -50,11 +51,12 @@ _STATUS: dict[str, Angle] = {
                      "menacing", "commanding", "looms", "looming", "towers", "smug", "triumphant", "coldly",
                      "through gritted teeth", "roaring"), Angle.LOW),
     **dict.fromkeys(("哭", "泣", "哽咽", "落泪", "流泪", "含泪", "哀求", "绝望", "委屈", "害怕", "恐惧", "惊恐", "跪", "瘫坐",
-                     "低头", "崩溃", "心碎", "颤抖", "发抖", "trembling", "shaking", "crying", "cries", "sobbing", "tearful", "in tears", "pleading", "begging",
-                     "defeated", "ashamed", "terrified", "kneels", "kneeling", "devastated", "cowers", "cowering",
-                     "breaking down"), Angle.HIGH),
-    **dict.fromkeys(("晕", "眩晕", "恍惚", "醉", "踉跄", "天旋地转", "难以置信", "尖叫", "screaming", "screams", "dizzy", "drunk", "disoriented", "woozy",
-                     "reeling", "staggers", "staggering", "dazed", "stunned", "hysterical"), Angle.DUTCH),
+                     "低头", "崩溃", "心碎", "颤抖", "发抖", "trembling", "shaking", "crying", "cries", "sobbing",
+                     "tearful", "in tears", "pleading", "begging", "defeated", "ashamed", "terrified", "kneels",
+                     "kneeling", "devastated", "cowers", "cowering", "breaking down"), Angle.HIGH),
+    **dict.fromkeys(("晕", "眩晕", "恍惚", "醉", "踉跄", "天旋地转", "难以置信", "尖叫", "screaming", "screams", "dizzy",
+                     "drunk", "disoriented", "woozy", "reeling", "staggers", "staggering", "dazed", "stunned",
+                     "hysterical"), Angle.DUTCH),
 }
 
 

@@ -52,7 +52,6 @@ def title_card_duration(text: str) -> float:
     return round(_clamp(1.0 + reading_seconds(text), TITLE_CARD_MIN, TITLE_CARD_MAX), 2)
 
 
-
 MAX_SPEECH = 8.0  # seconds of one line a single shot holds; a longer line is covered by several shots
 # each piece keeps its trailing space, so the pieces of a text concatenate back to it
 _SENTENCES = re.compile(r"[^。！？!?….]*(?:[。！？!?….]+[\"'”’」』)]*\s*|$)")
