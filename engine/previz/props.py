@@ -309,7 +309,7 @@ def insert_layer(name: str, stage: Stage, wood: RGB) -> Layer:
         plate.rect(plate.x0, plate.y0, plate.x1, plate.top, wood)
         for gx in np.arange(math.floor(plate.x0 / 0.12) * 0.12, plate.x1, 0.12):  # the grain
             plate.line([(gx, plate.y0), (gx + 0.02, plate.top)], shade(wood, 0.9), 0.004)
-        prop.draw(plate, x, stage.eye[1] - prop.height / 2, 1.0)
+        prop.draw(plate, x, TABLE, 1.0)  # where frame_prop centred the camera
     else:
         if not prop.ground:
             _table(plate, stage, plate.x0, plate.x1, wood, front=stage.subject - 0.12)

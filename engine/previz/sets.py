@@ -45,6 +45,7 @@ class Set:
     depth: tuple[float, float] = (2.4, 4.0)
     half: tuple[float, float] = (2.6, 4.5)
     twin: str | None = None  # the set to build when the scene is of the other kind
+    shows: tuple[str, ...] = ()  # props the set already has in view (a court's hoop): not drawn again
 
 
 SETS: tuple[Set, ...] = (
@@ -78,14 +79,14 @@ SETS: tuple[Set, ...] = (
         PALE, TILES, "tiles", ("goods_shelf", "goods_shelf"), ("ceiling_lights",), ("shop_counter", "goods_rack")),
     # ---------------------------------------------------------------- halls
     Set("hall", ("大厅", "宴会厅", "宴会", "宴", "大堂", "厅", "酒店", "礼堂", "banquet", "ballroom", "lobby", "hall", "hotel", "wedding"), True,
-        ((226, 204, 160),), ((216, 210, 200),), "stone", ("window", "door"), (), ("banquet_tables", "champagne", "chandeliers"),
+        ((226, 204, 160),), ((216, 210, 200),), "stone", ("window", "door", "window", "picture"), (), ("banquet_tables", "champagne", "chandeliers"),
         ceiling=4.6, depth=(5.4, 7.0), half=(4.7, 8.1)),
     Set("palace", ("宫", "宫殿", "皇宫", "大殿", "殿", "王府", "朝堂", "palace", "throne room", "temple", "庙"), True,
         ((150, 36, 30), (130, 30, 28)), ((120, 100, 80), (150, 130, 90)), "stone", ("screen_wall",), (), ("throne", "pillars", "lanterns"),
         ceiling=5.0, depth=(5.0, 7.0), half=(5.0, 7.0)),
     Set("gym", ("体育馆", "篮球馆", "室内篮球场", "健身房", "gym", "gymnasium", "sports hall"), True,
         ((200, 196, 186), (180, 186, 196)), ((196, 150, 96),), "court", ("wall_hoop", "scoreboard"), ("ceiling_lights",), (),
-        ceiling=6.0, depth=(6.0, 9.0), half=(6.0, 9.0), twin="court"),
+        ceiling=6.0, depth=(6.0, 9.0), half=(6.0, 9.0), twin="court", shows=("hoop",)),
     # ---------------------------------------------------------------- passages
     Set("corridor", ("走廊", "过道", "楼道", "长廊", "corridor", "hallway", "passage", "hall way"), True,
         PALE + HOMES[:2], TILES, "tiles", ("door",), ("side_doors", "ceiling_lights"), (), depth=(9.0, 13.0), half=(1.2, 1.6)),
@@ -94,10 +95,10 @@ SETS: tuple[Set, ...] = (
     # ---------------------------------------------------------------- vehicles
     Set("bus", ("大巴", "公交", "公交车", "巴士", "车上", "车厢", "客车", "地铁", "火车", "高铁", "列车", "bus", "coach", "subway", "metro", "train"), True,
         ((214, 216, 212), (200, 206, 214)), ((90, 94, 100),), "metal", ("windshield",), ("bus_windows", "ceiling_lights"), ("bus_seats",),
-        ceiling=2.3, depth=(5.0, 7.0), half=(1.2, 1.3), twin="street"),
+        ceiling=2.3, depth=(5.0, 7.0), half=(1.2, 1.3), twin="street", shows=("bus",)),
     Set("car", ("车里", "车内", "轿车", "汽车", "出租车", "豪车", "副驾", "驾驶座", "car", "taxi", "cab", "limousine"), True,
         ((40, 40, 44), (70, 64, 58), (120, 110, 96)), ((36, 36, 40),), "metal", ("car_window",), (), ("car_seat",),
-        ceiling=1.9, depth=(0.5, 0.7), half=(1.0, 1.2), twin="street"),
+        ceiling=1.9, depth=(0.5, 0.7), half=(1.0, 1.2), twin="street", shows=("car",)),
     # ---------------------------------------------------------------- outside
     Set("street", ("街", "街道", "街头", "马路", "路边", "路口", "巷", "小巷", "公交站", "车站", "城市", "street", "road", "alley", "sidewalk", "downtown",
                    "city", "bus stop", "crossroads"), False,
@@ -119,7 +120,8 @@ SETS: tuple[Set, ...] = (
         ((170, 170, 166),), ((150, 150, 146),), "roof", furniture=("parapet", "water_tank"), far="below", depth=(3.0, 5.0)),
     Set("court", ("篮球场", "球场", "操场", "运动场", "篮球", "篮下", "篮筐", "球架", "校园", "学校", "court", "hoop", "basketball court", "playground", "sports field", "football field", "schoolyard",
                   "campus", "school", "basketball"), False,
-        ((180, 60, 50),), ((170, 80, 64), (60, 110, 150), (70, 120, 80)), "court", furniture=("fence", "hoop"), far="trees", depth=(5.0, 8.0), twin="gym"),
+        ((180, 60, 50),), ((170, 80, 64), (60, 110, 150), (70, 120, 80)), "court", furniture=("fence", "hoop"), far="trees", depth=(5.0, 8.0), twin="gym",
+        shows=("hoop",)),
 )
 
 BY_NAME = {s.name: s for s in SETS}
