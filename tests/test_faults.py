@@ -127,7 +127,7 @@ def test_every_command_on_a_read_only_project_looks_or_says_make_it_writable(pro
     cached = _read_only_mount(project, mountpoint, *DRAMA, "render", str(mountpoint), "--draws", "1")
     assert cached.returncode == 0 and "Traceback" not in cached.stderr, cached.stderr  # nothing to draw: nothing written
     for args, names in ((["pick", str(mountpoint), shot, "auto"], "state.db"),
-                        (["render", str(mountpoint), "--draws", "2", "--shots", shot], "state.db"),
+                        (["render", str(mountpoint), "--draws", "2", "--shots", shot], ".drama/"),
                         (["export", str(mountpoint), "--force"], "exports"),
                         (["make", str(mountpoint), "--force-export"], "state.db")):
         result = _read_only_mount(project, mountpoint, *DRAMA, *args)
