@@ -3,12 +3,13 @@ is said to, which side of the line each person keeps, what goes to the edit inst
 are covered, and that the camera varies. Two scripts (tests/scripts/blocking_zh.txt, blocking_en.fountain) with
 their casts; each test finds the shot it means by its script text, not its position."""
 
+import random
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from drama.project import Cast, DramaConfig, Project
+from drama.project import Cast, Character, DramaConfig, Project
 from drama.screenplay import parse_file, parse_text
 from drama.screenplay.model import Dialogue, Episode, Scene, SceneHeading, Script, Transition
 from drama.storyboard import plan
@@ -380,3 +381,52 @@ def test_a_dip_to_a_colour_carries_its_colour_to_the_next_shot(tmp_path):
     shots = plan(script, 0, Project(tmp_path, DramaConfig(title="t"), Cast())).shots
     assert (shots[1].transition_in, shots[1].transition_color) == ("dip", "#ff69b4")
     assert (shots[2].transition_in, shots[2].transition_color) == ("dissolve", None)
+
+
+# --- invariants on scripts assembled at random from awkward pieces ------------------------------------------------
+
+ZH_PIECES = ["△ 她把球塞回包里。", "△ 他们对视了一眼。", "△ 两人沉默。", "△ 众人哗然。", "△ 几个男同学围过来。", "甲：（冷笑）你好。",
+             "乙：甲，你听我说。", "众人：好！", "广播：集合。", "甲（OS）：怎么办。", "乙（画外音）：快走！", "【字幕：三年后】",
+             "△ 淡入。", "△ 黑板上写着：“考试”", "甲：" + "我说了很多话，" * 12 + "就这样。", "△ 雨。", "【镜头：特写 推】", "叠化：",
+             "△ 甲走向乙，把戒指递给她。", "旁白：很久以前。", "△ 甲跑出门。", "乙：（哭）不要走。", "△ 她抬头。", "△ 他低头。"]
+EN_PIECES = ["She lunges.", "He pockets the ring.", "Everyone freezes.", "THE CROWD\nYes!", "A DEEP VOICE (O.S.)\nStop.",
+             "ADA\nTom, wait.", "TOM\n(furious)\nNo.", "TOM ^\nNever.", "ADA (V.O.)\nI remember.", "TITLE OVER: Later", "SUPER:",
+             "Two days on.", 'THE SIGN READS: "OPEN"', ".SNIPER SCOPE POV", ".BACK TO SCENE", ".INSERT - THE LETTER", "FADE IN:",
+             "CUT TO:", "> BURN TO PINK.", ".OPENING TITLES", "> THE END <", "BOTH\nHey!", "The two of them laugh.",
+             "ADA\n" + "I said a lot of things, " * 10 + "and then I left.", "CLOSE ON THE PHONE", "Tom smacks him."]
+
+
+def _random_script(rng: random.Random, tmp_path: Path) -> tuple[Script, Cast]:
+    if rng.random() < 0.5:
+        lines = ["1-1 日 内 客厅", "人物：甲、乙", *rng.choices(ZH_PIECES, k=rng.randint(0, 14)), "", "1-2 夜 外 街道",
+                 *rng.choices(ZH_PIECES, k=rng.randint(0, 8))]
+        cast = Cast(character=[Character(name="甲", sex="female"), Character(name="乙", sex="male")])
+        return parse_text("\n".join(lines) + "\n", source=tmp_path / "ep.txt"), cast
+    pieces = rng.choices(EN_PIECES, k=rng.randint(0, 14))
+    pieces.insert(rng.randint(0, len(pieces)), "INT. ROOM - DAY")
+    pieces.append("EXT. STREET - NIGHT")
+    pieces += rng.choices(EN_PIECES, k=rng.randint(0, 6))
+    cast = Cast(character=[Character(name="Ada", aliases=["ADA"], sex="female"), Character(name="Tom", aliases=["TOM"], sex="male")])
+    return parse_text("\n\n".join(pieces) + "\n", source=tmp_path / "ep.fountain"), cast
+
+
+def test_random_scripts_keep_every_blocking_invariant(tmp_path):
+    rng = random.Random(13)
+    for _ in range(120):
+        script, cast = _random_script(rng, tmp_path)
+        shots = plan(script, 0, Project(tmp_path, DramaConfig(title="t"), cast)).shots
+        people = {c.name for c in cast.character}
+        assert len({s.id for s in shots}) == len(shots)
+        assert all(s.notes for s in shots)
+        assert all({c.name for c in s.characters} <= people for s in shots)  # no label, voice or direction drawn
+        assert all(line_duration(s.text) <= MAX_SPEECH for s in shots if s.text and s.kind != "title_card")
+        order: dict[tuple[str, str, str], bool] = {}
+        for shot in shots:
+            for a in shot.characters:
+                for b in shot.characters:
+                    if a.name < b.name:
+                        assert order.setdefault((shot.scene, a.name, b.name), a.x < b.x) == (a.x < b.x)
+        for before, after in zip(shots, shots[1:], strict=False):
+            on = [{c.name for c in s.characters if not c.foreground} for s in (before, after)]
+            if before.scene == after.scene and on[0] and on[0] == on[1] and "establishing" not in (before.kind, after.kind):
+                assert before.size != after.size or after.direction

@@ -59,7 +59,7 @@ _NO_JUMP = {ShotSize.MCU: ShotSize.CU, ShotSize.CU: ShotSize.MCU, ShotSize.ECU: 
             ShotSize.MS: ShotSize.MCU, ShotSize.FS: ShotSize.MS, ShotSize.WS: ShotSize.MS, ShotSize.EWS: ShotSize.WS}
 _NO_JUMP_EMPHATIC = {ShotSize.CU: ShotSize.ECU, ShotSize.ECU: ShotSize.CU}
 _NO_JUMP_GROUP = {ShotSize.MS: ShotSize.FS, ShotSize.FS: ShotSize.MS, ShotSize.WS: ShotSize.FS, ShotSize.EWS: ShotSize.WS}
-_PEOPLE_SHOTS = ("dialogue", "reaction", "action")
+_PEOPLE_SHOTS = ("dialogue", "reaction", "action", "insert")  # an insert with people is a POV
 _DRIFT_AFTER = 4.0  # seconds: a longer line on one face drifts in slowly rather than sitting still
 
 
@@ -624,7 +624,8 @@ class Planner:
         """Fountain dual dialogue: the line before becomes a two-shot of both speakers and this line its `dual`."""
         previous = self.drafts[-1] if self.drafts else None
         if (previous is None or previous.node is not scene or previous.kind != "dialogue" or previous.dual
-                or previous.speaker in (None, speaker) or previous.voiceover):
+                or previous.speaker in (None, speaker) or previous.voiceover
+                or previous.speaker not in self._names.values()):  # a group's line stays the group's
             return False
         first = previous.speaker
         assert first is not None
