@@ -198,3 +198,11 @@ def test_extras_stand_in_the_set(tmp_path):
     assert changed.mean() > 0.01
     rows = np.nonzero(changed.any(axis=1))[0]
     assert rows.max() < 0.9 * changed.shape[0], "the extras stand in the room, not in front of the lens"
+
+
+def test_a_prop_the_set_already_shows_is_not_drawn_twice(tmp_path):
+    """A court has its hoop: a shot on the court that names the hoop draws the same picture as one that does not."""
+    scene = SceneContext(location="篮球场", interior=False)
+    plain = first(render(tmp_path, "plain", scene=scene).video)
+    named = first(render(tmp_path, "named", scene=scene.model_copy(update={"props": ("hoop",)})).video)
+    assert np.array_equal(plain, named)

@@ -86,11 +86,12 @@ class PrevizEngine(Engine):
             focal = view.focal(poses[0])
             stage = Stage(view, poses, framing, look, dice("place"), height / 2 / math.tan(math.radians(framing.fov / 2)))
             behind, front, space = build_backdrop(request.scene, request.prompt, chosen, stage)
-            wood = space.wood if space is not None else (120, 84, 56)
+            wood, back = (space.wood, space.back) if space is not None else ((120, 84, 56), math.inf)
             if insert:
                 things = [insert_layer(props[0], stage, wood)]
             else:
-                things = scene_layers([p for p in props if p not in chosen.shows], stage, request.scene.interior, wood, dice("props"))
+                things = scene_layers([p for p in props if p not in chosen.shows], stage, request.scene.interior, wood, back,
+                                      [c.placement.x for c in request.characters], dice("props"))
             needed = int(min(2400, max(400, HEADS_TALL * HEAD_M * focal / framing.distance)) // 100 * 100)
             portraits = {c.name: loaded.get(c.name) or load_portrait(c, stand_in_height=needed) for c in request.characters}
             castings = _castings(request.characters, portraits, foreground, subject, framing.distance, width / stage.focal)

@@ -318,17 +318,23 @@ def insert_layer(name: str, stage: Stage, wood: RGB) -> Layer:
     return stage.finish(plate)
 
 
-def scene_layers(names: list[str], stage: Stage, inside: bool, wood: RGB, rng: np.random.Generator) -> list[Layer]:
-    """Props in the scene: small ones together on a table behind the people at one side of the frame,
-    large ones standing on the ground (cars and buses only outside), each on its own plane."""
-    side = float(rng.choice((-1.0, 1.0)))
+def scene_layers(names: list[str], stage: Stage, inside: bool, wood: RGB, back: float, people: list[float],
+                 rng: np.random.Generator) -> list[Layer]:
+    """Props in the scene: small ones together on a table behind the people (before the back wall at
+    `back`), on the side of the frame with fewer of them (`people`: their places across the frame, 0–1);
+    when people fill the frame (MS and closer) further back, where the table comes into view, and out at
+    the frame's edge. Large ones stand on the ground (cars and buses only outside), each on its own plane."""
+    lean = sum(x - 0.5 for x in people)
+    side = -1.0 if lean > 0.05 else 1.0 if lean < -0.05 else float(rng.choice((-1.0, 1.0)))
+    close = stage.framing.shot in ("ECU", "CU", "MCU", "MS", "OTS")
+    out, behind = ((0.34, 0.42), (1.2, 1.8)) if close else ((0.18, 0.3), (0.5, 0.9))
     layers = []
     small = [n for n in names if not PROPS[n].ground][:4]
     if small:
-        z = stage.subject + rng.uniform(0.5, 0.9)
+        z = min(stage.subject + rng.uniform(*behind), max(stage.subject + 0.2, back - 0.3))
         plate = stage.plate("props", z)
         width = max(0.8, sum(PROPS[n].width + 0.08 for n in small))
-        centre = _across(stage, z, 0.5 + side * rng.uniform(0.18, 0.3))
+        centre = _across(stage, z, 0.5 + side * rng.uniform(*out))
         _table(plate, stage, centre - width / 2, centre + width / 2, wood, front=z - 0.25)
         x = centre - width / 2 + 0.04
         for n in small:
