@@ -428,13 +428,19 @@ def cabinet(plate: Plate, x: float, space: Space) -> None:
 
 
 def school_desks(plate: Plate, x: float, space: Space) -> None:
-    """Rows of desks and chairs from behind the subject to the front of the class."""
-    colour, chair = (190, 160, 110), (70, 110, 150)
-    for z in space.depths(1.1, start=0.3):
-        for dx in np.arange(-space.half + 0.5 + (x % 1.2), space.half - 0.4, 1.2):
-            space.top(plate, dx, dx + 0.65, 0.74, z, z - 0.45, colour)
-            space.box(plate, dx, 0.6, dx + 0.65, 0.74, z - 0.45, shade(colour, 0.8))
-            space.box(plate, dx + 0.1, 0.45, dx + 0.55, 0.9, z - 0.75, chair)
+    """Rows of desks facing the front, each with its chair, from behind the subject to the front of the class."""
+    top, chair, metal = (196, 168, 120), (70, 110, 150), (90, 94, 100)
+    for z in space.depths(1.3, start=0.3):
+        for dx in np.arange(-space.half + 0.4 + (x % 1.3), space.half - 0.7, 1.3):
+            near = z - 0.4
+            for lx in (dx, dx + 0.56):
+                space.box(plate, lx, 0.0, lx + 0.04, 0.72, near, metal)
+            space.box(plate, dx, 0.5, dx + 0.6, 0.72, near, shade(top, 0.75))
+            space.top(plate, dx, dx + 0.6, 0.74, z, near, top)
+            seat = near - 0.45
+            for lx in (dx + 0.1, dx + 0.47):
+                space.box(plate, lx, 0.0, lx + 0.03, 0.44, seat, metal)
+            space.box(plate, dx + 0.08, 0.44, dx + 0.52, 0.86, seat, chair)
 
 
 def teacher_desk(plate: Plate, x: float, space: Space) -> None:
