@@ -129,7 +129,7 @@ def test_every_command_on_a_read_only_project_looks_or_says_make_it_writable(pro
     for args, names in ((["pick", str(mountpoint), shot, "auto"], "state.db"),
                         (["render", str(mountpoint), "--draws", "2", "--shots", shot], ".drama/"),
                         (["export", str(mountpoint), "--force"], "exports"),
-                        (["make", str(mountpoint), "--force-export"], "state.db")):
+                        (["make", str(mountpoint), "--force-export"], "exports")):
         result = _read_only_mount(project, mountpoint, *DRAMA, *args)
         message = error_of(result.stdout + result.stderr)
         assert result.returncode == 2, (args, message)
