@@ -305,9 +305,6 @@ def test_a_line_of_2000_characters_is_a_line_like_any_other(demo, capsys):
     assert code == 0, text
 
 
-@pytest.mark.xfail(reason="needs the hooks ScriptBuilder(source) in drama/screenplay/fountain.py (parse) and "
-                          "drama/screenplay/chinese.py (the parser's __init__): without the source the error names "
-                          "neither file nor line")
 def test_a_paragraph_joined_from_short_lines_is_measured_whole(demo, capsys):
     (demo / EPISODE).unlink()
     script = demo / "episodes" / "ep01.fountain"
@@ -315,8 +312,6 @@ def test_a_paragraph_joined_from_short_lines_is_measured_whole(demo, capsys):
     assert f"{script}:3: this dialogue is 2,999 characters long" in refused(capsys, "plan", demo)
 
 
-@pytest.mark.xfail(reason="needs the hook in drama/project/project.py: Project.screenplay_files() passes each file "
-                          "through drama.screenplay.source.inside_project(path, self.root)")
 def test_a_screenplay_linked_from_outside_the_project_is_refused(demo, tmp_path, capsys):
     outside = tmp_path / "secret.txt"
     outside.write_text((demo / EPISODE).read_text(encoding="utf-8"), encoding="utf-8")

@@ -65,3 +65,13 @@ def test_existing_references_load(tmp_path):
     (tmp_path / "drama.toml").write_text('title = "t"\n', encoding="utf-8")
     (tmp_path / "cast.toml").write_text(CAST.format(extra='references = ["refs/baiwei.png"]'), encoding="utf-8")
     assert Project.load(tmp_path).cast.find("白薇").references == ["refs/baiwei.png"]
+
+
+def test_two_characters_of_one_name_point_at_the_second(tmp_path):
+    error = _load(tmp_path, cast=CAST.format(extra="") + '\n[[character]]\nname = "沈清"\n')
+    assert (error.path.name, error.line) == ("cast.toml", 10) and "'沈清' is used twice" in error.message
+
+
+def test_an_alias_that_is_another_characters_name_is_refused(tmp_path):
+    error = _load(tmp_path, cast=CAST.format(extra='aliases = ["沈清"]'))
+    assert (error.path.name, error.line) == ("cast.toml", 7) and "'沈清' is used twice" in error.message

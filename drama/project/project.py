@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from drama.errors import ProjectError, did_you_mean, os_fault
 from drama.project.config import Cast, DramaConfig
+from drama.screenplay.source import inside_project
 from drama.templates import style_names
 
 SCREENPLAY_SUFFIXES = (".fountain", ".spmd", ".txt", ".md")
@@ -128,12 +129,13 @@ def _check_style(path: Path, config: DramaConfig) -> None:
 def _check_cast(root: Path, path: Path, cast: Cast) -> None:
     """Names that collide and portraits that are not there: errors at the line that says so."""
     text = path.read_text(encoding="utf-8-sig")
-    owners: dict[str, str] = {}
+    owners: dict[str, int] = {}  # name or alias -> the index of the [[character]] that has it
     for index, character in enumerate(cast.character):
         for name in character.all_names:
-            owner = owners.setdefault(name.casefold(), character.name)
-            if owner != character.name or character.all_names.count(name) > 1:
-                raise ProjectError(f"the name {name!r} is used twice (by {owner!r} and {character.name!r})", path=path,
+            owner = owners.setdefault(name.casefold(), index)
+            if owner != index or character.all_names.count(name) > 1:
+                raise ProjectError(f"the name {name!r} is used twice (by {cast.character[owner].name!r} and "
+                                   f"{character.name!r})", path=path,
                                    line=toml_line(text, ("character", index, "aliases" if name != character.name else "name")),
                                    hint="every name and alias must point at one character")
         for number, reference in enumerate(character.references):
@@ -199,4 +201,4 @@ class Project:
         return self.root / "exports"
 
     def screenplay_files(self) -> list[Path]:
-        return list_screenplays(self.episodes_dir)
+        return [inside_project(path, self.root) for path in list_screenplays(self.episodes_dir)]

@@ -131,7 +131,7 @@ def looks_like(text: str) -> bool:
 class _Parser:
     def __init__(self, source: Path | None) -> None:
         self.source = source
-        self.builder = ScriptBuilder()
+        self.builder = ScriptBuilder(source)
         self.title: str | None = None
         self.title_page: dict[str, str] = {}
         self.synopsis: list[str] = []

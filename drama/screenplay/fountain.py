@@ -61,7 +61,7 @@ class _Cue(NamedTuple):
 def parse(lines: list[Line], source: Path | None = None) -> Script:
     """Parse logical lines (boneyard already removed) into a Script."""
     title_page, start = _title_page(lines)
-    builder = ScriptBuilder()
+    builder = ScriptBuilder(source)
     for block in _paragraphs(lines[start:]):
         texts, standalone = _with_notes(block)
         if texts:
