@@ -71,10 +71,16 @@ def set_in_cast(demo: Path, character: str, key: str, value: str) -> tuple[Path,
     ("-3", "greater than or equal to 1"),
     ("two", "a valid integer"),
 ])
-def test_render_refuses_draws_drama_toml_would_refuse(demo, capsys, draws, says):
-    text = refused(capsys, "render", demo, "--draws", draws)
+@pytest.mark.parametrize("command", ["render", "make"])
+def test_render_refuses_draws_drama_toml_would_refuse(demo, capsys, draws, says, command):
+    text = refused(capsys, command, demo, "--draws", draws)
     assert f"argument --draws: {draws!r}: input should be {says}" in text and "`draws` in drama.toml" in text
     assert not (demo / "renders").exists()  # refused before anything was planned or drawn
+
+
+@pytest.mark.parametrize("port", ["-1", "70000", "http"])
+def test_review_refuses_a_port_that_is_not_one(demo, capsys, port):
+    assert f"argument --port: {port!r} is not a port" in refused(capsys, "review", demo, f"--port={port}")
 
 
 def test_render_takes_every_draws_drama_toml_takes(demo):

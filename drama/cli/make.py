@@ -14,8 +14,8 @@ from rich.table import Table
 from drama.cli import console, err_console
 from drama.cli.common import print_failed_draws, progress_bar
 from drama.cli.plan import print_warnings
-from drama.errors import DramaError
 from drama.project import Project
+from drama.project.config import RenderConfig, option_type
 from drama.storyboard import select_episodes
 
 
@@ -23,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     make = subparsers.add_parser("make", help="plan, voice, render, pick and export episodes (only what changed)")
     make.add_argument("project", type=Path)
     make.add_argument("episode", nargs="?", help="episode id (default: every episode)")
-    make.add_argument("--draws", type=int, help="draws per shot (default: [render] draws in drama.toml)")
+    make.add_argument("--draws", type=option_type(RenderConfig, "draws"), help="draws per shot (default: [render] draws in drama.toml)")
     make.add_argument("--force-export", action="store_true", help="export even when nothing changed")
     make.add_argument("--force", action="store_true",
                       help="export even when the episode is far shorter than its last export (implies --force-export)")
@@ -86,8 +86,6 @@ def make_command(args: argparse.Namespace) -> int:
     from drama.render import render_shots
     from drama.render.status import episode_draws
 
-    if args.draws is not None and args.draws < 1:
-        raise DramaError("--draws must be at least 1")
     clock = StageClock()
     project = Project.load(args.project)
     results, failures = [], 0

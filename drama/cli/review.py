@@ -10,11 +10,18 @@ import webbrowser
 from drama.cli import console, err_console
 
 
+def _port(text: str) -> int:
+    """A TCP port: 0 (any free one) to 65535."""
+    if not text.strip().isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 0 (any free port) to 65535")
+    return int(text)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("review", help="compare draws, pick, redraw and export in a local web page")
     parser.add_argument("project", help="the project folder")
     parser.add_argument("episode", nargs="?", help="episode id (default: the first)")
-    parser.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765; 0 picks a free one)")
+    parser.add_argument("--port", type=_port, default=8765, help="port to listen on (default 8765; 0 picks a free one)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 or a LAN address shares "
                              "the page and needs --allow-host)")
