@@ -165,3 +165,8 @@ def test_bio_age_written_inside_the_description():
     script = parse_text("人物小传：\n沈清：26岁，顾家少夫人。\n陈伯（六十岁）：管家。\n\n1-1 夜 外 桥\n△ 雨。\n", dialect="zh")
     assert [(bio.name, bio.age, bio.description) for bio in script.characters] == [
         ("沈清", "26岁", "顾家少夫人。"), ("陈伯", "六十岁", "管家。")]
+
+
+def test_an_inner_voice_glued_to_the_name_is_a_voiceover_of_that_character():
+    found = elements("1-1 日 内 客厅\n林晚内心：他不会回来了。\n陈心：你说什么？\n沈清画外音：我回来了。\n")
+    assert [(e.character, e.voiceover) for e in found] == [("林晚", True), ("陈心", False), ("沈清", True)]

@@ -72,7 +72,7 @@ _KEY_KINDS: dict[str, Literal["title", "camera", "note"]] = {
                      "画面", "回忆", "提示"), "note"),
 }
 _DIALOGUE = re.compile(r"^(?P<name>[\w·・•.' ]{1,16}?)\s*(?:[（(](?P<mark>[^（）()]*)[）)])?\s*[：:]\s*(?P<rest>.*)$")
-_GLUED_MARK = re.compile(r"^(?P<name>.*[^\x00-\x7f])\s*(?P<mark>OS|VO|V\.O\.)$", re.I)
+_GLUED_MARK = re.compile(r"^(?P<name>.*[^\x00-\x7f])\s*(?P<mark>OS|VO|V\.O\.|内心|心声|画外音)$", re.I)  # 林晚内心：
 _NOT_A_NAME = re.compile(r"(?:着|了|写道|显示|写|上|里|中|是|说道)$|^\d+$")
 _LEADING_PAREN = re.compile(r"^[（(](?P<paren>[^（）()]*)[）)]\s*(?P<text>.*)$", re.S)
 _QUOTES = {"“": "”", "「": "」", "『": "』", '"': '"'}

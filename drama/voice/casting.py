@@ -60,7 +60,7 @@ ESPEAK_VARIANTS = [
     Voice("m6", "male", ("young", "middle")), Voice("m7", "male", ("young",)), Voice("grandpa", "male", ("old",)),
 ]
 NARRATOR = {"zh": "zh-CN-YunxiNeural", "en": "en-US-GuyNeural"}
-ESPEAK_LANGUAGE = {"zh-CN": "cmn", "zh-TW": "cmn", "zh-HK": "yue", "en-US": "en-us", "en-GB": "en-gb"}
+ESPEAK_LANGUAGE = {"zh-CN": "cmn", "zh-TW": "cmn", "zh-HK": "yue", "en-US": "en-us", "en-GB": "en"}
 DEFAULT_ESPEAK = {"zh": "cmn", "en": "en-us"}
 
 # The sex of a pinned edge voice given without `sex`, by its name, so its offline voice matches it.
