@@ -165,3 +165,13 @@ def test_uppercase_line_without_dialogue_is_action_and_two_spaces_keep_dialogue_
     scene = only_scene("INT. ROOM - DAY\n\nBOOM!\n\nBOB\nOne.\n  \nTwo.\n")
     assert scene.elements[0].type == "action"
     assert scene.elements[1].text == "One.\n\nTwo."
+
+
+def test_fade_in_right_above_a_heading_keeps_the_heading():
+    script = parse_text("FADE IN:\nEXT. PIER - NIGHT\n\nThe tide comes in.\n\nCUT TO:\n.SNIPER SCOPE POV\n\nA red dot.\n",
+                        dialect="fountain")
+    scenes = script.episodes[0].scenes
+    assert [scene.heading.location for scene in scenes if scene.heading] == ["PIER", "SNIPER SCOPE POV"]
+    found = elements(script)
+    assert [(e.type, getattr(e, "kind", None)) for e in found if e.type == "transition"] == [
+        ("transition", "fade_in"), ("transition", "cut")]

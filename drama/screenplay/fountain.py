@@ -188,6 +188,15 @@ def _with_notes(block: list[Line]) -> tuple[list[_Text], list[Note]]:
     return texts, standalone
 
 
+def _is_transition(text: str) -> bool:
+    return text.startswith(">") and not text.endswith("<") or \
+        bool(_TRANSITION.match(text) or _dip_color(text)) and text.upper() == text
+
+
+def _is_heading(text: str) -> bool:
+    return bool(_FORCED_HEADING.match(text) or _HEADING.match(text))
+
+
 def _block(texts: list[_Text], builder: ScriptBuilder) -> None:
     first = texts[0].text.strip()
     line, notes = texts[0].number, texts[0].notes
@@ -212,9 +221,12 @@ def _block(texts: list[_Text], builder: ScriptBuilder) -> None:
         builder.add(*(Note(line=line, text=note, camera=is_camera_direction(note)) for note in notes))
         if not single:
             _block(texts[1:], builder)
+    elif not single and _is_transition(first) and _is_heading(texts[1].text.strip()):  # FADE IN: just above a heading
+        _block(texts[:1], builder)
+        _block(texts[1:], builder)
     elif single and first.startswith(">"):
         builder.add(_transition(_FORCED_TRANSITION.match(first)["text"], line, notes))
-    elif single and (_TRANSITION.match(first) or _dip_color(first)) and first.upper() == first:
+    elif single and _is_transition(first):
         builder.add(_transition(first, line, notes))
     elif all(text.text.lstrip().startswith("~") for text in texts):
         lyric = "\n".join(text.text.strip()[1:].strip() for text in texts)
