@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_demo
-from drama.cli import main
+from drama.cli import console, main
 from drama.pipeline import prepare_episode
 from drama.project import Project
 from drama.render.parts import ScorePart
@@ -105,7 +105,7 @@ def status_of(root: Path, shot_id: str, capsys) -> dict:
     return next(row for row in json.loads(capsys.readouterr().out)["episodes"]["ep01"] if row["shot_id"] == shot_id)
 
 
-def test_a_shot_whose_camera_check_failed_in_every_draw(demo, capsys):
+def test_a_shot_whose_camera_check_failed_in_every_draw(demo, capsys, monkeypatch):
     """The draws are written into the state store through its public API (StateStore.add_candidate), not rendered:
     the demo's opening crane does fail the check in all three draws when rendered at this size today, but the
     previz camera and the motion estimate are being reworked, and this test is about what status and plan make of
@@ -121,6 +121,11 @@ def test_a_shot_whose_camera_check_failed_in_every_draw(demo, capsys):
 
     row = status_of(demo, crane.id, capsys)
     assert (row["state"], row["camera_failed"], row["picked_by"]) == ("camera check failed", True, "auto")
+    monkeypatch.setattr(console, "_width", 240)
+    assert main(["status", str(demo), "ep01"]) == 0
+    table = capsys.readouterr().out
+    assert "camera check failed" in next(line for line in table.splitlines() if crane.id in line)
+    assert re.search(r"\b1 camera check failed\b", table), "the summary under the table counts it"
     warnings = plan_warnings(demo, capsys)
     assert [(w["kind"], w["shots"]) for w in warnings] == [("camera", [crane.id])]
     assert "all 3 draw(s)" in warnings[0]["message"] and "the wrong way" in warnings[0]["message"]

@@ -192,7 +192,8 @@ def status_command(args: argparse.Namespace) -> int:
             elif row.pick is None:
                 state = "[yellow]not rendered[/]"
             else:
-                state = "[yellow]stale[/]" if row.stale else "[green]ok[/]"
+                state = {"stale": "[yellow]stale[/]", "camera check failed": "[red]camera check failed[/] [dim](pick a draw "
+                         "to accept it, or redraw)[/]"}.get(row.state, "[green]ok[/]")
             if row.failed:
                 state += f" [red]{row.failed} failed[/]"
             if in_flight[row.shot_id]:
@@ -206,4 +207,6 @@ def status_command(args: argparse.Namespace) -> int:
                           f"{row.best_score:.3f}" if row.best_score is not None else "-", state,
                           *([f"{spent.get(row.shot_id, 0):.2f}"] if spent else []))
         console.print(table)
+        counts = Counter(row.state for row in shots)
+        console.print(" · ".join(f"{count} {state}" for state, count in counts.most_common()), highlight=False)
     return 0
