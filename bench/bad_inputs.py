@@ -12,6 +12,7 @@ ends badly. Each case runs the real `drama` CLI in a subprocess on its own copy 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import struct
@@ -79,10 +80,10 @@ def png_header(width: int, height: int) -> bytes:
 
 
 def first_shot(project: Path) -> str:
+    """The id of the project's first shot, for cases that name one; "unknown" when it plans none."""
     out = subprocess.run([sys.executable, "-m", "drama", "plan", str(project), "--json"], capture_output=True, text=True)
-    import json
-
-    return json.loads(out.stdout)["shots"][0]["id"] if out.returncode == 0 else "unknown"
+    shots = json.loads(out.stdout).get("shots", []) if out.returncode == 0 else []
+    return shots[0]["id"] if shots else "unknown"
 
 
 EP = "episodes/ep01.txt"
@@ -293,7 +294,8 @@ def run_case(case: Case, work: Path, index: int) -> tuple[str, str, float]:
     if not case.made:
         edit(project / TOML, "draws = 3", "draws = 1")
     args = case.setup(project)
-    args = [a.replace("SHOT", first_shot(project)) for a in args]
+    if "SHOT" in args:
+        args = [a.replace("SHOT", first_shot(project)) for a in args]
     started = time.monotonic()
     try:
         out = subprocess.run([sys.executable, "-m", "drama", *args], capture_output=True, text=True, timeout=TIMEOUT,
