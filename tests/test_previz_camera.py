@@ -180,14 +180,10 @@ SET_TYPES = {  # (scene, prompt): a set of each kind and light, and the demo's o
 }
 PAIR = (CharacterRef(name="A", description="a woman in a red dress", placement=Placement(x=0.4, facing="right")),
         CharacterRef(name="B", description="a man in a grey suit", placement=Placement(x=0.65, facing="left")))
-# Known disagreements, both in the sets rather than the camera or the check: (move, set type, people) → why.
-PILLAR = pytest.mark.xfail(strict=True, reason="the empty room's blurred near pillar starts on the side the orbit sweeps "
-                                                "it in from, crosses the frame and outweighs the room behind")
+# Known disagreements, in the set rather than the camera or the check: (move, set type, people) → why.
 KNOWN = {
     ("dolly_in", "exterior night, rain", False): pytest.mark.xfail(strict=True, reason="the bridge's river and sky are far and "
                                                                    "its deck has no texture across: a dolly in grows the picture under the 4 % the check needs"),
-    ("orbit", "interior day", False): PILLAR,
-    ("orbit", "interior night", False): PILLAR,
 }
 # Every move and direction on every set type; people stand in half of them, checkerboard-wise, so every move is
 # checked with and without people and so is every set type.

@@ -78,14 +78,13 @@ def fit_motion(a: np.ndarray, b: np.ndarray, ignore: np.ndarray | None = None) -
     both axes agree on (a crane's ground plane stretches only vertically: that is parallax, not a zoom); tiles that disagree with the
     first fit (a character walking across a still background) are dropped before the second. Tiles mostly
     covered by `ignore` (HxW bool: the characters, when the engine wrote masks) do not take part: the
-    camera is seen in the world around the people, not in the people it follows."""
+    camera is seen in the world around the people, not in the people it follows — unless that world shows
+    in fewer than four textured tiles (a close-up), when the people are all there is to see it by."""
     h, w = a.shape
     size, corners = _tiles(h, w)
     window = _window(size, size)
-    rows, targets, weights = [], [], []
+    rows, targets, weights, people = [], [], [], []
     for y0, x0 in corners:
-        if ignore is not None and ignore[y0:y0 + size, x0:x0 + size].mean() > 0.3:
-            continue
         ta, tb = a[y0:y0 + size, x0:x0 + size], b[y0:y0 + size, x0:x0 + size]
         if ta.std() < 2.0 or tb.std() < 2.0:  # flat tile: its correlation peak means nothing
             continue
@@ -94,10 +93,14 @@ def fit_motion(a: np.ndarray, b: np.ndarray, ignore: np.ndarray | None = None) -
         rows += [[cx, cy, 1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, cx, cy, 1.0]]
         targets += [dx, dy]
         weights += [peak, peak]
-    if len(rows) < 8:  # fewer than four textured tiles: fall back to one global translation
+        people += [ignore is not None and ignore[y0:y0 + size, x0:x0 + size].mean() > 0.3] * 2
+    design, target, weight = np.array(rows), np.array(targets), np.array(weights)
+    world = ~np.array(people, dtype=bool)
+    if world.sum() >= 8:
+        design, target, weight = design[world], target[world], weight[world]
+    if len(target) < 8:  # fewer than four textured tiles: fall back to one global translation
         dx, dy, _ = phase_correlate(a, b)
         return dx, dy, 0.0, 0.0, 0.0
-    design, target, weight = np.array(rows), np.array(targets), np.array(weights)
     params = residual = None
     # A soft pull towards a similarity (a11 = a22, a12 = -a21): with tiles on only a strip of the frame (a
     # close-up with the person masked out) the affine terms are not determined and the pull decides them.
