@@ -18,8 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from engine.api import CameraPose, CharacterRef
-from engine.previz.color import hex_rgb, shade
-from engine.previz.color import RGB
+from engine.previz.color import RGB, hex_rgb, shade
 from engine.previz.figure import HEAD_M as HEAD_M  # the engine frames an adult's head with it
 from engine.previz.figure import ANATOMY_KEY, CANVAS_M, HEADS_TALL, Anatomy, FigureSpec, cast_of, draw_figure, soft_shadow, with_tag
 from engine.previz.layers import Layer, Motion, View, coverage

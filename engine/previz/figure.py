@@ -251,6 +251,7 @@ def _colours_in(phrase: str) -> list[RGB]:
     return [c for _, c in found]
 
 
+@lru_cache(maxsize=512)
 def spec_from_text(name: str, description: str = "", color: str = DEFAULT_COLOR, salt: int = 0) -> FigureSpec:
     """A figure for a cast entry. What the description says (English or Chinese) decides; what it leaves open
     is drawn from a generator seeded by the name and description (plus `salt`, which `cast_of` raises to
