@@ -430,3 +430,15 @@ def test_random_scripts_keep_every_blocking_invariant(tmp_path):
             on = [{c.name for c in s.characters if not c.foreground} for s in (before, after)]
             if before.scene == after.scene and on[0] and on[0] == on[1] and "establishing" not in (before.kind, after.kind):
                 assert before.size != after.size or after.direction
+
+
+def test_a_dual_two_shot_says_nothing_of_the_single_it_replaced(tmp_path):
+    """Its notes once said 'a clean single' and 'a slow push in' of a static two-shot of both speakers."""
+    text = ("INT. CABIN - NIGHT\n\nEli sits across from Nora.\n\nELI\nNora, listen. I never meant to leave. The letter "
+            "was never mine, and I let you believe it for nine long years.\n\nNORA ^\nI know.\n")
+    cast = Cast.model_validate({"character": [{"name": "Eli", "aliases": ["ELI"]}, {"name": "Nora", "aliases": ["NORA"]}]})
+    script = parse_text(text, dialect="fountain", source=tmp_path / "ep.fountain")
+    shots = plan(script, 0, Project(tmp_path, DramaConfig(title="t"), cast)).shots
+    dual = next(shot for shot in shots if shot.dual)
+    assert {c.name for c in dual.characters} == {"Eli", "Nora"} and dual.move.value == "static"
+    assert not [note for note in dual.notes if "single" in note or "push in" in note or "alone" in note], dual.notes

@@ -436,6 +436,9 @@ class Planner:
         canonical = self._names.get(name.casefold())
         if canonical is None and self.project.cast.character:
             cast = self.project.cast.character
+            close = did_you_mean(name, [alias for c in cast for alias in c.all_names])
+            if element.voiceover and not close:  # 司机画外音 / FERRYMAN (O.S.): a voice with no part on screen
+                return "offscreen", name, f"{name} is heard off screen and not in cast.toml: a voice, never drawn"
             raise DramaError(f"unknown character {name!r}: not in cast.toml", path=self.script.source, line=element.line,
                              hint=did_you_mean(name, [alias for c in cast for alias in c.all_names])
                              or f"add them to cast.toml (cast: {', '.join(c.name for c in cast)})")
@@ -623,7 +626,8 @@ class Planner:
     def _dual(self, element: Dialogue, speaker: str, scene: Scene, state: SceneState) -> bool:
         """Fountain dual dialogue: the line before becomes a two-shot of both speakers and this line its `dual`."""
         previous = self.drafts[-1] if self.drafts else None
-        if (previous is None or previous.node is not scene or previous.kind != "dialogue" or previous.dual
+        if (previous is None or previous.node is not scene or previous.kind not in ("dialogue", "reaction")
+                or previous.dual  # a reaction: the last piece of a long line, cut away to the listener
                 or previous.speaker in (None, speaker) or previous.voiceover
                 or previous.speaker not in self._names.values()):  # a group's line stays the group's
             return False
@@ -632,9 +636,13 @@ class Planner:
         previous.dual = DualLine(speaker=speaker, text=element.text, parenthetical=element.parenthetical,
                                  spans=element.spans)
         previous.content += ("dual", element.character, element.parenthetical or "", element.text)
-        previous.size, previous.move = ShotSize.MS, Move.STATIC
+        previous.kind, previous.size, previous.move = "dialogue", ShotSize.MS, Move.STATIC
         previous.duration = max(previous.duration, timing.line_duration(element.text))
         previous.source_lines.append(element.line)
+        framing = ("a clean single", f"on {first} alone")  # what the single's notes said of a framing it no longer has
+        previous.notes = [note for note in previous.notes
+                          if not note.endswith(framing)
+                          and not note.startswith(("coverage: tighter", "a line over", "a strong emotion"))]
         previous.notes.append(f"dual dialogue: {first} and {speaker} speak at once, one two-shot")
         previous.characters = self._group(state, [first, speaker], previous.size)
         for person in previous.characters:

@@ -34,7 +34,7 @@ PROPS: dict[str, tuple[str, str]] = {
     "flowers": (r"鲜花|花束|玫瑰|一束花|捧花", r"flowers?|bouquets?|roses?"),
     "umbrella": (r"雨伞|伞", r"umbrellas?"),
     "cake": (r"蛋糕", r"cakes?"),
-    "key": (r"钥匙", r"keys|keychains?|(?:his|her|my|your|their|car|house|door|spare|room) key"
+    "key": (r"钥匙", r"keys|keychains?|(?:his|her|my|your|their|car|house|door|spare|room|brass|iron|rusty|silver|gold|golden) key"
                    r"|(?:the|a) key(?=\s*[.,;:!?]|\s*$|\s+(?:in|into|from|on|under|back)\b)"),
     "photo": (r"照片|相片|相框|合影", r"photos?|photographs?|snapshots?|picture frames?|polaroids?"),
     "medicine": (r"药瓶|药片|药丸|药物|(?<![火弹])药(?!店)", r"medicines?|pills?|tablets?|medication"),
