@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from drama.errors import DramaError
 from drama.project import Cast, Character, DramaConfig, Project
 from drama.screenplay import parse_file, parse_text
 from drama.screenplay.model import Dialogue, Episode, Scene, SceneHeading, Script, Transition
@@ -442,3 +443,15 @@ def test_a_dual_two_shot_says_nothing_of_the_single_it_replaced(tmp_path):
     dual = next(shot for shot in shots if shot.dual)
     assert {c.name for c in dual.characters} == {"Eli", "Nora"} and dual.move.value == "static"
     assert not [note for note in dual.notes if "single" in note or "push in" in note or "alone" in note], dual.notes
+
+
+def test_an_off_screen_voice_outside_the_cast_is_heard_and_a_misspelt_one_is_refused(tmp_path):
+    cast = Cast.model_validate({"character": [{"name": "苏晓"}, {"name": "林晚"}]})
+    project = Project(tmp_path, DramaConfig(title="t"), cast)
+    text = "1-1 夜 内 公交车上\n人物：苏晓\n△ 苏晓靠着车窗。\n司机画外音：前方到站，人民医院。\n"
+    shots = plan(parse_text(text, source=tmp_path / "ep.txt"), 0, project).shots
+    heard = _one(shots, "人民医院")
+    assert _names(heard) == {"苏晓"} and not _speaking(heard), "the driver is heard over the listener"
+    with pytest.raises(DramaError) as refused:
+        plan(parse_text(text.replace("司机画外音", "林婉画外音"), source=tmp_path / "ep.txt"), 0, project)
+    assert "林婉" in refused.value.message and "林晚" in (refused.value.hint or "")
