@@ -215,3 +215,16 @@ def test_the_demo_opening_crane_passes_the_camera_check(tmp_path):
         clip = PrevizEngine(side_channels=True).render(request, tmp_path / str(draw))
         camera = next(part for part in score_clip(request, clip).parts if part.name == "camera")
         assert camera.value > 0.5, f"draw {draw}: {camera.explanation}"
+
+
+def test_the_demo_close_up_dolly_ins_pass_the_camera_check(tmp_path):
+    """The demo's close dolly-ins (CU, ECU, MCU), first draw, small: the face fills most of the frame and the
+    room behind is a soft strip, so the check must see the dolly in the picture as a whole."""
+    project = Project.load(DEMO)
+    shots = [s for s in plan_episode(project, "ep01").shots if s.move.value == "dolly_in" and s.size.value in ("CU", "ECU", "MCU")]
+    assert len(shots) >= 4
+    for shot in shots:
+        request = build_request(project, shot, draw_seed(shot.id, 0)).model_copy(update={"width": 96, "height": 160})
+        clip = PrevizEngine(side_channels=True).render(request, tmp_path / shot.id)
+        camera = next(part for part in score_clip(request, clip).parts if part.name == "camera")
+        assert camera.value > 0.5, f"{shot.id} {shot.size.value}: {camera.explanation}"

@@ -79,7 +79,8 @@ def fit_motion(a: np.ndarray, b: np.ndarray, ignore: np.ndarray | None = None) -
     first fit (a character walking across a still background) are dropped before the second. Tiles mostly
     covered by `ignore` (HxW bool: the characters, when the engine wrote masks) do not take part: the
     camera is seen in the world around the people, not in the people it follows — unless that world shows
-    in fewer than four textured tiles (a close-up), when the people are all there is to see it by."""
+    in fewer than four textured tiles or a third of them (a close-up, the room a soft strip beside the face),
+    when the picture as a whole, people included, is what shows the camera."""
     h, w = a.shape
     size, corners = _tiles(h, w)
     window = _window(size, size)
@@ -96,7 +97,7 @@ def fit_motion(a: np.ndarray, b: np.ndarray, ignore: np.ndarray | None = None) -
         people += [ignore is not None and ignore[y0:y0 + size, x0:x0 + size].mean() > 0.3] * 2
     design, target, weight = np.array(rows), np.array(targets), np.array(weights)
     world = ~np.array(people, dtype=bool)
-    if world.sum() >= 8:
+    if world.sum() >= max(8, len(world) / 3):
         design, target, weight = design[world], target[world], weight[world]
     if len(target) < 8:  # fewer than four textured tiles: fall back to one global translation
         dx, dy, _ = phase_correlate(a, b)
