@@ -77,7 +77,10 @@ def light_gain(width: int, look: Look, key_strength: float = 1.0) -> np.ndarray:
     return np.asarray(look.ambient, np.float32)[None, :] + ramp[:, None] ** 1.5 * np.asarray(look.key, np.float32)[None, :] * key_strength
 
 
-def light_pixels(rgb: np.ndarray, look: Look, key_strength: float = 1.0) -> np.ndarray:
-    """Light HxWx3 uint8 surface colours (integer maths: this runs on every plate of every draw)."""
-    gain = np.round(np.minimum(light_gain(rgb.shape[1], look, key_strength), 1.99) * 128).astype(np.uint16)
+def light_pixels(rgb: np.ndarray, look: Look, key_strength: float = 1.0, columns: tuple[int, int] | None = None) -> np.ndarray:
+    """Light HxWx3 uint8 surface colours (integer maths: this runs on every plate of every draw). `columns`
+    (first column, whole width) says where `rgb` sits in a wider image, whose width the key spreads over."""
+    left, width = columns or (0, rgb.shape[1])
+    gain = light_gain(width, look, key_strength)[left : left + rgb.shape[1]]
+    gain = np.round(np.minimum(gain, 1.99) * 128).astype(np.uint16)
     return np.minimum((rgb.astype(np.uint16) * gain[None]) >> 7, 255).astype(np.uint8)  # 255 * 255 fits 16 bits

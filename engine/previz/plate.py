@@ -91,15 +91,19 @@ class Plate:
 
     # finishing -----------------------------------------------------------------------
     def light(self, look: Look, key_strength: float = 1.0) -> None:
-        """Apply the scene light to everything drawn as a surface (sky, lamps and lit windows keep their colour)."""
-        rgb = np.asarray(self.image)[..., :3]
-        surface = np.asarray(self.lit)[..., None] > 127
+        """Apply the scene light to everything drawn as a surface (sky, lamps and lit windows keep their colour),
+        working only on the part of the plate that has surfaces (a prop's table, not the whole frame)."""
+        box = self.lit.getbbox()
+        if box is None:
+            return
+        region = np.asarray(self.image.crop(box))
+        rgb = region[..., :3]
+        surface = np.asarray(self.lit.crop(box))[..., None] > 127
         dim = replace(look, ambient=tuple(a * look.places for a in look.ambient))
-        out = Image.fromarray(np.where(surface, light_pixels(rgb, dim, key_strength), rgb))
+        lit = np.where(surface, light_pixels(rgb, dim, key_strength, columns=(box[0], self.image.size[0])), rgb)
         if self.image.mode == "RGBA":
-            out.putalpha(self.image.getchannel("A"))
-        self.image = out
-        self._draw = ImageDraw.Draw(self.image)
+            lit = np.dstack([lit, region[..., 3]])
+        self.image.paste(Image.fromarray(lit), box[:2])
 
     def layer(self, blur_px: float = 0.0, depth: np.ndarray | float | None = None, motion: Motion | None = None) -> Layer:
         """The finished layer; `blur_px` is the depth-of-field blur in plate pixels."""
