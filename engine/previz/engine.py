@@ -90,7 +90,7 @@ class PrevizEngine(Engine):
             if insert:
                 things = [insert_layer(props[0], stage, wood)]
             else:
-                things = scene_layers([p for p in props if p not in chosen.shows], stage, request.scene.interior, wood, back,
+                things = scene_layers([p for p in props if p not in chosen.shows], stage, request.scene.interior, chosen.table, wood, back,
                                       [c.placement.x for c in request.characters], dice("props"))
             needed = int(min(2400, max(400, HEADS_TALL * HEAD_M * focal / framing.distance)) // 100 * 100)
             portraits = {c.name: loaded.get(c.name) or load_portrait(c, stand_in_height=needed) for c in request.characters}

@@ -21,6 +21,7 @@ from engine.previz.layers import Layer
 from engine.previz.plate import Plate
 
 TABLE = 0.74  # metres: where small things stand
+SEAT = 0.45  # metres: where they lie when there is no table
 INSERT_FILL = {"ECU": 0.85, "CU": 0.65, "MCU": 0.55, "MS": 0.5, "OTS": 0.5, "FS": 0.4, "WS": 0.3, "EWS": 0.2}  # of the frame's height
 
 
@@ -318,10 +319,10 @@ def insert_layer(name: str, stage: Stage, wood: RGB) -> Layer:
     return stage.finish(plate)
 
 
-def scene_layers(names: list[str], stage: Stage, inside: bool, wood: RGB, back: float, people: list[float],
+def scene_layers(names: list[str], stage: Stage, inside: bool, table: bool, wood: RGB, back: float, people: list[float],
                  rng: np.random.Generator) -> list[Layer]:
-    """Props in the scene: small ones together on a table behind the people (before the back wall at
-    `back`), on the side of the frame with fewer of them (`people`: their places across the frame, 0–1);
+    """Props in the scene: small ones together on a table (or a seat, without one) behind the people (before
+    the back wall at `back`), on the side of the frame with fewer of them (`people`: their places across the frame, 0–1);
     when people fill the frame (MS and closer) further back, where the table comes into view, and out at
     the frame's edge. Large ones stand on the ground (cars and buses only outside), each on its own plane."""
     lean = sum(x - 0.5 for x in people)
@@ -335,11 +336,12 @@ def scene_layers(names: list[str], stage: Stage, inside: bool, wood: RGB, back: 
         plate = stage.plate("props", z)
         width = max(0.8, sum(PROPS[n].width + 0.08 for n in small))
         centre = _across(stage, z, 0.5 + side * rng.uniform(*out))
-        _table(plate, stage, centre - width / 2, centre + width / 2, wood, front=z - 0.25)
+        if table:
+            _table(plate, stage, centre - width / 2, centre + width / 2, wood, front=z - 0.25)
         x = centre - width / 2 + 0.04
         for n in small:
             prop = PROPS[n]
-            prop.draw(plate, x + prop.width / 2, TABLE, 0.35 if prop.flat else 1.0)
+            prop.draw(plate, x + prop.width / 2, TABLE if table else SEAT, 0.35 if prop.flat else 1.0)
             x += prop.width + 0.08
         plate.light(stage.look)
         layers.append(stage.finish(plate))

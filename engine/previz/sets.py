@@ -46,6 +46,7 @@ class Set:
     half: tuple[float, float] = (2.6, 4.5)
     twin: str | None = None  # the set to build when the scene is of the other kind
     shows: tuple[str, ...] = ()  # props the set already has in view (a court's hoop): not drawn again
+    table: bool = True  # small props stand on a table; without one (a bus, a car) they lie on a seat
 
 
 SETS: tuple[Set, ...] = (
@@ -95,10 +96,10 @@ SETS: tuple[Set, ...] = (
     # ---------------------------------------------------------------- vehicles
     Set("bus", ("大巴", "公交", "公交车", "巴士", "车上", "车厢", "客车", "地铁", "火车", "高铁", "列车", "bus", "coach", "subway", "metro", "train"), True,
         ((214, 216, 212), (200, 206, 214)), ((90, 94, 100),), "metal", ("windshield",), ("bus_windows", "ceiling_lights"), ("bus_seats",),
-        ceiling=2.3, depth=(5.0, 7.0), half=(1.2, 1.3), twin="street", shows=("bus",)),
+        ceiling=2.3, depth=(5.0, 7.0), half=(1.2, 1.3), twin="street", shows=("bus",), table=False),
     Set("car", ("车里", "车内", "轿车", "汽车", "出租车", "豪车", "副驾", "驾驶座", "car", "taxi", "cab", "limousine"), True,
         ((40, 40, 44), (70, 64, 58), (120, 110, 96)), ((36, 36, 40),), "metal", ("car_window",), (), ("car_seat",),
-        ceiling=1.9, depth=(0.5, 0.7), half=(1.0, 1.2), twin="street", shows=("car",)),
+        ceiling=1.9, depth=(0.5, 0.7), half=(1.0, 1.2), twin="street", shows=("car",), table=False),
     # ---------------------------------------------------------------- outside
     Set("street", ("街", "街道", "街头", "马路", "路边", "路口", "巷", "小巷", "公交站", "车站", "城市", "street", "road", "alley", "sidewalk", "downtown",
                    "city", "bus stop", "crossroads"), False,
