@@ -15,7 +15,7 @@ from PIL import Image
 from engine.api import CharacterRef, Clip, Engine, RenderRequest
 from engine.previz.backdrop import Stage, build_backdrop
 from engine.previz.camera import ANGLES, SHOT_FRAMES, Framing, camera_path, frame_subject
-from engine.previz.cast import HEAD_M, Casting, Portrait, cast_layers, load_portrait
+from engine.previz.cast import HEAD_M, Casting, Portrait, cast_layers, figure_for, load_portrait
 from engine.previz.encode import BackgroundEncoder
 from engine.previz.figure import HEADS_TALL
 from engine.previz.layers import Compositor, Layer, View
@@ -36,7 +36,7 @@ class PrevizEngine(Engine):
     default to ultrafast)."""
 
     name = "previz"
-    version = "4"
+    version = "5"
     features = ("text", "references", "camera", "seed")
 
     def __init__(self, side_channels: bool = False, preset: str | None = None, crf: int | None = None):
@@ -71,7 +71,10 @@ class PrevizEngine(Engine):
         # Load reference images first: a bad path fails before any file is written.
         loaded = {c.name: load_portrait(c) for c in request.characters if c.reference_images}
         subject = _subject(request.characters, foreground)
-        head_top = loaded[subject.name].height_m if subject is not None and subject.name in loaded else HEADS_TALL * HEAD_M
+        if subject is None:
+            head_top = HEADS_TALL * HEAD_M
+        else:  # framed by the subject's own height: a child's close-up is not framed for an adult
+            head_top = loaded[subject.name].height_m if subject.name in loaded else figure_for(subject, request.characters).height_m
         if insert:
             framing = frame_prop(props[0], shot, angle, aspect, dice("framing"))
         else:
@@ -93,7 +96,8 @@ class PrevizEngine(Engine):
                 things = scene_layers([p for p in props if p not in chosen.shows], stage, request.scene.interior, chosen.table, wood, back,
                                       [c.placement.x for c in request.characters], dice("props"))
             needed = int(min(2400, max(400, HEADS_TALL * HEAD_M * focal / framing.distance)) // 100 * 100)
-            portraits = {c.name: loaded.get(c.name) or load_portrait(c, stand_in_height=needed) for c in request.characters}
+            portraits = {c.name: loaded.get(c.name) or load_portrait(c, stand_in_height=needed, company=request.characters)
+                         for c in request.characters}
             castings = _castings(request.characters, portraits, foreground, subject, framing.distance, width / stage.focal)
             walk = np.array([p.x - poses[0].x for p in poses]) if request.camera.kind == "follow" else np.zeros(n)
             people = cast_layers(castings, view, poses, look, angle, walk, dice("cast"), request.fps,
