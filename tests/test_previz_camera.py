@@ -228,3 +228,18 @@ def test_the_demo_close_up_dolly_ins_pass_the_camera_check(tmp_path):
         clip = PrevizEngine(side_channels=True).render(request, tmp_path / shot.id)
         camera = next(part for part in score_clip(request, clip).parts if part.name == "camera")
         assert camera.value > 0.5, f"{shot.id} {shot.size.value}: {camera.explanation}"
+
+
+def test_a_childs_close_up_is_framed_on_the_childs_face(tmp_path):
+    """Framed for an adult, a child's close-up showed the wall above their head and cut their face off at the
+    bottom; framed by the child's own height it holds the head in the upper half of the frame, like an adult's."""
+    tops = {}
+    for who, description in (("adult", "a man in a red coat"), ("child", "a little girl, 6 years old, pigtails")):
+        cast = (CharacterRef(name="A", description=description, placement=Placement(x=0.5)),)
+        request = RenderRequest(prompt="", width=160, height=288, num_frames=2, seed=11, shot_size="CU", characters=cast,
+                                scene=STREET, options={"side_channels": True, "side_scale": 0.5})
+        clip = PrevizEngine().render(request, tmp_path / who)
+        mask = next(iter(read_frames(clip.masks["A"])))[..., 0] > 128
+        rows = np.nonzero(mask.any(axis=1))[0]
+        tops[who] = rows.min() / mask.shape[0]
+    assert tops["child"] < 0.3 and abs(tops["child"] - tops["adult"]) < 0.15, tops

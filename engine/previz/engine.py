@@ -71,10 +71,11 @@ class PrevizEngine(Engine):
         # Load reference images first: a bad path fails before any file is written.
         loaded = {c.name: load_portrait(c) for c in request.characters if c.reference_images}
         subject = _subject(request.characters, foreground)
-        if subject is None:
-            head_top = HEADS_TALL * HEAD_M
-        else:  # framed by the subject's own height: a child's close-up is not framed for an adult
-            head_top = loaded[subject.name].height_m if subject.name in loaded else figure_for(subject, request.characters).height_m
+        head_top = HEADS_TALL * HEAD_M  # an adult's height frames the shot …
+        if subject is not None and subject.name in loaded:
+            head_top = loaded[subject.name].height_m
+        elif subject is not None and figure_for(subject, request.characters).height_m < head_top - HEAD_M:
+            head_top = figure_for(subject, request.characters).height_m  # … or a child's: the close-up keeps the face
         if insert:
             framing = frame_prop(props[0], shot, angle, aspect, dice("framing"))
         else:
