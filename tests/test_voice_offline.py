@@ -67,6 +67,19 @@ def test_second_run_synthesises_nothing_and_an_edit_revoices_one_line(project):
     assert third.synthesised == 1 and third.cached == len(lines) - 1
 
 
+def test_a_damaged_cached_line_is_voiced_again(project):
+    lines = Speaker(project, "offline").speak(storyboard())
+    lines[0].audio.write_bytes(b"RIFF")  # overwritten
+    whole = lines[1].audio.read_bytes()
+    lines[1].audio.write_bytes(whole[: len(whole) // 2])  # cut short by a full disk or a copy
+    again = Speaker(project, "offline")
+    relines = again.speak(storyboard())
+    assert again.synthesised == 2 and again.cached == len(lines) - 2
+    for old, new in zip(lines[:2], relines[:2], strict=True):
+        samples, rate = read_wav(new.audio)
+        assert new.duration == pytest.approx(old.duration, abs=1e-3) == pytest.approx(samples.size / rate, abs=1e-3)
+
+
 def test_auto_falls_back_once_when_edge_raises(project, monkeypatch, caplog):
     calls = []
 

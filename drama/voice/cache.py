@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,18 @@ def line_key(backend: Backend, request: LineRequest) -> str:
     payload = json.dumps({"v": VERSION, "backend": backend, "voice": fields, "text": request.text},
                          ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
+
+
+def _intact(audio: Path, duration: object) -> bool:
+    """Whether a cached WAV is whole: its header reads, it lasts what the sidecar says, and its samples are all there."""
+    try:
+        with wave.open(str(audio), "rb") as wav:
+            frames, rate, width = wav.getnframes(), wav.getframerate(), wav.getsampwidth() * wav.getnchannels()
+        size = audio.stat().st_size
+    except (OSError, EOFError, wave.Error):
+        return False
+    return (isinstance(duration, (int, float)) and rate > 0 and abs(frames / rate - duration) < 0.05
+            and size >= frames * width)
 
 
 class VoiceCache:
@@ -73,6 +86,8 @@ class VoiceCache:
             data = json.loads(sidecar.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None  # unreadable entry: synthesise again and overwrite it
+        if not _intact(audio, data.get("duration")):
+            return None  # a damaged WAV (truncated, overwritten): synthesised again and overwritten
         return VoiceLine(shot_id=request.shot_id, speaker=request.speaker, text=request.text, audio=audio,
                          duration=data["duration"], words=[WordTiming(**w) for w in data["words"]],
                          backend=backend, voice=request.spec.name(backend), timing=data["timing"])
