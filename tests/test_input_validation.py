@@ -409,3 +409,26 @@ def test_render_refuses_an_unknown_engine_before_voicing(demo, capsys):
     text = refused(capsys, "render", demo, "--engine", "previs")
     assert "unknown engine 'previs'" in text and "did you mean 'previz'" in text
     assert not (demo / ".drama" / "cache" / "voice").exists()
+
+
+def test_a_misspelt_engine_in_drama_toml_is_named_at_its_line(demo, capsys):
+    config = demo / "drama.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('engine = "previz"', 'engine = "previs"'), encoding="utf-8")
+    for command in ("render", "make"):
+        text = refused(capsys, command, demo)
+        assert f"{config}:{line_of(config, 'previs')}: unknown engine 'previs'" in text and "did you mean 'previz'" in text
+
+
+def test_an_engines_table_of_no_engine_is_refused_at_its_line(demo, capsys):
+    config = demo / "drama.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n[engines.klign]\nconcurrency = 2\n", encoding="utf-8")
+    text = refused(capsys, "plan", demo)
+    assert f"{config}:{line_of(config, 'klign')}: [engines.klign]: there is no engine 'klign'" in text
+    assert "did you mean 'kling'" in text
+
+
+def test_an_engine_option_that_is_a_list_is_refused(demo, capsys):
+    config = demo / "drama.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n[engines.kling]\nmodel = [1, 2]\n", encoding="utf-8")
+    text = refused(capsys, "plan", demo)
+    assert str(config) in text and "model = [1, 2]: an engine option is a text, a number or true/false" in text

@@ -53,7 +53,7 @@ def render_command(args: argparse.Namespace) -> int:
     from drama.render.executor import resolve_engine
 
     project = Project.load(args.project)
-    resolve_engine(args.engine or project.config.render.engine)  # a misspelt engine is refused before any voicing
+    resolve_engine(args.engine or project.config.render.engine, project)  # a misspelt engine is refused before any voicing
     if args.checkpoint is not None:
         if not args.checkpoint.exists():
             raise EngineError("checkpoint not found", path=args.checkpoint,

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -101,6 +101,13 @@ class EngineSettings(BaseModel):
     concurrency: int = Field(2, ge=1, le=64)
     timeout: float | None = Field(None, gt=0, description="seconds before a task counts as stuck")
     poll_interval: float | None = Field(None, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _plain_options(self) -> "EngineSettings":
+        for key, value in (self.model_extra or {}).items():
+            if not isinstance(value, (str, int, float, bool)):
+                raise ValueError(f"{key} = {value!r}: an engine option is a text, a number or true/false")
+        return self
 
     @property
     def options(self) -> dict[str, str | int | float | bool]:

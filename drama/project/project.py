@@ -119,6 +119,18 @@ def list_screenplays(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SCREENPLAY_SUFFIXES)
 
 
+def _check_engine_tables(path: Path, config: DramaConfig) -> None:
+    """Every `[engines.NAME]` table names an engine there is (a misspelt one would be silently ignored)."""
+    from engine.registry import available_engines
+
+    known = available_engines()
+    for name in config.engines:
+        if name not in known:
+            raise ProjectError(f"[engines.{name}]: there is no engine {name!r}", path=path,
+                               line=toml_line(path.read_text(encoding="utf-8-sig"), ("engines", name)),
+                               hint=did_you_mean(name, known) or f"engines: {', '.join(known)}")
+
+
 def _check_style(path: Path, config: DramaConfig) -> None:
     styles = style_names()
     if config.style not in styles:
@@ -161,6 +173,7 @@ class Project:
             raise ProjectError("project folder not found", path=root, hint="give the folder that holds drama.toml")
         config = load_toml(root / "drama.toml", DramaConfig)
         _check_style(root / "drama.toml", config)
+        _check_engine_tables(root / "drama.toml", config)
         cast_path = root / "cast.toml"
         cast = load_toml(cast_path, Cast) if cast_path.exists() else Cast()
         if cast.character:

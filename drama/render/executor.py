@@ -18,8 +18,9 @@ from pydantic import BaseModel
 from rich.progress import Progress, TaskID
 
 from drama.atomic import atomic_dir, exclusive, write_json
-from drama.errors import DramaError, RenderError, did_you_mean, os_fault
+from drama.errors import DramaError, EngineError, RenderError, did_you_mean, os_fault
 from drama.project import Project
+from drama.project.project import toml_line
 from drama.project.secrets import load_secrets
 from drama.render.controls import PREVIZ, control_job, stored_controls, wants_controls
 from drama.render.damage import CANDIDATE_FILE, DamagedDraw, check_video, read_draw, set_aside
@@ -59,13 +60,19 @@ class RenderReport(BaseModel):
         return sum(r.status == status for r in self.results)
 
 
-def resolve_engine(name: str) -> type[Engine]:
-    """The engine class for a name, or a DramaError that lists the engines there are."""
+def resolve_engine(name: str, project: Project | None = None) -> type[Engine]:
+    """The engine class for a name, or a DramaError that lists the engines there are (at drama.toml's line when
+    the name is the `project`'s [render] engine)."""
     try:
         return engine_class(name)
     except UnknownEngineError as error:
         hint = did_you_mean(name, error.known) or "set [render] engine in drama.toml or pass --engine"
-        raise DramaError(f"unknown engine {name!r}; available engines: {', '.join(error.known)}", hint=hint) from None
+        where: dict = {}
+        if project is not None and name == project.config.render.engine:
+            path = project.root / "drama.toml"
+            where = {"path": path, "line": toml_line(path.read_text(encoding="utf-8-sig"), ("render", "engine"))}
+        raise EngineError(f"unknown engine {name!r}; available engines: {', '.join(error.known)}", hint=hint,
+                          **where) from None
     except (ImportError, AttributeError) as error:  # a missing dependency, or a half-installed engine
         raise DramaError(f"engine {name!r} cannot be loaded: {error}", hint="check the engine's dependencies") from None
 
@@ -76,7 +83,7 @@ def plan_jobs(project: Project, storyboard: Storyboard, *, draws: int, shot_ids:
     (`StateStore.wanted`); title cards have none. Only builds: previz controls the draws follow must be rendered
     already (`render_controls`). With the state store, a draw it holds for the shot's current version stays that
     draw (one migrated from schema-1 ids keeps the seed its old id gave it)."""
-    cls = resolve_engine(engine)
+    cls = resolve_engine(engine, project)
     shots = [s for s in storyboard.shots if renderable(s)]
     if shot_ids:
         known = {s.id: s for s in storyboard.shots}
