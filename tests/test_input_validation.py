@@ -432,3 +432,14 @@ def test_an_engine_option_that_is_a_list_is_refused(demo, capsys):
     config.write_text(config.read_text(encoding="utf-8") + "\n[engines.kling]\nmodel = [1, 2]\n", encoding="utf-8")
     text = refused(capsys, "plan", demo)
     assert str(config) in text and "model = [1, 2]: an engine option is a text, a number or true/false" in text
+
+
+def test_an_empty_screenplay_is_refused_not_planned_as_nothing(demo, capsys):
+    (demo / EPISODE).write_text("", encoding="utf-8")
+    assert f"{demo / EPISODE}: this screenplay has no scene" in refused(capsys, "plan", demo)
+
+
+def test_two_files_of_one_episode_are_refused(demo, capsys):
+    (demo / "episodes" / "ep01.fountain").write_text("INT. ROOM - DAY\n\nRain on the window.\n", encoding="utf-8")
+    text = refused(capsys, "plan", demo)
+    assert "two screenplays are episode 'ep01'" in text and "ep01.fountain" in text and "ep01.txt" in text

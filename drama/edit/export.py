@@ -303,13 +303,12 @@ def screenplay_file(project: Project, storyboard: Storyboard) -> Path:
 
 
 def check_replaceable(project: Project, storyboard: Storyboard, *, force: bool = False) -> None:
-    """Refuse to export a blank episode, and (unless `force`) one under half as long as its last export:
-    both are far likelier a screenplay emptied by mistake than a cut, and the finished export is kept."""
+    """Refuse to export an episode without shots, and (unless `force`) one under half as long as its last export:
+    far likelier a screenplay cut by mistake than a cut, and the finished export is kept."""
     screenplay, stamp = screenplay_file(project, storyboard), read_stamp(project, storyboard.episode)
     kept = f"; {project.exports_dir.name}/{storyboard.episode}.mp4 is kept" if stamp is not None else ""
-    blank = screenplay.is_file() and not screenplay.read_text(encoding="utf-8-sig").strip()
-    if not storyboard.shots or blank:
-        raise ExportError(f"episode {storyboard.episode} {'is empty' if blank else 'has no shots'}: nothing to export",
+    if not storyboard.shots:  # a screenplay without a scene is refused when it is planned
+        raise ExportError(f"episode {storyboard.episode} has no shots: nothing to export",
                           path=screenplay, hint=f"write its scenes (or restore the file){kept}")
     if not force and stamp is not None and storyboard.duration < SHORTER_LIMIT * stamp.result.duration:
         raise ExportError(f"episode {storyboard.episode} is now {storyboard.duration:.1f}s, under half its last export "

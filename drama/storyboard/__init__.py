@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 
-from drama.errors import DramaError, did_you_mean
+from drama.errors import DramaError, ScreenplayError, did_you_mean
 from drama.project import Project
 from drama.screenplay import parse_file
 from drama.screenplay.model import Script
@@ -31,7 +31,21 @@ def _scripts(project: Project) -> list[Script]:
 
 
 def _episodes(project: Project) -> dict[str, tuple[Script, int]]:
-    return {episode_id(script, index): (script, index) for script in _scripts(project) for index in range(len(script.episodes))}
+    """Episode id -> (script, index). A screenplay without a scene, or two files that are one episode, are errors:
+    planning either would silently drop what the creator wrote."""
+    found: dict[str, tuple[Script, int]] = {}
+    for script in _scripts(project):
+        if not any(episode.scenes for episode in script.episodes):
+            raise ScreenplayError("this screenplay has no scene", path=script.source,
+                                  hint="write a scene heading (1-1 日 内 客厅, or INT. ROOM - DAY) and what happens there")
+        for index in range(len(script.episodes)):
+            key = episode_id(script, index)
+            if key in found:
+                first = found[key][0].source
+                raise ScreenplayError(f"two screenplays are episode {key!r}: {first.name if first else '?'} and this one",
+                                      path=script.source, hint="keep one of them in episodes/: rename or move the other")
+            found[key] = (script, index)
+    return found
 
 
 def episode_ids(project: Project) -> list[str]:
