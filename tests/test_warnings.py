@@ -152,3 +152,13 @@ def test_a_creators_pick_accepts_a_draw_that_failed_the_camera_check(demo, capsy
     row = status_of(demo, crane.id, capsys)
     assert (row["state"], row["camera_failed"], row["picked_by"]) == ("ok", False, "creator")
     assert plan_warnings(demo, capsys) == []
+
+
+def test_a_camera_direction_the_planner_cannot_read_is_named(demo, capsys):
+    script = demo / "episodes" / "ep01.txt"
+    text = script.read_text(encoding="utf-8")
+    script.write_text(text.replace("【镜头：大特写 推】", "【镜头：飞起来】", 1), encoding="utf-8")
+    line = next(n for n, row in enumerate(script.read_text(encoding="utf-8").splitlines(), 1) if "飞起来" in row)
+    warnings = plan_warnings(demo, capsys)
+    assert [(w["kind"], w["where"]) for w in warnings] == [("direction", f"{script}:{line}")]
+    assert "飞起来" in warnings[0]["message"] and "ignored" in warnings[0]["message"]

@@ -18,6 +18,9 @@ from drama.errors import DramaError
 from drama.project import Project
 from drama.project.cast_init import from_description
 from drama.project.project import toml_line
+from drama.screenplay.model import Note
+from drama.storyboard import episode_script
+from drama.storyboard.directions import parse_direction
 from drama.storyboard.model import Storyboard
 from drama.voice.casting import voice_guessed
 
@@ -29,7 +32,7 @@ CAMERA_PASS = 0.5
 
 
 class EpisodeWarning(BaseModel):
-    kind: Literal["portrait", "music", "voice", "camera"]
+    kind: Literal["portrait", "music", "voice", "camera", "direction"]
     message: str
     where: str  # the file (and line) to change
     hint: str  # what to do about it
@@ -123,8 +126,19 @@ def _camera(project: Project, storyboard: Storyboard, draws: Mapping[str, Sequen
     return warnings
 
 
+def _directions(project: Project, storyboard: Storyboard) -> list[EpisodeWarning]:
+    """Camera directions (【镜头：…】, [[…]] marked as camera notes) in which the planner finds no shot term: ignored."""
+    script, index = episode_script(project, storyboard.episode)
+    return [EpisodeWarning(kind="direction", where=f"{script.source}:{element.line}",
+                           message=f"the direction “{element.text}” names no shot size, angle or move: it is ignored",
+                           hint="use shot terms, e.g. 特写/近景/中景/全景, 推/拉/摇/移/跟/升/降, 俯拍/仰拍 "
+                                "(or CU, MS, WS, dolly in, pan left, low angle)")
+            for scene in script.episodes[index].scenes for element in scene.elements
+            if isinstance(element, Note) and element.camera and parse_direction(element.text, explicit=True) is None]
+
+
 def episode_warnings(project: Project, storyboard: Storyboard,
                      draws: Mapping[str, Sequence[Candidate]] | None = None) -> list[EpisodeWarning]:
     """Everything worth a warning about one episode; `draws` are each shot's candidates, stale ones marked."""
-    return [*_portraits(project, storyboard), *_music(project), *_voices(project, storyboard),
-            *_camera(project, storyboard, draws or {})]
+    return [*_directions(project, storyboard), *_portraits(project, storyboard), *_music(project),
+            *_voices(project, storyboard), *_camera(project, storyboard, draws or {})]

@@ -17,7 +17,7 @@ from drama.storyboard.model import Shot, ShotCharacter, Storyboard
 from drama.storyboard.planner import episode_id, plan
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
 
-__all__ = ["Angle", "Move", "Shot", "ShotCharacter", "ShotSize", "Storyboard", "episode_ids", "plan", "plan_episode", "select_episodes"]
+__all__ = ["Angle", "Move", "Shot", "ShotCharacter", "ShotSize", "Storyboard", "episode_ids", "episode_script", "plan", "plan_episode", "select_episodes"]
 
 
 @lru_cache(maxsize=64)
@@ -67,8 +67,12 @@ def select_episodes(project: Project, episode_id: str | None) -> list[str]:
     return [episode_id]
 
 
+def episode_script(project: Project, episode_id: str) -> tuple[Script, int]:
+    """The parsed screenplay an episode is in, and the episode's index in it."""
+    select_episodes(project, episode_id)
+    return _episodes(project)[episode_id]
+
+
 def plan_episode(project: Project, episode_id: str) -> Storyboard:
     """Parse the project's screenplays and plan one episode of them."""
-    select_episodes(project, episode_id)
-    script, index = _episodes(project)[episode_id]
-    return plan(script, index, project)
+    return plan(*episode_script(project, episode_id), project)
