@@ -39,7 +39,7 @@ Setup = Callable[[Path], list[str]]  # mutates a project copy, returns the drama
 class Case:
     name: str
     setup: Setup
-    expect: str = "error"  # "error": must fail with a message; "ok": harmless, must succeed
+    expect: str = "error"  # "error": must fail with a message; "warn": goes on, warning and naming it; "ok": harmless
     names: str | None = None  # what the message must name (a file, a value), when the fault has one
     made: bool = False  # starts from the rendered and exported demo
 
@@ -148,7 +148,8 @@ def cases() -> list[Case]:
         case_toml("drama.toml title number", 'title = "归来"', "title = 5"),
         case_toml("drama.toml draft_scale 2", "fps = 30", "fps = 30\ndraft_scale = 2"),
         case_toml("drama.toml budget negative", "draws = 1", "draws = 1\nbudget = -5"),
-        case_toml("drama.toml music missing file", "[voice]", '[edit]\nmusic = "nothere.mp3"\n\n[voice]', command="export"),
+        Case("drama.toml music missing file", lambda p: (edit(p / TOML, "[voice]", '[edit]\nmusic = "nothere.mp3"\n\n[voice]'),
+                                                         ["export", str(p), "--force"])[1], expect="warn", names="nothere.mp3", made=True),
     ]
     # cast.toml
     listed += [
@@ -194,7 +195,7 @@ def cases() -> list[Case]:
         case_script("screenplay line of 5000 chars", demo_head + scene + "沈清：" + "好" * 5000 + "\n"),
         case_script("screenplay 3000 scenes", demo_head + "".join(f"1-{i} 夜 外 跨江大桥\n人物：沈清\n沈清：第{i}句。\n" for i in range(1, 3001)),
                     expect="ok", names=None),
-        case_script("screenplay bad direction", demo_head + scene + "【镜头：飞起来】\n沈清：你好。\n"),
+        case_script("screenplay bad direction", demo_head + scene + "【镜头：飞起来】\n沈清：你好。\n", expect="warn", names="飞起来"),
         case_script("screenplay nul bytes", demo_head + scene + "沈清：你\x00好。\n"),
         Case("screenplay is a folder", lambda p: (folder(p / EP), ["plan", str(p)])[1], names="ep01.txt"),
         Case("screenplay symlinked from outside", lambda p: ((p / EP).unlink(), (p / EP).symlink_to(DEMO / EP), ["plan", str(p)])[2],
@@ -233,9 +234,9 @@ def cases() -> list[Case]:
         case_args("parse missing file", "parse", "/nonexistent/x.fountain", names="x.fountain"),
         case_args("parse bad dialect", "parse", "PROJECT/episodes/ep01.txt", "--dialect", "klingon", names="--dialect"),
         case_args("engine sample no checkpoint", "engine", "sample", "--checkpoint", "/nonexistent.pt", "--prompt", "x",
-                  names="nonexistent.pt"),
+                  "--out", "PROJECT/x.mp4", names="nonexistent.pt"),
         case_args("cast init on existing", "cast", "init", "PROJECT", names=CAST),
-        case_args("new into existing project", "new", "PROJECT", names=TOML),
+        case_args("new into existing project", "new", "PROJECT", names="already exists"),
         case_args("unknown command", "frobnicate", "PROJECT", names="frobnicate"),
     ]
     # the project's own folders
@@ -243,7 +244,7 @@ def cases() -> list[Case]:
         Case("state.db garbage", lambda p: (write(p / ".drama/state.db", os.urandom(5000)), ["status", str(p)])[1], names="state.db", made=True),
         Case("state.db is a folder", lambda p: (folder(p / ".drama/state.db"), ["status", str(p)])[1], names="state.db", made=True),
         Case("state.db empty file", lambda p: (write(p / ".drama/state.db", b""), ["status", str(p)])[1], expect="ok", names=None),
-        Case("render.lock is a folder", lambda p: (folder(p / ".drama/render.lock"), ["render", str(p), "--draws", "1"])[1],
+        Case("render.lock is a folder", lambda p: (folder(p / ".drama/render.lock"), ["render", str(p), "--draws", "2"])[1],
              names="render.lock", made=True),
         Case(".drama is a file", lambda p: (shutil.rmtree(p / ".drama", ignore_errors=True), write(p / ".drama", "x"),
                                             ["render", str(p), "--draws", "1"])[2], names=".drama"),
@@ -308,9 +309,15 @@ def run_case(case: Case, work: Path, index: int) -> tuple[str, str, float]:
     text = (out.stderr + out.stdout).strip()
     if "Traceback (most recent call last)" in text or "drama failed unexpectedly" in text:  # the latter: a traceback hidden
         return "traceback", [line for line in text.splitlines() if line.strip()][-1], elapsed
-    message = " ".join(line.strip() for line in out.stderr.strip().splitlines()[:3])
+    lines = out.stderr.strip().splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith(("error:", "bug:"))), 0)
+    message = " ".join(line.strip() for line in lines[first:first + 3])  # the error and its hint, past any warnings
     if case.expect == "ok":
         return ("ok", "", elapsed) if out.returncode == 0 else ("weak message", message or text[-200:], elapsed)
+    if case.expect == "warn":
+        warned = out.returncode == 0 and "warning" in text.lower() and (case.names or "") in text
+        return ("warned", "", elapsed) if warned else ("accepted" if out.returncode == 0 else "weak message",
+                                                       message or text[-200:], elapsed)
     if out.returncode == 0:
         return "accepted", (text.splitlines() or [""])[-1][:160], elapsed
     named = case.names is None or case.names.lower() in out.stderr.lower()
@@ -333,13 +340,14 @@ def main() -> int:
         for index, case in enumerate(chosen):
             outcome, seen, elapsed = run_case(case, work, index)
             outcomes[outcome] += 1
-            style = {"clear message": "green", "ok": "green"}.get(outcome, "red")
+            style = {"clear message": "green", "ok": "green", "warned": "green"}.get(outcome, "red")
             table.add_row(case.name, f"[{style}]{outcome}[/]", f"{elapsed:.1f}", seen[:150])
             console.print(f"{index + 1:3d}/{len(chosen)} [{style}]{outcome:13}[/] {case.name:36} {elapsed:5.1f} s  {seen[:90]}",
                           highlight=False, soft_wrap=True)
     console.print(table, width=200)
     bad = outcomes["traceback"] + outcomes["accepted"] + outcomes["hang"] + outcomes["weak message"]
-    console.print(f"tried {len(chosen)} · clear message {outcomes['clear message']} · harmless and fine {outcomes['ok']} · "
+    console.print(f"tried {len(chosen)} · clear message {outcomes['clear message']} · warned and went on "
+                  f"{outcomes['warned']} · harmless and fine {outcomes['ok']} · "
                   f"weak message {outcomes['weak message']} · traceback {outcomes['traceback']} · "
                   f"accepted {outcomes['accepted']} · hang {outcomes['hang']}")
     return 1 if bad else 0
