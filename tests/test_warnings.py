@@ -75,6 +75,9 @@ def test_a_music_file_named_in_drama_toml_that_is_not_there_is_a_warning_not_a_c
     warnings = plan_warnings(demo, capsys)
     assert [w["kind"] for w in warnings] == ["music"]
     assert "gone.ogg" in warnings[0]["message"] and "tension_bed.ogg" in warnings[0]["hint"]
+    assert warnings[0]["where"] == f"{config}:{len(config.read_text(encoding='utf-8').splitlines())}"
+    config.write_text(config.read_text(encoding="utf-8").replace("gone.ogg", "tension_bed.mp3"), encoding="utf-8")
+    assert plan_warnings(demo, capsys)[0]["hint"] == "did you mean 'tension_bed.ogg'?"
 
 
 def test_a_speaker_with_a_guessed_voice_until_cast_toml_gives_a_sex(demo, capsys):

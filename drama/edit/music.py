@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from drama.errors import DramaError
+from drama.errors import DramaError, did_you_mean
 from drama.project import Project
+from drama.project.project import toml_line
 
 AUDIO_SUFFIXES = {".ogg", ".opus", ".m4a", ".mp3", ".wav", ".flac", ".aac"}
 DUCK_ATTACK = 0.25  # seconds the music takes to go down before a line
@@ -26,9 +27,12 @@ def music_file(project: Project) -> Path | None:
     if chosen:
         path = folder / chosen
         if not path.is_file():
-            known = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
-            raise DramaError(f"music file {chosen!r} not found in music/", path=project.root / "drama.toml",
-                             hint=f"files in music/: {', '.join(known)}" if known else "add the file to music/")
+            known = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES) if folder.is_dir() else []
+            config = project.root / "drama.toml"
+            raise DramaError(f"music file {chosen!r} not found in music/", path=config,
+                             line=toml_line(config.read_text(encoding="utf-8-sig"), ("edit", "music")),
+                             hint=did_you_mean(chosen, known) or (f"audio files in music/: {', '.join(known)}" if known
+                                                                  else "add the file to music/"))
         return path
     if not folder.is_dir():
         return None
