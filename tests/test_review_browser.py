@@ -8,6 +8,8 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,15 +27,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture
-def served(tiny_demo):
+@contextmanager
+def serving(session: ReviewSession) -> Iterator[str]:
+    """The review app of `session` on a free port of 127.0.0.1, in a thread; yields its URL."""
     import uvicorn
 
-    project = Project.load(tiny_demo)
-    storyboard = prepare_episode(project, "ep01", speak=True).storyboard  # voiced, as `drama render` and the page draw
-    drawn = [shot.id for shot in storyboard.shots if shot.kind != "title_card"][:2]
-    render_shots(project, storyboard, draws=2, shot_ids=drawn)
-    session = ReviewSession.start(project, "ep01")
     server = uvicorn.Server(uvicorn.Config(create_app(session), host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -41,10 +39,22 @@ def served(tiny_demo):
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield session, f"http://127.0.0.1:{port}/", drawn
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def served(tiny_demo):
+    project = Project.load(tiny_demo)
+    storyboard = prepare_episode(project, "ep01", speak=True).storyboard  # voiced, as `drama render` and the page draw
+    drawn = [shot.id for shot in storyboard.shots if shot.kind != "title_card"][:2]
+    render_shots(project, storyboard, draws=2, shot_ids=drawn)
+    session = ReviewSession.start(project, "ep01")
+    with serving(session) as url:
+        yield session, url, drawn
     session.close()
 
 

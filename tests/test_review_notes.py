@@ -6,8 +6,6 @@ the page in Debian's Chromium. A card screenshot goes to $DRAMA_SCREENSHOTS when
 from __future__ import annotations
 
 import os
-import threading
-import time
 import wave
 from pathlib import Path
 
@@ -122,42 +120,26 @@ def test_the_card_data_says_why_and_shows_the_dual_line(session):
 
 def test_the_card_shows_the_notes_in_the_browser(session):
     browser_tests = pytest.importorskip("tests.test_review_browser")  # Debian's chromium through playwright
-    import uvicorn
-
-    from drama.review.server import create_app
-
     if browser_tests.CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed: apt-get install chromium")
     view = session.view()
     ring, sorry = _shot(view, "He pockets the ring."), _shot(view, "Sorry.")
-    server = uvicorn.Server(uvicorn.Config(create_app(session), host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        with browser_tests.sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=browser_tests.CHROMIUM, args=browser_tests.CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 860})
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"http://127.0.0.1:{port}/")
-            why = page.locator(f"#shot-{ring['id']} .why")
-            why.wait_for()
-            for note in ring["notes"]:
-                assert why.get_by_text(note).is_visible()
-            dual = page.locator(f"#shot-{sorry['id']} .line.dual")
-            assert "Maya" in dual.inner_text() and sorry["dual"]["text"] in dual.inner_text()
-            assert "ring" in page.locator(f"#shot-{ring['id']} .tag.prop").inner_text()
-            if folder := os.environ.get("DRAMA_SCREENSHOTS"):
-                Path(folder).mkdir(parents=True, exist_ok=True)
-                for name, shot in (("review-card-notes", ring), ("review-card-dual", sorry)):
-                    page.locator(f"#shot-{shot['id']}").screenshot(path=str(Path(folder) / f"{name}.png"))
-            assert not errors, errors
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with browser_tests.serving(session) as url, browser_tests.sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=browser_tests.CHROMIUM, args=browser_tests.CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 860})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url)
+        why = page.locator(f"#shot-{ring['id']} .why")
+        why.wait_for()
+        for note in ring["notes"]:
+            assert why.get_by_text(note).is_visible()
+        dual = page.locator(f"#shot-{sorry['id']} .line.dual")
+        assert "Maya" in dual.inner_text() and sorry["dual"]["text"] in dual.inner_text()
+        assert "ring" in page.locator(f"#shot-{ring['id']} .tag.prop").inner_text()
+        if folder := os.environ.get("DRAMA_SCREENSHOTS"):
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            for name, shot in (("review-card-notes", ring), ("review-card-dual", sorry)):
+                page.locator(f"#shot-{shot['id']}").screenshot(path=str(Path(folder) / f"{name}.png"))
+        assert not errors, errors
+        browser.close()
