@@ -75,3 +75,10 @@ def test_two_characters_of_one_name_point_at_the_second(tmp_path):
 def test_an_alias_that_is_another_characters_name_is_refused(tmp_path):
     error = _load(tmp_path, cast=CAST.format(extra='aliases = ["沈清"]'))
     assert (error.path.name, error.line) == ("cast.toml", 7) and "'沈清' is used twice" in error.message
+
+
+def test_an_empty_name_or_alias_is_refused_at_its_line(tmp_path):
+    error = _load(tmp_path, cast=CAST.format(extra="").replace('name = "白薇"', 'name = "  "'))
+    assert (error.path.name, error.line) == ("cast.toml", 6) and "character[2].name" in error.message
+    error = _load(tmp_path, cast=CAST.format(extra='aliases = ["薇薇", ""]'))
+    assert (error.path.name, error.line) == ("cast.toml", 7) and "aliases" in error.message

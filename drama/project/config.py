@@ -153,8 +153,8 @@ class DramaConfig(_Strict):
 
 
 class Character(_Strict):
-    name: str
-    aliases: list[str] = Field(default_factory=list)
+    name: str = Field(pattern=r"\S")  # not empty, not only spaces
+    aliases: list[Annotated[str, Field(pattern=r"\S")]] = Field(default_factory=list)
     description: str = ""  # appearance, for prompts
     sex: Literal["female", "male"] | None = None  # drives pronouns (她/he), the previz figure and the default voice
     age: Literal["child", "teen", "young", "middle", "old"] | None = None  # the same, for age
