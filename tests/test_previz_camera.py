@@ -230,11 +230,12 @@ def test_the_demo_close_up_dolly_ins_pass_the_camera_check(tmp_path):
         assert camera.value > 0.5, f"{shot.id} {shot.size.value}: {camera.explanation}"
 
 
-def test_a_childs_close_up_is_framed_on_the_childs_face(tmp_path):
-    """Framed for an adult, a child's close-up showed the wall above their head and cut their face off at the
-    bottom; framed by the child's own height it holds the head in the upper half of the frame, like an adult's."""
+def test_a_close_up_is_framed_on_the_face_of_a_child_or_a_tall_man(tmp_path):
+    """Framed for an average adult, a child's close-up missed the child and a tall man's cut his head off; framed
+    by their own heights both hold the head near the top of the frame, like an average adult's."""
     tops = {}
-    for who, description in (("adult", "a man in a red coat"), ("child", "a little girl, 6 years old, pigtails")):
+    for who, description in (("adult", "a man in a red coat"), ("child", "a little girl, 6 years old, pigtails"),
+                             ("tall", "28岁男人，寸头，高个子，黑色夹克")):
         cast = (CharacterRef(name="A", description=description, placement=Placement(x=0.5)),)
         request = RenderRequest(prompt="", width=160, height=288, num_frames=2, seed=11, shot_size="CU", characters=cast,
                                 scene=STREET, options={"side_channels": True, "side_scale": 0.5})
@@ -242,4 +243,4 @@ def test_a_childs_close_up_is_framed_on_the_childs_face(tmp_path):
         mask = next(iter(read_frames(clip.masks["A"])))[..., 0] > 128
         rows = np.nonzero(mask.any(axis=1))[0]
         tops[who] = rows.min() / mask.shape[0]
-    assert tops["child"] < 0.3 and abs(tops["child"] - tops["adult"]) < 0.15, tops
+    assert all(0 < tops[who] < 0.3 and abs(tops[who] - tops["adult"]) < 0.15 for who in ("child", "tall")), tops

@@ -24,6 +24,7 @@ from engine.previz.props import frame_prop, insert_layer, known, scene_layers
 from engine.previz.sets import set_for
 
 DRAFT_PIXELS = 540 * 960
+FRAMED_ON_THE_FACE = {"ECU", "CU", "MCU", "MS", "OTS"}  # sizes whose framing follows the subject's own height
 SIDE_SCALE = 0.25  # depth and masks are drawn at a quarter of the size
 PERSONAL_SPACE = 0.25  # metres between two people side by side (the one not framed stands a step behind)
 STEP_BEHIND = 0.3  # metres
@@ -71,11 +72,11 @@ class PrevizEngine(Engine):
         # Load reference images first: a bad path fails before any file is written.
         loaded = {c.name: load_portrait(c) for c in request.characters if c.reference_images}
         subject = _subject(request.characters, foreground)
-        head_top = HEADS_TALL * HEAD_M  # an adult's height frames the shot …
-        if subject is not None and subject.name in loaded:
-            head_top = loaded[subject.name].height_m
-        elif subject is not None and figure_for(subject, request.characters).height_m < head_top - HEAD_M:
-            head_top = figure_for(subject, request.characters).height_m  # … or a child's: the close-up keeps the face
+        head_top = HEADS_TALL * HEAD_M  # a wide shot of a drawn adult is framed for an adult's height …
+        if subject is not None:
+            own = loaded[subject.name].height_m if subject.name in loaded else figure_for(subject, request.characters).height_m
+            if subject.name in loaded or shot in FRAMED_ON_THE_FACE or own < head_top - HEAD_M:
+                head_top = own  # … a close shot, a portrait and a child by their own: the face stays in frame
         if insert:
             framing = frame_prop(props[0], shot, angle, aspect, dice("framing"))
         else:
