@@ -29,6 +29,11 @@ READINGS = [
     ("wavy chestnut hair pinned up", {"hair_style": "updo", "curly": True}),
     ("a boy with curly hair", {"curly": True}),
     ("a 7-year-old boy", {"sex": "m", "age": "child"}),
+    ("a twenty-year-old student", {"age": "young"}),  # "year-old" is no old age
+    ("man in his forties, grey beard, brown wool coat", {"sex": "m", "age": "middle", "outfit": "coat", "top": (110, 74, 48)}),
+    ("woman in her sixties", {"sex": "f", "age": "old"}),
+    ("DETECTIVE (30s)", {"age": "young"}),
+    ("四十多岁的男人", {"sex": "m", "age": "middle"}),
     ("a teenage girl", {"age": "teen"}),
     ("a middle-aged woman", {"age": "middle"}),  # "aged" alone would say old
     ("elderly butler, 60", {"sex": "m", "age": "old"}),

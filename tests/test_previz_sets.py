@@ -48,6 +48,11 @@ from engine.video import read_frames
     ("树林", False, "forest"),
     ("公交站", False, "street"),
     ("上海街头", False, "street"),  # 上海 is no beach
+    ("码头", False, "bridge"),  # a deck over water
+    ("HARBOUR PIER", False, "bridge"),
+    ("FERRY CABIN", True, "bus"),  # a vehicle's cabin: seats and windows
+    ("船舱", True, "bus"),
+    ("PORT AUTHORITY OFFICE", True, "office"),
     # English: whole words
     ("INT. CLASSROOM", True, "classroom"),
     ("on a bus on the mountain road", True, "bus"),

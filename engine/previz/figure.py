@@ -120,6 +120,11 @@ _AGES: list[tuple[tuple[str, ...], Age]] = [
     (("young", "youth", "student", "年轻", "青年", "学生"), "young"),
 ]
 _YEARS = re.compile(r"(?<!\d)(\d{1,2})[\s-]*(?:岁|周岁|years?\b|y\s*/\s*o\b|yo\b|[,，、;；]|$)")
+# "in her thirties", "(40s)", "三十多岁": the decade's middle
+_DECADES = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70, "eighties": 80,
+            "20s": 20, "30s": 30, "40s": 40, "50s": 50, "60s": 60, "70s": 70, "80s": 80,
+            "二十": 20, "三十": 30, "四十": 40, "五十": 50, "六十": 60, "七十": 70, "八十": 80}
+_DECADE = re.compile(r"\b(twenties|thirties|forties|fifties|sixties|seventies|eighties|[2-8]0s)\b|(二十|三十|四十|五十|六十|七十|八十)多?岁")
 # age → (head height in metres, heads tall female, heads tall male)
 _PROPORTIONS: dict[Age, tuple[float, float, float]] = {
     "child": (0.19, 5.5, 5.6), "teen": (0.22, 6.9, 7.1), "young": (HEAD_M, 7.1, 7.6), "middle": (HEAD_M, 7.05, 7.5),
@@ -230,10 +235,11 @@ def _count(text: str, words: Iterable[str]) -> int:
 
 def _age(text: str) -> Age | None:
     years = _YEARS.search(text)
-    if years:
-        n = int(years.group(1))
+    decade = _DECADE.search(text)
+    if years or decade:
+        n = int(years.group(1)) if years else _DECADES[decade.group(1) or decade.group(2)] + 5
         return "child" if n < 13 else "teen" if n < 18 else "young" if n < 36 else "middle" if n < 56 else "old"
-    return _first(text, _AGES)
+    return _first(re.sub(r"years?[\s-]+old", " ", text), _AGES)  # "a twenty-year-old" is not old
 
 
 def _stature(text: str, hair_phrase: str) -> float | None:
@@ -278,7 +284,8 @@ def spec_from_text(name: str, description: str = "", color: str = DEFAULT_COLOR,
     heads = (heads_f if sex == "f" else heads_m) + (_stature(text, hair_phrase) or (free["tall"] - 0.5) * 0.3)
     build = (_first(text, _BUILDS) or 1.0) * (0.96 + 0.08 * free["wide"])
 
-    worn = [p for p in phrases if p != hair_phrase and not mentions(p, ("lipstick", "口红", "红唇", "eyes", "眼睛", "眼神", "skin", "皮肤"))]
+    worn = [p for p in phrases if p != hair_phrase and not mentions(p, ("lipstick", "口红", "红唇", "eyes", "眼睛", "眼神", "skin", "皮肤",
+                                                                        "beard", "moustache", "mustache", "stubble", "胡子", "胡须"))]
     outfit = _first(text, _OUTFITS) or pick(_FREE_OUTFIT[sex], "outfit")
     # The garment is the first colour named outside hair, lips and eyes, skipping the shirt under a jacket.
     layered = outfit in ("suit", "tailcoat", "coat", "jacket")
