@@ -110,6 +110,25 @@ def test_over_the_shoulder_puts_the_listener_big_at_the_edge(tmp_path):
     assert np.nonzero(listener)[1].mean() / listener.shape[1] > 0.6  # pushed to the side away from the speaker
 
 
+@pytest.mark.parametrize("speaker_x", [0.35, 0.65])
+def test_over_the_shoulder_leaves_the_speakers_face_in_view(tmp_path, speaker_x):
+    """The shoulder once covered most of the frame and hid the speaker behind it: it covers one side, under
+    60 % of the columns, and the speaker's head is as visible as in the same shot without the shoulder."""
+    def masks(cast, where):
+        req = request(width=192, height=320, shot_size="OTS", characters=cast, seed=5,
+                      options={"side_channels": True, "side_scale": 0.5})
+        return PrevizEngine().render(req, tmp_path / where)
+
+    speaking = person("speaker", speaker_x, speaking=True, description="a man in a grey suit")
+    shoulder = person("listener", 1 - speaker_x, foreground=True, description="a woman in a yellow raincoat")
+    both, alone = masks((speaking, shoulder), "both"), masks((speaking,), "alone")
+    face_with, face_alone = mask_of(both, "speaker"), mask_of(alone, "speaker")
+    top = slice(0, face_alone.shape[0] // 2)  # the head and shoulders of the speaker
+    assert face_with[top].sum() >= 0.85 * face_alone[top].sum(), "the speaker's head stays in view"
+    covered = mask_of(both, "listener").any(axis=0).mean()  # columns of the frame the shoulder reaches
+    assert 0.1 < covered < 0.6, covered
+
+
 def test_speaker_moves_listener_only_breathes(tmp_path):
     cast = (person("talks", 0.3, speaking=True), person("listens", 0.7))
     req = request(width=192, height=320, num_frames=30, shot_size="MS", characters=cast, scene=SceneContext(location="office"))

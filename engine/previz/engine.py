@@ -24,6 +24,8 @@ from engine.previz.props import frame_prop, insert_layer, known, scene_layers
 from engine.previz.sets import set_for
 
 DRAFT_PIXELS = 540 * 960
+SHOULDER_HALF_WIDTH = 0.07  # half a person's shoulder width, as a fraction of their height
+OTS_SHOULDER_EDGE = 0.32  # the over-the-shoulder person covers the frame up to here from their side
 FRAMED_ON_THE_FACE = {"ECU", "CU", "MCU", "MS", "OTS"}  # sizes whose framing follows the subject's own height
 SIDE_SCALE = 0.25  # depth and masks are drawn at a quarter of the size
 PERSONAL_SPACE = 0.25  # metres between two people side by side (the one not framed stands a step behind)
@@ -177,8 +179,9 @@ def _castings(characters, portraits: dict[str, Portrait], foreground: set[str], 
     for c in characters:
         z = distance * (0.55 if c.name in foreground else 1.0)
         x = c.placement.x
-        if c.name in foreground:  # the shoulder fills the side of the frame away from the person it looks at
-            x = min(x, 0.12) if subject_x >= 0.5 else max(x, 0.88)
+        if c.name in foreground:  # the shoulder fills the third of the frame away from the person it looks at
+            half = SHOULDER_HALF_WIDTH * portraits[c.name].height_m / (width_per_metre_at_1m * z)  # of the frame
+            x = min(x, OTS_SHOULDER_EDGE - half) if subject_x >= 0.5 else max(x, 1 - OTS_SHOULDER_EDGE + half)
         xs[c.name] = (x - 0.5) * width_per_metre_at_1m * z
     standing = sorted((c for c in characters if c.name not in foreground), key=lambda c: xs[c.name])
     if subject is not None and subject in standing:
