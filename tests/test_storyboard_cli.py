@@ -1,6 +1,9 @@
 """`drama plan` on the demo project: the table a director reads and the JSON tools read."""
 
 import json
+import re
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +75,19 @@ def test_plan_shows_the_storyboard_that_renders(demo, capsys):
     assert main(["status", str(demo), "ep01", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["episodes"]["ep01"]
     assert [row["duration"] for row in rows] == [round(shot.duration, 2) for shot in voiced.shots]
+
+
+def test_plan_table_shows_dual_lines_dips_crowds_and_props(tmp_path, capsys, monkeypatch):
+    from drama.cli import console
+
+    monkeypatch.setattr(console, "_width", 200)
+    scripts = Path(__file__).parent / "scripts"
+    root = tmp_path / "ferry"
+    (root / "episodes").mkdir(parents=True)
+    (root / "drama.toml").write_text('title = "Last Ferry"\nlanguage = "en"\n', encoding="utf-8")
+    shutil.copy(scripts / "unseen_en.toml", root / "cast.toml")
+    shutil.copy(scripts / "unseen_en.fountain", root / "episodes" / "ep01.fountain")
+    assert main(["plan", str(root)]) == 0
+    table = capsys.readouterr().out
+    assert "Nora (at once): I know." in table and "dip through #ffc0cb" in table
+    assert re.search(r"\+\d+ extras", table) and "props: key" in table  # THE CROWD; "She holds up a small brass key"

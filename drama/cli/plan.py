@@ -96,8 +96,15 @@ def _content(shot: Shot, zh: bool) -> str:
         paren = (f"（{escape(shot.parenthetical)}）" if zh else f"({escape(shot.parenthetical)}) ") if shot.parenthetical else ""
         vo = " [dim](V.O.)[/]" if shot.voiceover else ""
         parts.append(f"[bold]{escape(shot.speaker or '')}[/]{vo}{'：' if zh else ': '}{paren}{escape(shot.text)}")
+    if shot.dual:  # said over the line above, at the same time
+        parts.append(f"[bold]{escape(shot.dual.speaker)}[/] [dim](at once)[/]{'：' if zh else ': '}{escape(shot.dual.text)}")
+    if shot.transition_in == "dip" and shot.transition_color:
+        parts[0] = f"[magenta]↳ dip through {shot.transition_color}[/]"
     if shot.action and shot.kind != "dialogue":
         parts.append(f"[dim]{escape(shot.action)}[/]")
+    if shot.extras or shot.props:
+        parts.append("[dim]" + " · ".join([*([f"+{shot.extras} extras"] if shot.extras else []),
+                                           *([f"props: {', '.join(shot.props)}"] if shot.props else [])]) + "[/]")
     return "\n".join(parts)
 
 
