@@ -3,15 +3,20 @@ estimate (phase correlation for shifts, a brute-force search for scale) and on t
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from conftest import DEMO
+from drama.project import Cast, DramaConfig
 from drama.project.project import Project
 from drama.render.jobs import draw_seed
-from drama.render.request import build_request
+from drama.render.request import build_request, renderable
 from drama.render.scoring import score_clip
-from drama.storyboard import plan_episode
+from drama.screenplay import parse_file
+from drama.storyboard import plan, plan_episode
 from engine.api import CameraMove, CharacterRef, Placement, RenderRequest, SceneContext
 from engine.previz import PrevizEngine
 from engine.previz.camera import ease
@@ -244,3 +249,28 @@ def test_a_close_up_is_framed_on_the_face_of_a_child_or_a_tall_man(tmp_path):
         rows = np.nonzero(mask.any(axis=1))[0]
         tops[who] = rows.min() / mask.shape[0]
     assert all(0 < tops[who] < 0.3 and abs(tops[who] - tops["adult"]) < 0.15 for who in ("child", "tall")), tops
+
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+@pytest.mark.parametrize("script,cast", [("blocking_zh.txt", "blocking_zh.toml"), ("blocking_en.fountain", "blocking_en.toml"),
+                                         ("unseen_zh.txt", "unseen_zh.toml"), ("unseen_en.fountain", "unseen_en.toml")])
+def test_every_move_the_planner_asks_of_a_script_passes_the_camera_check(tmp_path, script, cast):
+    """The moves planned for the test screenplays (and two written after the planner), each drawn once, small."""
+    project = Project(SCRIPTS, DramaConfig(title="t"), Cast.model_validate(tomllib.loads((SCRIPTS / cast).read_text("utf-8"))))
+    moving = [shot for shot in plan(parse_file(SCRIPTS / script), 0, project).shots
+              if renderable(shot) and shot.move.value != "static"]
+    assert moving
+    for shot in moving:
+        request = build_request(project, shot, draw_seed(shot.id, 0)).model_copy(update={"width": 96, "height": 160})
+        clip = PrevizEngine().render(request, tmp_path / shot.id)
+        camera = next(part for part in score_clip(request, clip).parts if part.name == "camera")
+        assert camera.value > 0.5, (shot.id, shot.size.value, camera.explanation)
+
+
+def test_a_low_angle_close_up_on_a_rooftop_at_night_renders(tmp_path):
+    """It crashed drawing the lit windows of towers whose tops were below the picture (numpy: high - low < 0)."""
+    request = RenderRequest(prompt="", width=96, height=160, num_frames=4, seed=631592908, shot_size="CU", angle="low",
+                            characters=PAIR[:1], scene=SceneContext(location="rooftop", interior=False, time_of_day="night"))
+    assert PrevizEngine().render(request, tmp_path).video.is_file()

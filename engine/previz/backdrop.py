@@ -272,7 +272,7 @@ def _sky(sky: Plate, far: str, stage: Stage) -> None:
     rng, look = stage.rng, stage.look
     _, h = stage.eye
     sky.gradient(sky.top, h, look.sky_top, look.sky_horizon, emissive=True)
-    if look.night:
+    if look.night and sky.top > h + 5:
         for _ in range(160):
             sx, sy = rng.uniform(sky.x0, sky.x1), rng.uniform(h + 5, sky.top)
             sky.ellipse(sx, sy, 0.12, 0.12, (220, 226, 240), emissive=True)
@@ -303,7 +303,7 @@ def _sky(sky: Plate, far: str, stage: Stage) -> None:
             sky.rect(x, sky.y0, x + w, top, shade(towers, rng.uniform(0.8, 1.15)))
             for fy in np.arange(top - 3, max(sky.y0, top - 40), -3.5):
                 sky.line([(x + 1, fy), (x + w - 1, fy)], shade(towers, 0.8), 0.4)
-            if look.lamps:
+            if look.lamps and top > sky.y0:  # a tower whose top is below the plate (a low angle) shows no windows
                 for _ in range(int(w * 1.5)):
                     wx, wy = rng.uniform(x, x + w), rng.uniform(sky.y0, top)
                     sky.rect(wx, wy, wx + 0.8, wy + 0.8, (250, 210, 140), emissive=True)
