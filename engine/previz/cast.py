@@ -199,7 +199,7 @@ class Casting:
 
 def cast_layers(
     castings: Sequence[Casting], view: View, poses: Sequence[CameraPose], look: Look, angle: str, walk: np.ndarray,
-    rng: np.random.Generator, fps: float, breathe: bool = True,
+    rng: np.random.Generator, fps: float, breathe: bool = True, sway: float = 1.0,
 ) -> list[Layer]:
     """One layer per person, far to near, each prepared at the largest size it reaches on screen."""
     n = len(poses)
@@ -214,14 +214,14 @@ def cast_layers(
         head_cx = (a.head[0] + a.head[2]) / 2
         origin = (c.x - head_cx * m, a.feet_y * m)
         # Breathing shows only to a still camera; on a move it would cost a resample per frame for nothing.
-        breathing = 1 + 0.0025 * breathe * np.sin(2 * math.pi * seconds / rng.uniform(3.2, 4.2) + rng.uniform(0, 2 * math.pi))
+        breathing = 1 + 0.0025 * sway * breathe * np.sin(2 * math.pi * seconds / rng.uniform(3.2, 4.2) + rng.uniform(0, 2 * math.pi))
         dy = 0.012 * np.abs(np.sin(2 * math.pi * 0.9 * seconds)) * (walk != 0)
         dx = walk.copy()
         state = np.zeros(n, int)
         if p.speaking and not c.foreground:
             phase = rng.uniform(0, 2 * math.pi)
-            dy = dy + 0.004 * np.sin(2 * math.pi * 1.7 * seconds + phase)
-            dx = dx + 0.003 * np.sin(2 * math.pi * 0.8 * seconds + phase)
+            dy = dy + 0.004 * sway * np.sin(2 * math.pi * 1.7 * seconds + phase)
+            dx = dx + 0.003 * sway * np.sin(2 * math.pi * 0.8 * seconds + phase)
             syllables = np.sin(2 * math.pi * rng.uniform(3.8, 5.0) * seconds + phase) + 0.6 * np.sin(2 * math.pi * 1.3 * seconds)
             state = np.digitize(syllables, (0.2, 0.9))
         motion = Motion(dx=dx, dy=dy, sy=breathing, state=state, anchor_y=0.0)

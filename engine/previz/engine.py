@@ -26,6 +26,9 @@ from engine.previz.sets import set_for
 DRAFT_PIXELS = 540 * 960
 SHOULDER_HALF_WIDTH = 0.07  # half a person's shoulder width, as a fraction of their height
 OTS_SHOULDER_EDGE = 0.32  # the over-the-shoulder person covers the frame up to here from their side
+# How much a speaker sways and breathes, by shot size: a face that fills the frame moves less on it, or a locked-off
+# close-up reads as a drifting camera (in the camera check too)
+SWAY = {"ECU": 0.25, "CU": 0.5}
 FRAMED_ON_THE_FACE = {"ECU", "CU", "MCU", "MS", "OTS"}  # sizes whose framing follows the subject's own height
 SIDE_SCALE = 0.25  # depth and masks are drawn at a quarter of the size
 PERSONAL_SPACE = 0.25  # metres between two people side by side (the one not framed stands a step behind)
@@ -105,7 +108,7 @@ class PrevizEngine(Engine):
             castings = _castings(request.characters, portraits, foreground, subject, framing.distance, width / stage.focal)
             walk = np.array([p.x - poses[0].x for p in poses]) if request.camera.kind == "follow" else np.zeros(n)
             people = cast_layers(castings, view, poses, look, angle, walk, dice("cast"), request.fps,
-                                 breathe=request.camera.kind in ("static", "handheld"))
+                                 breathe=request.camera.kind in ("static", "handheld"), sway=SWAY.get(shot, 1.0))
             # the place (floor included) behind everyone, then people and what is in front, far to near
             layers = [*behind, *sorted([*things, *people, *front], key=lambda layer: -layer.z)]
             compositor = Compositor(layers, view, poses)
