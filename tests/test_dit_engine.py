@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -147,3 +148,9 @@ def test_drama_render_with_the_dit_engine_and_a_checkpoint(checkpoint: Path, tmp
     assert len(manifests) == 1 and manifests[0]["engine"] == "dit"  # one establishing shot showing the action
     assert all(m["request"]["options"]["checkpoint"] == str(checkpoint.resolve()) for m in manifests)
     assert _frames(root / "renders" / manifests[0]["key"] / "video.mp4").shape[1:] == (32, 48, 3)
+
+
+def test_a_checkpoint_folder_has_the_permissions_of_any_folder(checkpoint: Path):
+    mask = os.umask(0)
+    os.umask(mask)
+    assert checkpoint.stat().st_mode & 0o777 == 0o777 & ~mask

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,8 @@ def save_checkpoint(
     """Write the checkpoint folder atomically; `dit`/`text` should be the EMA copies."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial"))
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.partial"
+    tmp.mkdir()  # 0777 less the umask, like every folder drama writes (mkdtemp's 0700 locked the team out)
     try:
         meta = {"format": FORMAT, "format_version": FORMAT_VERSION, **config.model_dump(mode="json")}
         (tmp / "config.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
