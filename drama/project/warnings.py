@@ -18,6 +18,7 @@ from drama.errors import DramaError
 from drama.project import Project
 from drama.project.cast_init import from_description
 from drama.project.project import toml_line
+from drama.render.motion import AS_ASKED
 from drama.screenplay.model import Note
 from drama.storyboard import episode_script
 from drama.storyboard.directions import parse_direction
@@ -27,8 +28,6 @@ from drama.voice.casting import voice_guessed
 if TYPE_CHECKING:
     from drama.render.state import Candidate
 
-# drama.render.motion.adherence calls a move "as asked" above this, so a draw at or below it failed the check
-CAMERA_PASS = 0.5
 
 
 class EpisodeWarning(BaseModel):
@@ -42,7 +41,7 @@ class EpisodeWarning(BaseModel):
 def camera_failed(draws: Sequence[Candidate]) -> bool:
     """The shot's current draws all measured a camera move that is not the one asked (and there is at least one)."""
     values = [next((p.value for p in draw.parts if p.name == "camera"), None) for draw in draws if not draw.stale]
-    return bool(values) and all(value is not None and value <= CAMERA_PASS for value in values)
+    return bool(values) and all(value is not None and value <= AS_ASKED for value in values)
 
 
 def _cast_line(project: Project, name: str) -> str:

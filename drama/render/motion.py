@@ -216,6 +216,9 @@ def dominant_move(motion: MotionEstimate) -> tuple[str, int]:
     return "static", 0
 
 
+AS_ASKED = 0.5  # an adherence above this is the move asked for; at or below it the camera check fails
+
+
 def adherence(motion: MotionEstimate, kind: str, direction: int = 1) -> tuple[float, str]:
     """How well the measured motion matches the requested move, in [0, 1], with a one-line reason."""
     component, sign = expected_signature(kind, direction)
@@ -233,7 +236,7 @@ def adherence(motion: MotionEstimate, kind: str, direction: int = 1) -> tuple[fl
     total = math.sqrt(sum(v * v for v in components.values())) + 1e-9
     alignment = max(0.0, along / total)  # cosine between what was asked and what happened
     amount = min(1.0, max(0.0, along))
-    verdict = "as asked" if alignment * amount > 0.5 else "the wrong way" if along < -1 else \
+    verdict = "as asked" if alignment * amount > AS_ASKED else "the wrong way" if along < -1 else \
         "too little" if amount < 1 else "off-axis"
     return alignment * amount, f"{kind} {'+' if direction > 0 else '-'}: {verdict} ({_describe(motion)})"
 
