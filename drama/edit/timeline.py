@@ -15,13 +15,13 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from drama.edit.music import music_file
-from drama.edit.subtitles import Cue, cues_for, shot_of
+from drama.edit.subtitles import Cue, cues_for
 from drama.errors import DramaError
 from drama.project import Project
 from drama.render.state import Candidate
 from drama.screenplay.model import TransitionKind
 from drama.storyboard.model import Shot, Storyboard
-from drama.voice.model import VoiceLine, WordTiming
+from drama.voice.model import VoiceLine, WordTiming, shot_of
 
 DISSOLVE_SECONDS = 0.5  # cross-dissolve length (the two shots overlap this long)
 FADE_SECONDS = 0.5  # fade from / to black
