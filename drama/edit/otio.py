@@ -5,10 +5,14 @@ custom transitions whose metadata names the colour), Subtitles (a clip per cue, 
 metadata), Voice (a second Voice track when lines overlap, as in dual dialogue) and Music. Every candidate of a shot travels with its clip
 as a named media reference (OTIO's multi-reference clips); the active one is the pick, so an editor can
 swap takes without coming back to drama.
+
+Media are named by absolute file URLs unless a `url` function is given (a bundle names them relative to itself),
+and a title card is a generator unless a still of it is given (the editor formats that have no generator for it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import av
@@ -42,22 +46,43 @@ def _media_frames(path: Path, fps: float) -> float | None:
     return None
 
 
-def _reference(take: Take, fps: float) -> otio.schema.ExternalReference:
+def file_url(path: Path) -> str:
+    """The default media URL: the file's absolute path as a file:// URL."""
+    return path.resolve().as_uri()
+
+
+def cut_trims(timeline: Timeline) -> list[tuple[int, int]]:
+    """Per segment, the frames (head, tail) that lie beyond its cut points when each dissolve is centred on its cut:
+    editors hold two shots end to end and overlap them only inside the transition."""
+    segments = timeline.segments
+    overlaps = [segment.transition_in.frames if segment.transition_in.kind == "dissolve" else 0 for segment in segments]
+    return [(overlaps[i] - overlaps[i] // 2, (overlaps[i + 1] if i + 1 < len(segments) else 0) // 2)
+            for i in range(len(segments))]
+
+
+def _reference(take: Take, fps: float, url: Callable[[Path], str]) -> otio.schema.ExternalReference:
     frames = _media_frames(take.video, fps)
     return otio.schema.ExternalReference(
-        target_url=take.video.resolve().as_uri(),
+        target_url=url(take.video),
         available_range=TR(RT(0, fps), RT(frames, fps)) if frames else None,
         metadata={"drama": take.model_dump(mode="json")},
     )
 
 
-def _video_clip(segment: VideoSegment, head: int, tail: int, fps: float) -> otio.schema.Clip:
+def _video_clip(segment: VideoSegment, head: int, tail: int, fps: float, url: Callable[[Path], str],
+                still: Path | None) -> otio.schema.Clip:
     """`head` frames of the segment belong to the incoming dissolve before this clip's cut point, `tail` to the outgoing one."""
     source = TR(RT(head, fps), RT(segment.frames - head - tail, fps))
     metadata = {"drama": {"shot_id": segment.shot_id, "kind": segment.kind, "transition_in": segment.transition_in.source,
                           "fade_in_frames": segment.transition_in.frames if segment.transition_in.kind == "fade" else 0,
                           "fade_in_color": segment.transition_in.color, "fade_out_frames": segment.fade_out,
                           "fade_out_color": segment.fade_out_color}}
+    if segment.kind == "title_card" and still is not None:
+        reference = otio.schema.ExternalReference(
+            target_url=url(still), available_range=TR(RT(0, fps), RT(segment.frames, fps)),
+            metadata={"drama": {"title_card": segment.text or "", "background": segment.background}})
+        return otio.schema.Clip(name=segment.text or segment.shot_id, media_reference=reference,
+                                source_range=source, metadata=metadata)
     if segment.kind == "title_card":
         generator = otio.schema.GeneratorReference(
             name="title card", generator_kind="drama.title_card",
@@ -67,25 +92,23 @@ def _video_clip(segment: VideoSegment, head: int, tail: int, fps: float) -> otio
                                 source_range=source, metadata=metadata)
     assert segment.take is not None
     clip = otio.schema.Clip(name=segment.shot_id, source_range=source, metadata=metadata)
-    clip.set_media_references({take.id: _reference(take, fps) for take in segment.alternates}, segment.take.id)
+    clip.set_media_references({take.id: _reference(take, fps, url) for take in segment.alternates}, segment.take.id)
     return clip
 
 
-def _video_track(timeline: Timeline) -> otio.schema.Track:
+def _video_track(timeline: Timeline, url: Callable[[Path], str], stills: Mapping[str, Path]) -> otio.schema.Track:
     fps = timeline.fps
     track = otio.schema.Track(name="Video", kind=otio.schema.TrackKind.Video)
     segments = timeline.segments
-    for i, segment in enumerate(segments):
-        incoming = segment.transition_in.frames if segment.transition_in.kind == "dissolve" else 0
-        following = segments[i + 1] if i + 1 < len(segments) else None
-        outgoing = following.transition_in.frames if following and following.transition_in.kind == "dissolve" else 0
-        if incoming:
+    trims = cut_trims(timeline)
+    for i, (segment, (head, tail)) in enumerate(zip(segments, trims, strict=True)):
+        if head:  # centred on the cut: this shot's first `head` frames before it, the last shot's tail after it
             track.append(otio.schema.Transition(
                 name="dissolve", transition_type=otio.schema.TransitionTypes.SMPTE_Dissolve,
-                in_offset=RT(incoming // 2, fps), out_offset=RT(incoming - incoming // 2, fps)))
+                in_offset=RT(head, fps), out_offset=RT(trims[i - 1][1], fps)))
         elif i and segment.transition_in.kind == "fade" and segments[i - 1].fade_out:
             track.append(_dip(segments[i - 1], segment, fps))
-        track.append(_video_clip(segment, incoming - incoming // 2, outgoing // 2, fps))
+        track.append(_video_clip(segment, head, tail, fps, url, stills.get(segment.shot_id)))
     return track
 
 
@@ -125,28 +148,34 @@ def _timed_track(name: str, kind: str, items: list[tuple[float, float, otio.core
     return track
 
 
-def build_otio(timeline: Timeline) -> otio.schema.Timeline:
+def build_otio(timeline: Timeline, *, url: Callable[[Path], str] = file_url,
+               stills: Mapping[str, Path] | None = None) -> otio.schema.Timeline:
+    """The timeline in OTIO. `url` names each media file (absolute file URLs by default); `stills` maps title-card
+    shot ids to a picture of the card, which then stands in for the generator."""
     fps = timeline.fps
     voice = [(clip.start, clip.duration, otio.schema.Clip(
         name=clip.text, metadata={"drama": {"shot_id": clip.shot_id, "speaker": clip.speaker, "text": clip.text}},
-        media_reference=otio.schema.ExternalReference(target_url=clip.audio.resolve().as_uri())))
+        media_reference=otio.schema.ExternalReference(target_url=url(clip.audio),
+                                                      available_range=TR(RT(0, fps), RT(clip.duration * fps, fps)))))
         for clip in timeline.dialogue]
     subtitles = [(cue.start, cue.end - cue.start, otio.schema.Clip(
         name=" ".join(cue.lines), metadata={"drama": {"subtitle": cue.text, "index": cue.index, "speaker": cue.speaker,
                                                       "shot_id": cue.shot_id}},
         media_reference=otio.schema.GeneratorReference(generator_kind="drama.subtitle", parameters={"text": cue.text})))
         for cue in timeline.cues]
-    tracks = [_video_track(timeline), _timed_track("Subtitles", otio.schema.TrackKind.Video, subtitles, fps)]
+    tracks = [_video_track(timeline, url, stills or {}), _timed_track("Subtitles", otio.schema.TrackKind.Video, subtitles, fps)]
     tracks += [_timed_track("Voice" if n == 0 else f"Voice {n + 1}", otio.schema.TrackKind.Audio, lane, fps)
                for n, lane in enumerate(_lanes(voice) or [[]])]
     if timeline.music:
-        length = (_media_frames(timeline.music.path, fps) or timeline.frames) / fps
+        frames = _media_frames(timeline.music.path, fps) or timeline.frames
+        length = frames / fps
         loops, start = [], 0.0
         while start < timeline.duration - 1e-6:
             duration = min(length, timeline.duration - start)
             loops.append((start, duration, otio.schema.Clip(
                 name=timeline.music.path.name, metadata={"drama": timeline.music.model_dump(mode="json")},
-                media_reference=otio.schema.ExternalReference(target_url=timeline.music.path.resolve().as_uri()))))
+                media_reference=otio.schema.ExternalReference(target_url=url(timeline.music.path),
+                                                          available_range=TR(RT(0, fps), RT(frames, fps))))))
             start += duration
         tracks.append(_timed_track("Music", otio.schema.TrackKind.Audio, loops, fps))
     result = otio.schema.Timeline(name=f"{timeline.project} {timeline.episode}", global_start_time=RT(0, fps),
