@@ -1,17 +1,18 @@
-"""Assembling the cut: picture frames streamed in order, the dialogue stem, and the one ffmpeg encode.
+"""Assembling the cut: picture frames streamed in order, the dialogue stem, the encodes and the join.
 
 Why not one ffmpeg filter graph over every take: each input keeps a decoder and its frame queues alive
 for the whole run (measured: ~25 MB per input, 3.1 GB RSS for 120 shots), so long episodes blow the memory
 budget. Here takes are decoded one at a time with PyAV (libavcodec + swscale, in C), dissolves and fades
-are blended only on the frames they touch, and raw I420 frames stream into a single ffmpeg that burns the
-subtitles, mixes music under the dialogue, normalises loudness and encodes H.264 + AAC.
+are blended only on the frames they touch, and raw I420 frames stream into ffmpeg, one process per segment of
+the cut (drama.edit.segments), which burns the subtitles and encodes H.264. A last ffmpeg joins the segments
+without re-encoding them, mixes music under the dialogue, normalises loudness and encodes the AAC.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -66,9 +67,10 @@ def fit(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
                            for plane, step in planes])
 
 
-def clip_frames(segment: VideoSegment, width: int, height: int, fps: float) -> Iterator[np.ndarray]:
+def clip_frames(segment: VideoSegment, width: int, height: int, fps: float, skip: int = 0) -> Iterator[np.ndarray]:
     """Exactly `segment.frames` frames of the picked take from its start, sampled at the timeline's rate by
-    timestamp (a 24 fps take keeps its speed in a 30 fps cut); a short take holds its last frame."""
+    timestamp (a 24 fps take keeps its speed in a 30 fps cut); a short take holds its last frame. The first
+    `skip` frames are decoded past, not yielded (nor scaled)."""
     take = segment.take
     assert take is not None
     try:
@@ -90,33 +92,35 @@ def clip_frames(segment: VideoSegment, width: int, height: int, fps: float) -> I
             due = origin + (k + 0.5) / fps  # the source frame showing in the middle of output frame k
             while upcoming is not None and (current is None or (upcoming.time or 0.0) <= due + 1e-6):
                 current, upcoming, fitted = upcoming, next(decoded, None), None
+            if k < skip:
+                continue
             if fitted is None:
                 fitted = fit(current, width, height)
             yield fitted
 
 
 def card_frames(segment: VideoSegment, width: int, height: int, fps: float,
-                previous: np.ndarray | None) -> Iterator[np.ndarray]:
-    """A title card: the background, the text fading in, holding, fading out."""
+                previous: np.ndarray | None, skip: int = 0) -> Iterator[np.ndarray]:
+    """A title card: the background, the text fading in, holding, fading out (from frame `skip` on)."""
     background_rgb = card_background(width, height, previous if segment.background == "blur" else None)
     background = rgb_to_i420(background_rgb)
     card = rgb_to_i420(draw_card(segment.text or "", background_rgb))
     ramp = max(1, min(round(TITLE_TEXT_FADE * fps), segment.frames // 3))
-    for k in range(segment.frames):
+    for k in range(skip, segment.frames):
         visible = min(1.0, k / ramp, (segment.frames - 1 - k) / ramp)
         yield card if visible >= 1.0 else mix(background, card, visible)
 
 
 def segment_frames(segment: VideoSegment, width: int, height: int, fps: float,
-                   previous: np.ndarray | None) -> Iterator[np.ndarray]:
-    """A segment's frames with its fades applied: in from its transition's colour, out to its fade-out colour
-    (black, or the colour of the dip into the next shot)."""
-    source = (card_frames(segment, width, height, fps, previous) if segment.kind == "title_card"
-              else clip_frames(segment, width, height, fps))
+                   previous: np.ndarray | None, skip: int = 0) -> Iterator[np.ndarray]:
+    """A shot's frames from frame `skip` on, with its fades applied: in from its transition's colour, out to its
+    fade-out colour (black, or the colour of the dip into the next shot)."""
+    source = (card_frames(segment, width, height, fps, previous, skip) if segment.kind == "title_card"
+              else clip_frames(segment, width, height, fps, skip))
     fade_in = segment.transition_in.frames if segment.transition_in.kind == "fade" else 0
     start_from = solid(segment.transition_in.color, width, height) if fade_in else None
     end_in = solid(segment.fade_out_color, width, height) if segment.fade_out else None
-    for k, frame in enumerate(source):
+    for k, frame in enumerate(source, start=skip):
         if k < fade_in:
             yield mix(start_from, frame, k / fade_in)
         elif segment.fade_out and k >= segment.frames - segment.fade_out:
@@ -125,23 +129,41 @@ def segment_frames(segment: VideoSegment, width: int, height: int, fps: float,
             yield frame
 
 
-def video_frames(timeline: Timeline) -> Iterator[np.ndarray]:
-    """Every frame of the cut, in order, as flat I420 arrays; only a dissolve's frames are held in memory."""
+def depends_from(segments: Sequence[VideoSegment], index: int) -> int:
+    """The first shot whose frames shot `index`'s frames depend on (up to the next shot's start): the shot itself,
+    the one before when it dissolves in (that shot's tail is mixed in) or is a title card over a blur of the
+    frame before, and the one before that when that shot is itself a card over a blur (its background is the
+    blur of its own previous frame). A dissolve takes at most a third of either shot, so the tail and the last
+    frame of a shot never depend on the shot before it, and the chain ends there."""
+    shot = segments[index]
+    if index == 0 or not (shot.transition_in.kind == "dissolve" or (shot.kind == "title_card" and shot.background == "blur")):
+        return index
+    before = segments[index - 1]
+    return index - 2 if before.kind == "title_card" and before.background == "blur" else index - 1
+
+
+def video_frames(timeline: Timeline, first: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+    """The frames of the cut, in order, as flat I420 arrays, from the first frame of shot `first` up to the first
+    of shot `stop` (a dissolve's overlap belongs to the shot dissolving in); by default every frame. The shots
+    before `first` that these frames depend on (`depends_from`) are decoded for just their last frames. Only a
+    dissolve's frames are held in memory."""
     width, height = timeline.width, timeline.height
     held: list[np.ndarray] = []  # the previous segment's tail, to dissolve from
     previous_rgb: np.ndarray | None = None
     segments = timeline.segments
-    for i, segment in enumerate(segments):
+    for i in range(depends_from(segments, first), len(segments) if stop is None else stop):
+        segment = segments[i]
         following = segments[i + 1] if i + 1 < len(segments) else None
         hold = following.transition_in.frames if following and following.transition_in.kind == "dissolve" else 0
+        skip = segment.frames - max(hold, 1) if i < first else 0  # before `first`: only its tail and last frame
         tail: list[np.ndarray] = []
         frame = None
-        for k, frame in enumerate(segment_frames(segment, width, height, timeline.fps, previous_rgb)):
+        for k, frame in enumerate(segment_frames(segment, width, height, timeline.fps, previous_rgb, skip), start=skip):
             if k < len(held):
                 frame = mix(held[k], frame, (k + 1) / (len(held) + 1))
             if k >= segment.frames - hold:
                 tail.append(frame)
-            else:
+            elif i >= first:
                 yield frame
         held = tail
         previous_rgb = i420_to_rgb(frame, width, height) if following and following.kind == "title_card" else None
@@ -232,33 +254,58 @@ def analyse_audio(timeline: Timeline, stem: Path, analysis: str, workdir: Path) 
     return result.stderr
 
 
-# --- the encode -------------------------------------------------------------------------------------------
+# --- the encodes --------------------------------------------------------------------------------------------
 
-def encode(timeline: Timeline, stem: Path, loudnorm: str, ass: Path | None, output: Path, workdir: Path,
-           env: dict[str, str], on_frame: Callable[[], None] | None = None) -> None:
-    """The single encode: frames from `video_frames` on stdin → (subtitles) → H.264; the audio graph → AAC."""
-    rate = Fraction(timeline.fps).limit_denominator(1001)
-    video = f"[0:v]ass={ass.name}[v]" if ass is not None else "[0:v]null[v]"
-    script = workdir / "export.graph"
-    script.write_text(f"{video};{audio_graph(timeline, 1, loudnorm)}", encoding="utf-8")
-    log = workdir / "ffmpeg.log"
+# The picture's encoder settings: every segment is encoded with these, so segments join without re-encoding.
+VIDEO_CODEC = ("-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+               "-colorspace", "smpte170m", "-color_primaries", "smpte170m", "-color_trc", "smpte170m")
+
+
+def frame_rate(fps: float) -> Fraction:
+    return Fraction(fps).limit_denominator(1001)
+
+
+def encode_picture(timeline: Timeline, frames: Iterable[np.ndarray], ass: Path | None, output: Path, log: Path,
+                   env: dict[str, str], on_frame: Callable[[], None] | None = None) -> None:
+    """One segment of the picture: raw frames on stdin → (subtitles burned from `ass`) → H.264 in an MP4 of its own.
+    A fresh encode starts on an IDR frame, and its time scale is one tick per frame (`rate.denominator` ticks), so
+    joined segments keep exact frame times."""
+    rate = frame_rate(timeline.fps)
     command = [ffmpeg_exe(), "-hide_banner", "-nostats", "-y",
                "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{timeline.width}x{timeline.height}",
-               "-framerate", str(rate), "-i", "pipe:0", *audio_inputs(timeline, stem),
-               "-/filter_complex", str(script), "-map", "[v]", "-map", "[a]",
-               "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-               "-colorspace", "smpte170m", "-color_primaries", "smpte170m", "-color_trc", "smpte170m",
-               "-c:a", "aac", "-b:a", "160k", "-ar", str(SAMPLE_RATE), "-movflags", "+faststart",
+               "-framerate", str(rate), "-i", "pipe:0", "-vf", f"ass={ass.name}" if ass is not None else "null",
+               *VIDEO_CODEC, "-an", "-video_track_timescale", str(rate.numerator), "-f", "mp4", str(output)]
+    _run(command, log, "encode a segment of the episode", env, frames, on_frame)
+
+
+def join(timeline: Timeline, parts: Sequence[Path], stem: Path, loudnorm: str, output: Path, workdir: Path) -> None:
+    """The episode: the picture's segments joined by stream copy (ffmpeg's concat demuxer), the sound mixed by the
+    audio graph in one pass and encoded AAC, moov at the front."""
+    listing = workdir / "segments.txt"
+    listing.write_text("".join("file '{}'\n".format(str(part).replace("'", "'\\''")) for part in parts),
+                       encoding="utf-8")
+    script = workdir / "sound.graph"
+    script.write_text(audio_graph(timeline, 1, loudnorm), encoding="utf-8")
+    command = [ffmpeg_exe(), "-hide_banner", "-nostats", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+               *audio_inputs(timeline, stem), "-/filter_complex", str(script), "-map", "0:v", "-map", "[a]",
+               "-c:v", "copy", "-c:a", "aac", "-b:a", "160k", "-ar", str(SAMPLE_RATE), "-movflags", "+faststart",
                "-f", "mp4", str(output)]
+    _run(command, workdir / "join.log", "join the episode's segments and its sound", {}, None, None)
+
+
+def _run(command: list[str], log: Path, doing: str, env: dict[str, str], frames: Iterable[np.ndarray] | None,
+         on_frame: Callable[[], None] | None) -> None:
+    """Run one ffmpeg (feeding `frames` to its stdin, if any) with its log in `log`; a failure names the log."""
     with log.open("wb") as stderr:
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=stderr, cwd=workdir,
-                                   env={**os.environ, **env})
+        process = subprocess.Popen(command, stdin=subprocess.PIPE if frames is not None else subprocess.DEVNULL,
+                                   stderr=stderr, cwd=log.parent, env={**os.environ, **env})
         try:
-            for frame in video_frames(timeline):
-                process.stdin.write(frame.data)
-                if on_frame:
-                    on_frame()
-            process.stdin.close()
+            if frames is not None:
+                for frame in frames:
+                    process.stdin.write(frame.data)
+                    if on_frame:
+                        on_frame()
+                process.stdin.close()
             code = process.wait()
         except BrokenPipeError:
             code = process.wait()
@@ -268,4 +315,4 @@ def encode(timeline: Timeline, stem: Path, loudnorm: str, ass: Path | None, outp
                 process.wait()
     if code:
         tail = log.read_text(encoding="utf-8", errors="replace").strip()[-800:]
-        raise DramaError(f"ffmpeg failed to encode the episode (exit {code})", path=log, hint=tail)
+        raise DramaError(f"ffmpeg failed to {doing} (exit {code})", path=log, hint=tail)

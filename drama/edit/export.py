@@ -1,5 +1,8 @@
 """Export an episode: exports/<episode>.mp4 (H.264 + AAC, subtitles burned in), .srt, .ass and .otio.
 
+The MP4's picture is encoded in segments, one per shot, kept in a cache (drama.edit.segments): an export encodes
+only the segments whose pixels changed and joins the rest by stream copy; the sound is mixed in one pass each time.
+
 Everything is built in a scratch folder and renamed into exports/ only when finished, so a crash or Ctrl-C
 never leaves a half-written file. The four files are a set, published with a manifest beside them
 (exports/.<episode>.stamp.json): the hash of everything that went in, and the size and sha256 of each file.
@@ -25,9 +28,10 @@ from pydantic import BaseModel, ValidationError
 from rich.progress import Progress
 
 from drama import atomic
-from drama.edit.assemble import SAMPLE_RATE, analyse_audio, encode, write_dialogue_stem
+from drama.edit.assemble import SAMPLE_RATE, analyse_audio, join, write_dialogue_stem
 from drama.edit.loudness import Loudness, analysis_filter, measure_file, normalise_filter, parse_loudnorm_json
 from drama.edit.otio import write_otio
+from drama.edit.segments import SegmentCache, encode_segments, file_state, plan_segments
 from drama.edit.subtitles import write_ass, write_srt
 from drama.edit.timeline import Timeline, build_timeline
 from drama.errors import DramaError, ExportError, os_fault
@@ -41,7 +45,7 @@ from drama.storyboard.model import Storyboard
 from drama.voice.cache import VoiceCache
 from engine.video import ffmpeg_exe
 
-EXPORT_VERSION = 2  # bump when the export's output changes for the same inputs
+EXPORT_VERSION = 3  # bump when the export's output changes for the same inputs
 KINDS = ("otio", "srt", "ass", "mp4")  # published in this order
 SHORTER_LIMIT = 0.5  # an episode under half its last export's length replaces it only with --force
 
@@ -59,6 +63,8 @@ class ExportResult(BaseModel):
     loudness: Loudness  # measured on the finished file
     seconds: float  # wall time of the export
     skipped: bool = False  # nothing changed since the last export
+    segments: int = 0  # the picture's segments (one per shot)
+    encoded: list[str] = []  # the shots whose segments this export encoded; the others were reused as they were
 
 
 class PublishedFile(BaseModel):
@@ -73,6 +79,7 @@ class ExportStamp(BaseModel):
     hash: str | None
     files: dict[str, PublishedFile] = {}  # stamps written before manifests had none: never up to date
     result: ExportResult
+    segments: list[str] = []  # the keys of the MP4's segments (kept in the segment cache with the last export's)
 
 
 def export_paths(project: Project, episode: str) -> dict[str, Path]:
@@ -107,14 +114,6 @@ def _is_published(paths: dict[str, Path], stamp: ExportStamp) -> bool:
         return False
 
 
-def _file_state(path: Path) -> list[object]:
-    try:
-        stat = path.stat()
-    except OSError:
-        return [str(path), None]
-    return [str(path), stat.st_size, stat.st_mtime_ns]
-
-
 def inputs_hash(timeline: Timeline) -> str:
     """Hash of the timeline and of every file it reads (size + mtime), the exporter version and the ffmpeg."""
     files = [segment.take.video for segment in timeline.segments if segment.take]
@@ -122,7 +121,7 @@ def inputs_hash(timeline: Timeline) -> str:
     files += [clip.audio for clip in timeline.dialogue]
     files += [timeline.music.path] if timeline.music else []
     payload = {"version": EXPORT_VERSION, "ffmpeg": Path(ffmpeg_exe()).name, "timeline": timeline.model_dump(mode="json"),
-               "files": [_file_state(path) for path in dict.fromkeys(files)]}
+               "files": [file_state(path) for path in dict.fromkeys(files)]}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -131,12 +130,13 @@ def up_to_date(project: Project, timeline: Timeline) -> ExportResult | None:
     stamp = read_stamp(project, timeline.episode)
     if stamp is None or stamp.hash != inputs_hash(timeline) or not _is_published(export_paths(project, timeline.episode), stamp):
         return None
-    return stamp.result.model_copy(update={"skipped": True, "seconds": 0.0})
+    return stamp.result.model_copy(update={"skipped": True, "seconds": 0.0, "encoded": []})
 
 
 def export_episode(project: Project, timeline: Timeline, progress: Progress | None = None, *,
-                   force: bool = False) -> ExportResult:
-    """Write the episode's MP4, SRT, ASS and OTIO (skipped when nothing changed, unless `force`). One export at a
+                   force: bool = False, incremental: bool = True) -> ExportResult:
+    """Write the episode's MP4, SRT, ASS and OTIO (skipped when nothing changed, unless `force`), encoding only the
+    segments of the picture that are not in the segment cache (every one, `incremental=False`). One export at a
     time per project: its holder sweeps up the scratch folders of exports that were killed."""
     started = time.perf_counter()
     if not force and (previous := up_to_date(project, timeline)) is not None:
@@ -153,7 +153,7 @@ def export_episode(project: Project, timeline: Timeline, progress: Progress | No
             scratch_root.mkdir(parents=True, exist_ok=True)
             workdir = Path(tempfile.mkdtemp(dir=scratch_root, prefix=f"{timeline.episode}."))
             try:
-                return _build(project, timeline, paths, workdir, progress, started)
+                return _build(project, timeline, paths, workdir, progress, started, incremental)
             finally:
                 shutil.rmtree(workdir, ignore_errors=True)
         except OSError as error:
@@ -184,9 +184,9 @@ def _check_destination(project: Project, paths: dict[str, Path]) -> None:
 
 
 def _build(project: Project, timeline: Timeline, paths: dict[str, Path], workdir: Path, progress: Progress | None,
-           started: float) -> ExportResult:
-    """Build the four files in `workdir` (the encode's ffmpeg log is kept under .drama/logs/ if it fails), then
-    publish them."""
+           started: float, incremental: bool) -> ExportResult:
+    """Build the four files in `workdir` (the segments it encodes go to the segment cache as each is finished; a
+    failing ffmpeg's log is kept under .drama/logs/), then publish them."""
     task = progress.add_task(f"export {timeline.episode}: mixing", total=timeline.frames) if progress else None
 
     def step(description: str) -> None:
@@ -206,12 +206,17 @@ def _build(project: Project, timeline: Timeline, paths: dict[str, Path], workdir
             raise
         raise _ffmpeg_failed(project, timeline, error.message, error.hint or "", workdir) from None  # ffmpeg's words
     measured = parse_loudnorm_json(analysis)
-    step("encoding")
+    segments, cache = plan_segments(timeline), SegmentCache(project, timeline.episode)
+    todo = [segment for segment in segments if not (incremental and cache.holds(segment))]
+    step(f"encoding {len(todo)} of {len(segments)} segments")
+    if progress is not None and task is not None:
+        progress.advance(task, timeline.frames - sum(segment.frames for segment in todo))
     advance = (lambda: progress.advance(task)) if progress is not None and task is not None else None
     try:
-        encode(timeline, stem, normalise_filter(timeline.loudness_lufs, timeline.true_peak_db, measured),
-               built["ass"] if timeline.burn_subtitles and timeline.cues else None, built["mp4"], workdir,
-               fontconfig_env(project.cache_dir), on_frame=advance)
+        encode_segments(timeline, todo, cache, workdir, fontconfig_env(project.cache_dir), on_frame=advance)
+        step("joining")
+        join(timeline, [cache.path(segment) for segment in segments], stem,
+             normalise_filter(timeline.loudness_lufs, timeline.true_peak_db, measured), built["mp4"], workdir)
     except DramaError as error:
         if error.path is None or workdir not in error.path.parents:  # not ffmpeg's log: a take, a voice line …
             raise
@@ -223,10 +228,13 @@ def _build(project: Project, timeline: Timeline, paths: dict[str, Path], workdir
     result = ExportResult(episode=timeline.episode, mp4=paths["mp4"], srt=paths["srt"], ass=paths["ass"],
                           otio=paths["otio"], duration=timeline.duration, width=timeline.width,
                           height=timeline.height, fps=timeline.fps, loudness=loudness,
-                          seconds=time.perf_counter() - started)
-    _publish(project, timeline.episode, built,
-             ExportStamp(hash=inputs_hash(timeline), files={kind: _published(built[kind]) for kind in KINDS},
-                         result=result))
+                          seconds=time.perf_counter() - started, segments=len(segments),
+                          encoded=[segment.shot_id for segment in todo])
+    previous = read_stamp(project, timeline.episode)
+    stamp = ExportStamp(hash=inputs_hash(timeline), files={kind: _published(built[kind]) for kind in KINDS},
+                        result=result, segments=[segment.key for segment in segments])
+    _publish(project, timeline.episode, built, stamp)
+    cache.keep_only(set(stamp.segments) | set(previous.segments if previous is not None else []))
     step("done")
     return result
 
@@ -257,11 +265,12 @@ def _ffmpeg_failed(project: Project, timeline: Timeline, message: str, log: str,
 
 def _disk_full(project: Project, timeline: Timeline, where: Path | str) -> ExportError:
     """The export's full disk, with the room it wants: the dialogue stem plus the MP4 (as large as the last export's,
-    else a guess of 0.1 bit per pixel of H.264 and 160 kb/s of AAC)."""
+    else a guess of 0.1 bit per pixel of H.264 and 160 kb/s of AAC) twice: once in segments, kept in the segment
+    cache, and once joined."""
     stamp = read_stamp(project, timeline.episode)
     mp4 = stamp.files["mp4"].size if stamp is not None and "mp4" in stamp.files else \
         timeline.duration * (timeline.width * timeline.height * timeline.fps * 0.1 + 160_000) / 8
-    needed = timeline.duration * SAMPLE_RATE * 4 + mp4  # float32 samples
+    needed = timeline.duration * SAMPLE_RATE * 4 + mp4 * 2  # float32 samples, the segments and the joined MP4
     free = shutil.disk_usage(project.state_dir).free
     short = math.ceil(max(needed - free, needed / 4) / 1e6)
     return ExportError(f"disk full while writing {where}: free {short} MB and run again",
