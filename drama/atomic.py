@@ -62,25 +62,47 @@ def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+class StagedDir:
+    """A temporary folder beside `path` that becomes `path` in one rename (`promote`) or is removed (`discard`).
+    The folder is named before it is made, so a Ctrl-C between the two leaves nothing to clean."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.partial"
+        try:
+            self.tmp.mkdir()  # 0777 less the umask, as any folder: renders/<key>/ is shared like the rest of the project
+        except BaseException:
+            self.discard()
+            raise
+
+    def promote(self) -> None:
+        """Rename into place; if `path` already exists (another process finished first) this copy is discarded."""
+        try:
+            os.rename(self.tmp, self.path)
+        except OSError:
+            if not self.path.is_dir():
+                raise
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 @contextmanager
 def atomic_dir(path: Path) -> Iterator[Path]:
     """A temporary folder beside `path`; on success it becomes `path` in one rename.
 
     If `path` already exists (another process finished first) the new copy is discarded.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.partial"  # named first: a Ctrl-C during mkdir is cleaned
+    staged = StagedDir(path)
     try:
-        tmp.mkdir()  # 0777 less the umask, as any folder: renders/<key>/ is shared like the rest of the project
-        yield tmp
-        try:
-            os.rename(tmp, path)
-        except OSError:
-            if not path.is_dir():
-                raise
+        yield staged.tmp
+        staged.promote()
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        staged.discard()
 
 
 @contextmanager

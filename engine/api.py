@@ -146,6 +146,10 @@ class Engine(ABC):
     # "references", "camera", "controls", "seed".
     features: ClassVar[tuple[str, ...]] = ("text", "seed")
     requires: ClassVar[str] = ""  # what a user must provide besides the install (weights, a checkpoint …)
+    # What one draw occupies while it runs, in Ray's resource names: {"CPU": 1} draws in a process of its own
+    # (`[render] workers`, or a task on a cluster node); {"GPU": 1} draws one at a time per GPU, in a process
+    # that keeps the engine (and its loaded model) between draws.
+    resources: ClassVar[dict[str, float]] = {"CPU": 1.0}
 
     @classmethod
     def identity(cls, request: RenderRequest) -> dict[str, str]:

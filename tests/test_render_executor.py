@@ -144,8 +144,20 @@ DRIVER = textwrap.dedent("""
     from drama.render import render_shots
     from render_fakes import make_storyboard
     project = Project.load({root!r})
-    render_shots(project, make_storyboard(project, ["static", "pan", "tilt", "zoom"]), draws=2)
+    render_shots(project, make_storyboard(project, ["static", "pan", "tilt", "zoom"]), draws=2, workers={workers})
 """)
+
+
+def _orphans(script: Path) -> list[str]:
+    """Processes still running the driver script (its pool's workers carry its command line)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(script).encode() in (proc / "cmdline").read_bytes():
+                found.append(proc.name)
+        except OSError:
+            continue
+    return found
 
 
 def _complete(folder: Path) -> bool:
@@ -154,11 +166,14 @@ def _complete(folder: Path) -> bool:
         manifest["key"] == folder.name and manifest["score"]["total"] > 0
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
-def test_killed_render_leaves_no_partial_candidate_and_resumes(tmp_path, sig):
+def test_killed_render_leaves_no_partial_candidate_and_resumes(tmp_path, sig, workers):
+    """In this process or with a pool of worker processes: killed (SIGKILL) or interrupted (Ctrl-C) mid-draw,
+    a render leaves only complete draws, and a rerun draws exactly the rest."""
     root = make_project(tmp_path / "proj", engine_options={"slow": 0.1})
     script = tmp_path / "driver.py"
-    script.write_text(DRIVER.format(tests=str(TESTS), root=str(root)))
+    script.write_text(DRIVER.format(tests=str(TESTS), root=str(root), workers=workers))
     renders = root / "renders"
     # a shell running us in the background ignores SIGINT, and children inherit that: restore the default,
     # so the driver gets KeyboardInterrupt like a creator pressing Ctrl-C
@@ -182,6 +197,9 @@ def test_killed_render_leaves_no_partial_candidate_and_resumes(tmp_path, sig):
     assert all(_complete(folder) for folder in finished)  # nothing half-written ever has a final name
     if sig == signal.SIGINT:
         assert "KeyboardInterrupt" in stderr and not list(renders.glob(".*"))  # cleaned up on the way out
+    if sig == signal.SIGKILL and workers > 1:  # the workers died with their parent: none is left drawing
+        time.sleep(0.5)
+        assert not _orphans(script)
 
     project = Project.load(root)
     report = render_shots(project, make_storyboard(project, ["static", "pan", "tilt", "zoom"]), draws=2)

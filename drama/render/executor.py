@@ -5,7 +5,6 @@ all written. Ctrl-C or a crash at any moment leaves no partial candidate; rerunn
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections import Counter
@@ -17,14 +16,17 @@ from typing import Literal
 from pydantic import BaseModel
 from rich.progress import Progress, TaskID
 
-from drama.atomic import atomic_dir, exclusive, write_json
+from drama.atomic import StagedDir, exclusive, write_json
 from drama.errors import DramaError, EngineError, RenderError, did_you_mean, os_fault
 from drama.project import Project
 from drama.project.project import toml_line
 from drama.project.secrets import load_secrets
 from drama.render.controls import PREVIZ, control_job, stored_controls, wants_controls
-from drama.render.damage import CANDIDATE_FILE, DamagedDraw, check_video, read_draw, set_aside
+from drama.render.damage import CANDIDATE_FILE, DamagedDraw, read_draw, set_aside
+from drama.render.draw import Drawn
+from drama.render.draw import draw as draw_clip
 from drama.render.jobs import Job, shot_jobs
+from drama.render.pool import InProcess, ProcessPool, Runner, machine_cores
 from drama.render.request import renderable
 from drama.render.remote import RemoteEvent, RemoteRun
 from drama.render.state import Candidate, StateStore, WantedDraws
@@ -51,6 +53,7 @@ class RenderReport(BaseModel):
     engine: str
     results: list[JobResult]
     seconds: float
+    notes: list[str] = []  # what the run wants the creator to know: where it drew, what it did not use
 
     @property
     def failed(self) -> list[JobResult]:
@@ -185,72 +188,45 @@ def render_lock(project: Project) -> Iterator[None]:
         yield
 
 
-def _inside(path: Path | None, folder: Path) -> str | None:
-    if path is None:
-        return None
-    path = path if path.is_absolute() else folder / path
-    if not path.is_file() or folder.resolve() not in path.resolve().parents:
-        raise RuntimeError(f"engine reported {path} but it is not a file inside its output folder")
-    return str(path.resolve().relative_to(folder.resolve()))
+def _record(job: Job, drawn: Drawn) -> dict:
+    """candidate.json: the job, what the draw left and how it scored."""
+    record = {
+        "id": job.candidate_id, "key": job.key, "shot_key": job.shot_key, "episode": job.episode,
+        "shot_id": job.shot_id, "draw": job.draw, "seed": job.seed,
+        "engine": job.engine, "engine_version": job.engine_version,
+        "request": job.request.model_dump(mode="json"),
+        "clip": drawn.clip, "score": drawn.score.model_dump(mode="json"), "timings": drawn.timings,
+        "created": time.time(),
+    }
+    if drawn.ran_on is not None:
+        record["ran_on"] = drawn.ran_on
+    return record
 
 
-def _write_poster(video: Path, poster: Path) -> None:
-    """The middle frame as a PNG, for engines that write no poster of their own."""
-    import numpy as np
-    from PIL import Image
-
-    from engine.video import read_frames
-
-    frames = list(read_frames(video))
-    Image.fromarray(np.asarray(frames[len(frames) // 2])).save(poster)
-
-
-def run_job(project: Project, engine: Engine, job: Job, *, draw: Callable[[Path], Clip] | None = None) -> Candidate:
-    """Render, score and publish one draw; the folder appears complete or not at all. `draw(folder)` makes the
-    clip (default: the engine renders it; a remote engine's result is fetched instead)."""
-    from drama.render.scoring import score_clip  # numpy work: imported only when something is rendered
-
-    with atomic_dir(candidate_dir(project, job.key)) as tmp:
-        started = time.perf_counter()
-        clip: Clip = draw(tmp) if draw is not None else engine.render(job.request, tmp)
-        rendered = time.perf_counter()
-        video = _inside(clip.video, tmp)
-        if video is None:
-            raise RuntimeError("engine returned no video")
-        poster = _inside(clip.poster, tmp)
-        if poster is None:
-            poster = "poster.png"
-            _write_poster(tmp / video, tmp / poster)
-        for standard, actual in (("video.mp4", video), ("poster.png", poster)):
-            if actual != standard:
-                os.replace(tmp / actual, tmp / standard)
-        clip = clip.model_copy(update={"video": tmp / "video.mp4", "poster": tmp / "poster.png"})
-        check_video(clip.video)  # an engine's broken video fails this draw instead of being published
-        score = score_clip(job.request, clip)
-        scored = time.perf_counter()
-        created = time.time()
-        write_json(tmp / CANDIDATE_FILE, {
-            "id": job.candidate_id, "key": job.key, "shot_key": job.shot_key, "episode": job.episode,
-            "shot_id": job.shot_id, "draw": job.draw, "seed": job.seed,
-            "engine": job.engine, "engine_version": job.engine_version,
-            "request": job.request.model_dump(mode="json"),
-            "clip": {"video": "video.mp4", "poster": "poster.png", "depth": _inside(clip.depth, tmp),
-                     "masks": {name: _inside(path, tmp) for name, path in clip.masks.items()},
-                     "width": clip.width, "height": clip.height, "fps": clip.fps, "num_frames": clip.num_frames,
-                     "meta": clip.meta, "video_bytes": clip.video.stat().st_size},
-            "score": score.model_dump(mode="json"),
-            "timings": {"render_s": round(rendered - started, 3), "score_s": round(scored - rendered, 3)},
-            "created": created,
-        })
+def _publish(project: Project, job: Job, staged: StagedDir, drawn: Drawn) -> Candidate:
+    """Write candidate.json into the staged folder and rename it into renders/<key>/."""
+    write_json(staged.tmp / CANDIDATE_FILE, _record(job, drawn))
+    staged.promote()
     candidate = load_candidate(project, job.key)
     if candidate is None:  # a damaged folder was in the way of the rename: it is set aside now
         raise RuntimeError(f"{candidate_dir(project, job.key)} was damaged; it is set aside, run again to draw it")
     return candidate
 
 
-def render_jobs(project: Project, jobs: list[Job], *, store: StateStore,
-                progress: Progress | None = None) -> list[JobResult]:
-    """Render what is missing of `jobs`; an engine failure on one job is recorded and the others go on."""
+def run_job(project: Project, engine: Engine, job: Job, *, draw: Callable[[Path], Clip] | None = None) -> Candidate:
+    """Render, score and publish one draw in this process; the folder appears complete or not at all.
+    `draw(folder)` makes the clip (default: the engine renders it; a remote engine's result is fetched instead)."""
+    staged = StagedDir(candidate_dir(project, job.key))
+    try:
+        return _publish(project, job, staged, draw_clip(engine, job.request, staged.tmp, make=draw))
+    finally:
+        staged.discard()
+
+
+def render_jobs(project: Project, jobs: list[Job], *, store: StateStore, progress: Progress | None = None,
+                runner: Runner | None = None) -> list[JobResult]:
+    """Render what is missing of `jobs` (the local engines' on `runner`, default: in this process, one at a time);
+    an engine failure on one job is recorded and the others go on."""
     results: dict[str, JobResult] = {}
     pending: list[Job] = []
     for job in jobs:
@@ -277,20 +253,7 @@ def render_jobs(project: Project, jobs: list[Job], *, store: StateStore,
                 results.update(_run_remote(project, name, batch, store, on_event))
     if pending:
         with render_lock(project):
-            engines: dict[str, Engine] = {}
-            shot_task: TaskID | None = None
-            for index, job in enumerate(pending):
-                if progress is not None and (index == 0 or pending[index - 1].shot_id != job.shot_id):
-                    if shot_task is not None:
-                        progress.remove_task(shot_task)
-                    todo = sum(1 for j in pending if j.shot_id == job.shot_id)
-                    shot_task = progress.add_task(f"  shot {job.shot_id}", total=todo)
-                results[job.key] = _run_one(project, job, engines, store)
-                if progress is not None:
-                    progress.advance(overall)
-                    progress.advance(shot_task)
-            if progress is not None and shot_task is not None:
-                progress.remove_task(shot_task)
+            results.update(_draw_all(project, pending, store, runner or InProcess(), progress, overall))
     return [results[job.key] for job in jobs]
 
 
@@ -336,40 +299,115 @@ def _remote_progress(progress: Progress, overall: TaskID | None, jobs: list[Job]
     return on_event
 
 
-def _run_one(project: Project, job: Job, engines: dict[str, Engine], store: StateStore) -> JobResult:
-    base = dict(shot_id=job.shot_id, draw=job.draw, seed=job.seed, key=job.key)
-    started = time.perf_counter()
-    found = load_candidate(project, job.key)  # another render may have finished it while we waited for the lock
-    if found is not None:
-        store.add_candidate(found)
-        return JobResult(**base, status="cached", score=found.score)
+class _ShotBars:
+    """One transient bar per shot being drawn, beside the overall bar; with several draws at once, several shots."""
+
+    def __init__(self, progress: Progress | None, overall: TaskID | None, jobs: list[Job]):
+        self.progress, self.overall = progress, overall
+        self.left = Counter(job.shot_id for job in jobs)
+        self.bars: dict[str, TaskID] = {}
+
+    def started(self, job: Job) -> None:
+        if self.progress is not None and job.shot_id not in self.bars:
+            self.bars[job.shot_id] = self.progress.add_task(f"  shot {job.shot_id}", total=self.left[job.shot_id])
+
+    def done(self, job: Job) -> None:
+        self.left[job.shot_id] -= 1
+        if self.progress is None:
+            return
+        self.progress.advance(self.overall)
+        if job.shot_id in self.bars:
+            self.progress.advance(self.bars[job.shot_id])
+            if not self.left[job.shot_id]:
+                self.progress.remove_task(self.bars.pop(job.shot_id))
+
+
+def _draw_all(project: Project, jobs: list[Job], store: StateStore, runner: Runner, progress: Progress | None,
+              overall: TaskID | None) -> dict[str, JobResult]:
+    """Draw `jobs` on `runner` and publish each as it finishes: the folder renamed into place, then the state store
+    told — here, in this process, whichever process or machine drew it."""
+    results: dict[str, JobResult] = {}
+    staged: dict[str, StagedDir] = {}
+    started: dict[str, float] = {}
+    bars = _ShotBars(progress, overall, jobs)
+
+    def work() -> Iterator[tuple[Job, Path]]:
+        for job in jobs:
+            found = load_candidate(project, job.key)  # another render may have finished it while we waited
+            if found is not None:
+                store.add_candidate(found)
+                results[job.key] = JobResult(shot_id=job.shot_id, draw=job.draw, seed=job.seed, key=job.key,
+                                             status="cached", score=found.score)
+                bars.done(job)
+                continue
+            staged[job.key] = StagedDir(candidate_dir(project, job.key))
+            started[job.key] = time.perf_counter()
+            bars.started(job)
+            yield job, staged[job.key].tmp
+
     try:
-        if job.engine not in engines:
-            engines[job.engine] = get_engine(job.engine)  # [render] engine_options travel in request.options
-        candidate = run_job(project, engines[job.engine], job)
-    except Exception as error:  # one bad draw must not stop the others; KeyboardInterrupt still does
-        stop = os_fault(error, kind=RenderError, doing=f"draw shot {job.shot_id}") if isinstance(error, OSError) else None
-        if stop is not None:  # a full or read-only disk fails every draw after this one too: say it once and stop
-            raise stop from error
-        message = f"{type(error).__name__}: {error}"
-        store.record_failure(job.key, job.episode, job.shot_id, job.draw, message)
-        return JobResult(**base, status="failed", seconds=time.perf_counter() - started, error=message)
-    store.add_candidate(candidate)
-    return JobResult(**base, status="rendered", seconds=time.perf_counter() - started, score=candidate.score)
+        for job, _, outcome in runner.run(work()):
+            base = dict(shot_id=job.shot_id, draw=job.draw, seed=job.seed, key=job.key)
+            folder = staged.pop(job.key)
+            try:
+                if isinstance(outcome, Exception):
+                    raise outcome
+                candidate = _publish(project, job, folder, outcome)
+            except Exception as error:  # one bad draw must not stop the others; KeyboardInterrupt still does
+                folder.discard()
+                stop = os_fault(error, kind=RenderError, doing=f"draw shot {job.shot_id}") if isinstance(error, OSError) else None
+                if stop is not None:  # a full or read-only disk fails every draw after this one too: say it once and stop
+                    raise stop from error
+                message = f"{type(error).__name__}: {error}"
+                store.record_failure(job.key, job.episode, job.shot_id, job.draw, message)
+                results[job.key] = JobResult(**base, status="failed", seconds=time.perf_counter() - started[job.key],
+                                             error=message)
+            else:
+                store.add_candidate(candidate)
+                results[job.key] = JobResult(**base, status="rendered", score=candidate.score,
+                                             seconds=outcome.timings["render_s"] + outcome.timings["score_s"])
+            bars.done(job)
+    finally:
+        for folder in staged.values():  # draws under way when a fault or Ctrl-C stopped the run
+            folder.discard()
+    return results
+
+
+def choose_runner(project: Project, engine: str, *, workers: int | None = None, cluster: str | None = None,
+                  notes: list[str] | None = None) -> Runner:
+    """Where a local engine's draws run: on a Ray cluster when one is given (`--cluster`, `[render] cluster`);
+    else, for an engine that needs a CPU, in a pool of `workers` processes (`--workers`, `[render] workers`,
+    default one per core); else (a GPU engine, or one worker) in this process. Remote engines draw through their
+    provider's queue wherever this runs, so they need no cluster: `notes` says so when one was given."""
+    cls = resolve_engine(engine, project)
+    cluster = cluster or project.config.render.cluster
+    if issubclass(cls, RemoteEngine):
+        if cluster and notes is not None:
+            notes.append(f"{engine} draws through its provider's task queue; the cluster {cluster} is not used")
+        return InProcess()
+    if cluster:
+        from drama.render.cluster import RayCluster  # ray is an optional extra
+
+        return RayCluster.connect(cluster, notes=notes)
+    workers = workers or project.config.render.workers or machine_cores()
+    if workers > 1 and "GPU" not in cls.resources:
+        return ProcessPool(workers)
+    return InProcess()
 
 
 def render_shots(project: Project, storyboard: Storyboard, *, draws: int | None = None,
                  shot_ids: list[str] | None = None, engine: str | None = None, progress: Progress | None = None,
-                 store: StateStore | None = None) -> RenderReport:
+                 store: StateStore | None = None, workers: int | None = None, cluster: str | None = None) -> RenderReport:
     """Make sure every renderable shot (or the given ones) has `draws` candidates for its current version, or as
     many as were asked for from the review page: render only the missing draws, mark candidates of earlier
-    versions stale, and report per job."""
+    versions stale, and report per job. Draws run where `choose_runner` says."""
     started = time.perf_counter()
     engine = engine or project.config.render.engine
     draws = draws or project.config.render.draws
     render_controls(project, [shot for shot in storyboard.shots if not shot_ids or shot.id in shot_ids], engine)
     own_store = store is None
     store = store or StateStore(project)
+    notes: list[str] = []
     try:
         wanted = store.wanted()
         jobs = plan_jobs(project, storyboard, draws=draws, shot_ids=shot_ids, engine=engine, wanted=wanted,
@@ -377,11 +415,12 @@ def render_shots(project: Project, storyboard: Storyboard, *, draws: int | None 
         for shot_id, key in {job.shot_id: job.shot_key for job in jobs}.items():
             store.mark_stale(shot_id, key)
             store.clear_failures(shot_id)  # failures are re-recorded below if they happen again
-        results = render_jobs(project, jobs, store=store, progress=progress)
+        missing = [job for job in jobs if not candidate_dir(project, job.key).is_dir()]
+        runner = choose_runner(project, engine, workers=workers, cluster=cluster, notes=notes) if missing else None
+        results = render_jobs(project, jobs, store=store, progress=progress, runner=runner)
         _settle_wanted(store, wanted, results)
     finally:
         if own_store:
             store.close()
     return RenderReport(episode=storyboard.episode, engine=engine, results=results,
-                        seconds=time.perf_counter() - started)
-
+                        seconds=time.perf_counter() - started, notes=notes)

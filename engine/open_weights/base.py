@@ -104,6 +104,7 @@ class DiffusersEngine(Engine):
 
     features = ("text", "first_frame", "controls", "seed")
     requires = "the model's weights on disk and a GPU (docs/open-weights.md)"
+    resources = {"GPU": 1.0}
     family: ClassVar[str]
     defaults: ClassVar[FamilyDefaults]
     variants: ClassVar[dict[str, Variant]]

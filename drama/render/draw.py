@@ -1,0 +1,78 @@
+"""One draw, wherever it runs: the engine renders into a folder, the files get their standard names, the video is
+checked and scored. Nothing here knows the project or the state store, so the same function runs in this process,
+in a worker process of the pool (drama.render.pool) or on a node of a Ray cluster (drama.render.cluster); the
+caller publishes the folder (drama.render.executor)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from drama.render.damage import check_video
+from drama.render.parts import Score
+from engine.api import Clip, Engine, RenderRequest
+
+
+class Drawn(BaseModel):
+    """What a draw left in its folder, as candidate.json records it (paths relative to the folder)."""
+
+    clip: dict
+    score: Score
+    timings: dict[str, float]
+    ran_on: dict[str, str | list[str]] | None = None  # the cluster node and GPUs, for draws made on a cluster
+
+
+def _inside(path: Path | None, folder: Path) -> str | None:
+    if path is None:
+        return None
+    path = path if path.is_absolute() else folder / path
+    if not path.is_file() or folder.resolve() not in path.resolve().parents:
+        raise RuntimeError(f"engine reported {path} but it is not a file inside its output folder")
+    return str(path.resolve().relative_to(folder.resolve()))
+
+
+def _write_poster(video: Path, poster: Path) -> None:
+    """The middle frame as a PNG, for engines that write no poster of their own."""
+    import numpy as np
+    from PIL import Image
+
+    from engine.video import read_frames
+
+    frames = list(read_frames(video))
+    Image.fromarray(np.asarray(frames[len(frames) // 2])).save(poster)
+
+
+def draw(engine: Engine, request: RenderRequest, folder: Path, *, make: Callable[[Path], Clip] | None = None) -> Drawn:
+    """Render (or, with `make`, fetch: a remote engine's result) one draw into the empty `folder`, as video.mp4 and
+    poster.png beside the engine's side channels, check the video and score it."""
+    from drama.render.scoring import score_clip  # numpy work: imported only when something is drawn
+
+    started = time.perf_counter()
+    clip: Clip = make(folder) if make is not None else engine.render(request, folder)
+    rendered = time.perf_counter()
+    video = _inside(clip.video, folder)
+    if video is None:
+        raise RuntimeError("engine returned no video")
+    poster = _inside(clip.poster, folder)
+    if poster is None:
+        poster = "poster.png"
+        _write_poster(folder / video, folder / poster)
+    for standard, actual in (("video.mp4", video), ("poster.png", poster)):
+        if actual != standard:
+            os.replace(folder / actual, folder / standard)
+    clip = clip.model_copy(update={"video": folder / "video.mp4", "poster": folder / "poster.png"})
+    check_video(clip.video)  # an engine's broken video fails this draw instead of being published
+    score = score_clip(request, clip)
+    scored = time.perf_counter()
+    return Drawn(
+        clip={"video": "video.mp4", "poster": "poster.png", "depth": _inside(clip.depth, folder),
+              "masks": {name: _inside(path, folder) for name, path in clip.masks.items()},
+              "width": clip.width, "height": clip.height, "fps": clip.fps, "num_frames": clip.num_frames,
+              "meta": clip.meta, "video_bytes": clip.video.stat().st_size},
+        score=score,
+        timings={"render_s": round(rendered - started, 3), "score_s": round(scored - rendered, 3)},
+    )
