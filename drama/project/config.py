@@ -81,6 +81,11 @@ class RenderConfig(_Strict):
     budget: float | None = Field(None, ge=0, description="per episode")
     shot_budget: float | None = Field(None, ge=0, description="per shot")
     stop_at_score: float | None = Field(None, ge=0, le=1, description="stop drawing a shot once a draw scores this")
+    # Processes drawing at once on this machine (engines that need a CPU, not a GPU); unset: one per core.
+    workers: int | None = Field(None, ge=1, le=256, description="processes drawing at once (default: one per core)")
+    # A Ray cluster to draw on instead: "auto" (RAY_ADDRESS, or the cluster started on this machine),
+    # "HOST:PORT" of a head node, or "ray://HOST:10001" through Ray Client. docs/cluster.md.
+    cluster: str | None = None
 
 
 # [engines.NAME] keys that steer the scheduler and the ledger; every other key is an engine option that can
