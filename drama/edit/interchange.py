@@ -28,12 +28,14 @@ class Adapter(BaseModel):
     suffix: str
     label: str
     package: str | None  # the pip package of the plugin (None: built into opentimelineio)
+    timecode: bool = False  # counts time in frames of the SMPTE rates (24, 25, 30 …) only
 
 
 ADAPTERS: dict[InterchangeFormat, Adapter] = {
-    "fcp7": Adapter(name="fcp_xml", suffix=".xml", label="FCP 7 XML", package="otio-fcp-adapter"),
-    "fcpxml": Adapter(name="fcpx_xml", suffix=".fcpxml", label="FCPXML", package="otio-fcpx-xml-adapter"),
-    "edl": Adapter(name="cmx_3600", suffix=".edl", label="CMX 3600 EDL", package="otio-cmx3600-adapter"),
+    "fcp7": Adapter(name="fcp_xml", suffix=".xml", label="FCP 7 XML", package="otio-fcp-adapter", timecode=True),
+    "fcpxml": Adapter(name="fcpx_xml", suffix=".fcpxml", label="FCPXML", package="otio-fcpx-xml-adapter",
+                      timecode=True),
+    "edl": Adapter(name="cmx_3600", suffix=".edl", label="CMX 3600 EDL", package="otio-cmx3600-adapter", timecode=True),
     "otio": Adapter(name="otio_json", suffix=".otio", label="OTIO", package=None),
 }
 
@@ -120,9 +122,13 @@ def shaped(timeline: Timeline, fmt: InterchangeFormat, stills: Mapping[str, Path
 def to_string(timeline: Timeline, fmt: InterchangeFormat, stills: Mapping[str, Path]) -> tuple[str, list[str]]:
     """The file's text in `fmt`, written by the format's OTIO adapter, and the notes on what it left out."""
     adapter = require_adapter(fmt)
+    if adapter.timecode and not otio.opentime.RationalTime.is_smpte_timecode_rate(timeline.fps):
+        raise ExportError(f"{adapter.label} counts time at the SMPTE frame rates, which have no {timeline.fps:g} fps",
+                          hint="set [video] fps in drama.toml to 24, 25 or 30 (or 23.976, 29.97, 50, 60), or hand off "
+                               "as --format otio, otioz or jianying, which take any rate")
     result, notes = shaped(timeline, fmt, stills)
     try:
         return otio.adapters.write_to_string(copy.deepcopy(result), adapter.name), notes
-    except otio.exceptions.OTIOError as error:  # a timeline the adapter refuses is drama's fault, said plainly
+    except (otio.exceptions.OTIOError, ValueError) as error:  # a timeline the adapter refuses: drama's fault, said so
         raise ExportError(f"the {adapter.label} adapter refused the timeline: {error}",
                           hint="this is a bug in drama's hand-off; --format otio writes the whole timeline") from None
