@@ -14,9 +14,12 @@ from rich.table import Table
 from drama.cli import console, err_console
 from drama.cli.common import print_failed_draws, progress_bar
 from drama.cli.plan import print_warnings
+from drama.errors import DramaError
 from drama.project import Project
 from drama.project.config import RenderConfig, option_type
 from drama.storyboard import select_episodes
+
+HANDOFF_FORMATS = ("jianying", "capcut", "fcp7", "fcpxml", "edl", "otio", "otioz", "otiod")  # drama.edit.handoff.FORMATS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,11 +32,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="export even when the episode is far shorter than its last export (implies --force-export)")
     make.set_defaults(handler=make_command)
 
-    export = subparsers.add_parser("export", help="export episodes from the current picks (MP4, SRT, ASS, OTIO)")
+    export = subparsers.add_parser("export", help="export episodes from the current picks (MP4, SRT, ASS, OTIO), or hand "
+                                                  "them to an editor (--format)")
     export.add_argument("project", type=Path)
     export.add_argument("episode", nargs="?", help="episode id (default: every episode)")
     export.add_argument("--force", action="store_true",
                         help="export even when nothing changed, or when the episode is far shorter than its last export")
+    export.add_argument("--format", choices=HANDOFF_FORMATS, dest="handoff",
+                        help="instead of the MP4: a 剪映/CapCut draft, FCP 7 XML (Premiere, Resolve), FCPXML (Final Cut), "
+                             "a CMX 3600 EDL, an OTIO timeline, or a self-contained OTIO bundle (otioz zip, otiod folder)")
+    export.add_argument("--to", type=Path, metavar="DIR",
+                        help="where the hand-off goes (default PROJECT/exports/handoff/); for a draft, 剪映's or CapCut's "
+                             "drafts folder")
+    export.add_argument("--alternates", action="store_true",
+                        help="otioz/otiod: bundle every draw of each shot, not only the pick")
     export.set_defaults(handler=export_command)
 
 
@@ -112,9 +124,43 @@ def make_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _handoff_summary(results) -> None:
+    table = Table(title="handed off")
+    for column in ("episode", "format", "written", "media", "time"):
+        table.add_column(column, justify="right" if column in ("media", "time") else "left")
+    for result in results:
+        written = ", ".join(escape(str(path)) for path in [result.path, *result.extra])
+        media = f"{result.media_bytes / 1e6:.1f} MB" if result.media_bytes else "in place"
+        table.add_row(result.episode, result.format, written, media, f"{result.seconds:.1f}s")
+    console.print(table)
+    for result in results:
+        for note in result.notes:
+            console.print(f"[yellow]note[/] {result.episode}: {escape(note)}", highlight=False, soft_wrap=True)
+
+
+def handoff_command(args: argparse.Namespace) -> int:
+    from drama.edit.handoff import current_timeline, export_handoff
+    from drama.pipeline import prepare_episode
+
+    project = Project.load(args.project)
+    results = []
+    for episode in select_episodes(project, args.episode):
+        prepared = prepare_episode(project, episode, speak=True)
+        results.append(export_handoff(project, current_timeline(project, prepared), args.handoff, to=args.to,
+                                      alternates=args.alternates))
+    _handoff_summary(results)
+    return 0
+
+
 def export_command(args: argparse.Namespace) -> int:
     from drama.pipeline import prepare_episode
 
+    if args.handoff:
+        return handoff_command(args)
+    if args.to or args.alternates:
+        raise DramaError(f"{'--to' if args.to else '--alternates'} goes with --format",
+                         hint="the MP4 export always writes PROJECT/exports/; to hand the cut to an editor, add "
+                              "--format " + "|".join(HANDOFF_FORMATS))
     clock = StageClock()
     project = Project.load(args.project)
     results = []
