@@ -56,22 +56,24 @@ def us(frame: float, fps: float) -> int:
 
 
 def duck_keyframes(timeline: Timeline) -> list[tuple[float, float]]:
-    """The music's gain over the episode as (seconds, linear gain) breakpoints: its level, and the duck's ramps
-    down before each stretch of speech and back up after it (the export's automation, music.duck_intervals)."""
+    """The music's gain as (seconds, linear gain) breakpoints: at its level, ramping down to the duck over
+    DUCK_ATTACK before each stretch of speech and back up over DUCK_RELEASE after it (the export's automation over
+    the same music.duck_intervals). A ramp may start before 0 s: the bed then starts part way down."""
     bed = timeline.music
     assert bed is not None
     level, ducked = 10 ** (bed.gain_db / 20), 10 ** ((bed.gain_db + bed.duck_db) / 20)
-    points = [(0.0, level)]
+    points = []
     for start, end in duck_intervals([(clip.start, clip.end) for clip in timeline.dialogue]):
-        points += [(max(0.0, start - DUCK_ATTACK), level), (start, ducked), (end, ducked), (end + DUCK_RELEASE, level)]
-    return points + [(timeline.duration, level)]
+        points += [(start - DUCK_ATTACK, level), (start, ducked), (end, ducked), (end + DUCK_RELEASE, level)]
+    return points
 
 
-def _gain_at(points: list[tuple[float, float]], t: float) -> float:
+def gain_at(points: list[tuple[float, float]], t: float, level: float) -> float:
+    """The gain at `t` seconds on the breakpoints (`level` outside them), linear in between."""
     for (t0, g0), (t1, g1) in zip(points, points[1:], strict=False):
-        if t0 <= t <= t1:
-            return g0 if t1 == t0 else g0 + (g1 - g0) * (t - t0) / (t1 - t0)
-    return points[-1][1]
+        if t0 <= t <= t1 and t1 > t0:
+            return g0 + (g1 - g0) * (t - t0) / (t1 - t0)
+    return level
 
 
 def _add_track(script, lib: ModuleType, kind: str, name: str) -> None:
@@ -186,17 +188,17 @@ def _add_music(script, lib: ModuleType, timeline: Timeline, bed_material) -> Non
     bed = timeline.music
     assert bed is not None
     total, length = us(timeline.frames, timeline.fps), bed_material.duration
-    points = duck_keyframes(timeline)
+    points, level = duck_keyframes(timeline), 10 ** (bed.gain_db / 20)
     start = 0
     while start < total:
         span = min(length, total - start)
-        segment = lib.AudioSegment(bed_material, lib.Timerange(start, span), volume=points[0][1])
+        segment = lib.AudioSegment(bed_material, lib.Timerange(start, span), volume=level)
         fade_in = round(min(bed.fade_in, timeline.duration / 4) * 1e6) if start == 0 else 0
         fade_out = round(min(bed.fade_out, timeline.duration / 4) * 1e6) if start + span >= total else 0
         if fade_in or fade_out:
             segment.add_fade(fade_in, fade_out)
         times = [start / 1e6] + [t for t, _ in points if start / 1e6 < t < (start + span) / 1e6] + [(start + span) / 1e6]
         for t in times:
-            segment.add_keyframe(round(t * 1e6) - start, _gain_at(points, t))
+            segment.add_keyframe(round(t * 1e6) - start, gain_at(points, t, level))
         script.add_segment(segment, "music")
         start += span
