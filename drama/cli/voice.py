@@ -4,6 +4,7 @@ of the current storyboard (the creator's edits applied) lasts."""
 from __future__ import annotations
 
 import argparse
+import typing
 from pathlib import Path
 
 from rich.markup import escape
@@ -12,14 +13,15 @@ from rich.table import Table
 from drama.cli import console
 from drama.cli.common import progress_bar
 from drama.project import Project
+from drama.project.config import VoiceConfig
 from drama.voice.model import shot_of
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    voice = subparsers.add_parser("voice", help="speak every line in its character's voice (edge-tts or offline)")
+    voice = subparsers.add_parser("voice", help="speak every line in its character's voice (edge-tts, Kokoro, eSpeak NG or a TTS server)")
     voice.add_argument("project", type=Path)
     voice.add_argument("episode", nargs="?", help="episode id (default: every episode)")
-    voice.add_argument("--backend", choices=["auto", "edge", "offline"],
+    voice.add_argument("--backend", choices=typing.get_args(VoiceConfig.model_fields["backend"].annotation),
                        help="TTS backend (default: [voice] backend in drama.toml)")
     voice.set_defaults(handler=voice_command)
 

@@ -127,12 +127,40 @@ class EngineSettings(BaseModel):
         return {k: v for k, v in self.options.items() if k not in SCHEDULER_KEYS and not is_money_key(k)}
 
 
+# A Kokoro voice or a blend of voice packs: af_heart, zf_xiaobei+zf_xiaoni, zf_xiaobei(2)+zf_xiaoni(1).
+KOKORO_VOICE = re.compile(r"[a-z]{2}_[a-z0-9]+(?:\(\d+(?:\.\d+)?\))?(?:\+[a-z]{2}_[a-z0-9]+(?:\(\d+(?:\.\d+)?\))?)*")
+
+
+def kokoro_blend(value: str) -> str:
+    if not KOKORO_VOICE.fullmatch(value):
+        raise _invalid(f"{value!r} is not a Kokoro voice: write a voice pack like zf_xiaobei or af_heart, or a blend "
+                       "like zf_xiaobei+zf_xiaoni or zf_xiaobei(2)+zf_xiaoni(1)")
+    return value
+
+
+class ServerConfig(_Strict):
+    """`[voice.server]`: the TTS server of the openai, cosyvoice and gpt-sovits backends."""
+
+    url: str = Field(pattern=r"^https?://\S+$")  # http://127.0.0.1:8880 (no /v1: drama adds each backend's path)
+    model: str = "tts-1"  # openai: the `model` field (Kokoro-FastAPI: kokoro)
+    narrator_voice: str | None = None  # the server's voice for the narrator (openai: a voice name)
+    key_env: str = Field("", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$|^$")  # the environment variable holding a key, if any
+    response_format: Literal["wav", "mp3", "flac", "opus", "aac", "pcm"] = "wav"  # openai
+    timeout: float = Field(120.0, gt=0, le=3600)  # seconds for one line
+    sample_rate: int = Field(24000, ge=8000, le=96000)  # cosyvoice: its raw PCM's rate (CosyVoice 1: 22050)
+    ref_root: str | None = None  # gpt-sovits: where the server sees the project folder (default: this machine's path)
+
+
 class VoiceConfig(_Strict):
-    backend: Literal["auto", "edge", "offline"] = "auto"
+    backend: Literal["auto", "edge", "offline", "kokoro", "openai", "cosyvoice", "gpt-sovits"] = "auto"
     narrator: str | None = None  # voice for 旁白 / V.O. without a cast entry, and title cards if narrated
     narrate_title_cards: bool = False
+    kokoro_dir: str | None = None  # the Kokoro-82M ONNX model and voice packs ($DRAMA_KOKORO_DIR wins)
+    kokoro_narrator: str | None = None  # the narrator's Kokoro voice (default: by the project's language)
+    server: ServerConfig | None = None
 
     _edge_voice = field_validator("narrator")(edge_voice)
+    _kokoro_voice = field_validator("kokoro_narrator")(kokoro_blend)
 
 
 class EditConfig(_Strict):
@@ -166,6 +194,10 @@ class Character(_Strict):
     references: list[str] = Field(default_factory=list)  # image paths relative to the project
     voice: str | None = None  # an edge-tts voice, e.g. zh-CN-XiaoxiaoNeural
     offline_voice: str | None = None  # an eSpeak NG voice, e.g. cmn, en-us
+    kokoro_voice: str | None = None  # a Kokoro voice or blend, e.g. zf_xiaobei, zf_xiaobei(2)+zf_xiaoni(1)
+    server_voice: str | None = Field(None, pattern=r"\S")  # the voice on a TTS server ([voice.server])
+    voice_ref: str | None = Field(None, pattern=r"\S")  # a reference clip to clone, relative to the project
+    voice_ref_text: str | None = Field(None, pattern=r"\S")  # what is said in it
     rate: str = "+0%"
     pitch: str = "+0Hz"
     volume: str = "+0%"
@@ -179,6 +211,7 @@ class Character(_Strict):
         return value
 
     _edge_voice = field_validator("voice")(edge_voice)
+    _kokoro_voice = field_validator("kokoro_voice")(kokoro_blend)
 
     @field_validator("rate", "pitch", "volume")
     @classmethod

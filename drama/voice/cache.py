@@ -27,8 +27,7 @@ VERSION = 1  # bump when the audio processing changes, to re-synthesise every li
 
 def line_key(backend: Backend, request: LineRequest) -> str:
     """Only the parameters the backend uses: retuning the offline voice keeps the edge audio, and back."""
-    fields = {k: v for k, v in request.spec.model_dump().items() if k.startswith("espeak_") == (backend == "offline")}
-    payload = json.dumps({"v": VERSION, "backend": backend, "voice": fields, "text": request.text},
+    payload = json.dumps({"v": VERSION, "backend": backend, "voice": request.spec.key_fields(backend), "text": request.text},
                          ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
 

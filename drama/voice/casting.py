@@ -8,11 +8,13 @@ line's cache key (drama.voice.cache), so changing a character's sex or age re-vo
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import NamedTuple
 
+from drama.errors import VoiceError
 from drama.project.config import Character, DramaConfig
-from drama.project.project import Project
+from drama.project.project import Project, toml_line
 from drama.storyboard.model import Shot, Storyboard
 from drama.voice.model import LineRequest, VoiceSpec, dual_id
 
@@ -59,7 +61,21 @@ ESPEAK_VARIANTS = [
     Voice("m2", "male", ("middle",)), Voice("m4", "male", ("middle", "old")),
     Voice("m6", "male", ("young", "middle")), Voice("m7", "male", ("young",)), Voice("grandpa", "male", ("old",)),
 ]
+# Kokoro-82M v1.0 voice packs (Mandarin z*, American a*, British b*; f female, m male), in order of preference.
+KOKORO_VOICES = {
+    "zh": [Voice("zf_xiaoxiao", "female", ("young", "middle")), Voice("zf_xiaoyi", "female", ("child", "teen", "young")),
+           Voice("zf_xiaobei", "female", ("young",)), Voice("zf_xiaoni", "female", ("middle", "old")),
+           Voice("zm_yunxi", "male", ("teen", "young")), Voice("zm_yunjian", "male", ("young", "middle")),
+           Voice("zm_yunyang", "male", ("middle", "old")), Voice("zm_yunxia", "male", ("child", "teen"))],
+    "en": [Voice("af_heart", "female", ("young", "middle")), Voice("af_bella", "female", ("young",)),
+           Voice("af_sarah", "female", ("middle", "old")), Voice("af_nicole", "female", ("young", "middle")),
+           Voice("af_sky", "female", ("child", "teen")), Voice("bf_emma", "female", ("middle",)),
+           Voice("am_michael", "male", ("middle", "old")), Voice("am_adam", "male", ("young", "middle")),
+           Voice("am_puck", "male", ("teen", "young")), Voice("am_fenrir", "male", ("young",)),
+           Voice("bm_george", "male", ("old",)), Voice("am_echo", "male", ("child", "teen"))],
+}
 NARRATOR = {"zh": "zh-CN-YunxiNeural", "en": "en-US-GuyNeural"}
+KOKORO_NARRATOR = {"zh": "zm_yunjian", "en": "am_michael"}
 ESPEAK_LANGUAGE = {"zh-CN": "cmn", "zh-TW": "cmn", "zh-HK": "yue", "en-US": "en-us", "en-GB": "en"}
 DEFAULT_ESPEAK = {"zh": "cmn", "en": "en-us"}
 
@@ -118,13 +134,16 @@ def _hertz(value: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def _spec(edge_voice: str, espeak_voice: str, rate: str = "+0%", pitch: str = "+0Hz", volume: str = "+0%") -> VoiceSpec:
-    """One voice for both backends: the edge prosody strings map onto eSpeak's rate/pitch/volume."""
+def _spec(edge_voice: str, espeak_voice: str, rate: str = "+0%", pitch: str = "+0Hz", volume: str = "+0%",
+          **voices: str) -> VoiceSpec:
+    """One voice for every backend: the edge prosody strings map onto eSpeak's rate/pitch/volume and onto the neural
+    backends' speed and gain (they have no pitch); `voices` are the other backends' (kokoro_voice, server_voice …)."""
     return VoiceSpec(
         edge_voice=edge_voice, rate=rate, pitch=pitch, volume=volume, espeak_voice=espeak_voice,
         espeak_rate=round(min(450, max(80, 175 * (1 + _percent(rate) / 100)))),
         espeak_pitch=round(min(100, max(0, 50 + _hertz(pitch)))),
         espeak_volume=round(min(200, max(0, 100 * (1 + _percent(volume) / 100)))),
+        speed=round(1 + _percent(rate) / 100, 4), gain=round(1 + _percent(volume) / 100, 4), **voices,
     )
 
 
@@ -138,6 +157,8 @@ def cast_voices(config: DramaConfig, characters: list[Character]) -> dict[str, V
     order, kept apart from the narrator's and the others' where the table has enough; offline voices likewise."""
     taken_edge = {c.voice for c in characters if c.voice} | {config.voice.narrator or NARRATOR[config.language]}
     taken_variant = {c.offline_voice.partition("+")[2] for c in characters if c.offline_voice}
+    taken_kokoro = {c.kokoro_voice for c in characters if c.kokoro_voice} | {kokoro_narrator(config)}
+    server = config.voice.server
     guesses = 0
     voices: dict[str, VoiceSpec] = {}
     for character in characters:
@@ -151,21 +172,56 @@ def cast_voices(config: DramaConfig, characters: list[Character]) -> dict[str, V
             variant = choose(ESPEAK_VARIANTS, sex, character.age, taken_variant)
             taken_variant.add(variant)
             espeak = f"{espeak}+{variant}"
-        voices[character.name] = _spec(edge, espeak, character.rate, character.pitch, character.volume)
+        kokoro = character.kokoro_voice or choose(KOKORO_VOICES[config.language], sex, character.age, taken_kokoro)
+        taken_kokoro.add(kokoro)
+        voices[character.name] = _spec(edge, espeak, character.rate, character.pitch, character.volume,
+                                       kokoro_voice=kokoro, server_voice=character.server_voice or "",
+                                       server_model=server.model if server else "")
     return voices
 
 
+def kokoro_narrator(config: DramaConfig) -> str:
+    return config.voice.kokoro_narrator or KOKORO_NARRATOR[config.language]
+
+
 def narrator_voice(config: DramaConfig) -> VoiceSpec:
-    """The narrator: config.voice.narrator (an edge voice), offline the plain language voice, a little slower."""
+    """The narrator: config.voice.narrator (an edge voice), offline the plain language voice, a little slower;
+    [voice] kokoro_narrator and [voice.server] narrator_voice for those backends."""
     edge = config.voice.narrator or NARRATOR[config.language]
-    return _spec(edge, _espeak_language(edge, config.language), rate="-5%")
+    server = config.voice.server
+    return _spec(edge, _espeak_language(edge, config.language), rate="-5%", kokoro_voice=kokoro_narrator(config),
+                 server_voice=(server.narrator_voice or "") if server else "", server_model=server.model if server else "")
+
+
+def reference(project: Project, character: Character) -> dict[str, str]:
+    """The reference clip a cloning backend speaks a character in: its path as cast.toml writes it, the sha256 of its
+    bytes (so replacing the clip re-voices the character's lines) and its transcript. Empty without `voice_ref`."""
+    if not character.voice_ref:
+        return {}
+    cast = project.root / "cast.toml"
+    line = toml_line(cast.read_text(encoding="utf-8-sig"),
+                     ("character", project.cast.character.index(character), "voice_ref"))
+    path = project.root / character.voice_ref
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        raise VoiceError(f"the reference clip of {character.name!r} is not there: {path}", path=cast, line=line,
+                         hint="put the clip there (a WAV of 3-10 s of their voice), or fix `voice_ref`") from None
+    except IsADirectoryError:
+        raise VoiceError(f"the reference clip of {character.name!r} is a folder: {path}", path=cast, line=line,
+                         hint="point `voice_ref` at an audio file") from None
+    if not character.voice_ref_text:
+        raise VoiceError(f"{character.name!r} has a voice_ref but no voice_ref_text", path=cast, line=line,
+                         hint="add voice_ref_text = \"…\": what is said in the clip, word for word (cloning needs it)")
+    return {"ref": character.voice_ref, "ref_digest": digest, "ref_text": character.voice_ref_text}
 
 
 def spoken_lines(project: Project, storyboard: Storyboard) -> list[LineRequest]:
     """Every line the episode speaks, in shot order, with the voice it is spoken in; a dual dialogue line
     (spoken over the shot's own) follows it as shot `<id>^`. A speaker with no cast entry (旁白, V.O., a title
     card) gets the narrator."""
-    voices = cast_voices(project.config, project.cast.character)
+    voices = {name: spec.model_copy(update=reference(project, project.cast.find(name)))
+              for name, spec in cast_voices(project.config, project.cast.character).items()}
     narrator = narrator_voice(project.config)
 
     def request(shot_id: str, speaker: str | None, text: str) -> LineRequest:

@@ -8,7 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Backend = Literal["edge", "offline"]
+Backend = Literal["edge", "offline", "kokoro", "openai", "cosyvoice", "gpt-sovits"]
+SERVERS: tuple[Backend, ...] = ("openai", "cosyvoice", "gpt-sovits")  # TTS servers at [voice.server] url
+CLONING: tuple[Backend, ...] = ("cosyvoice", "gpt-sovits")  # the backends that speak in a reference clip's voice
 
 SAMPLE_RATE = 48_000  # every line's WAV: mono, 16-bit, the edit's mixing rate
 DUAL_MARK = "^"  # ends the shot_id of dual dialogue's second line: `<shot id>^`, spoken over the shot's own line
@@ -55,9 +57,30 @@ class VoiceSpec(BaseModel):
     espeak_rate: int = Field(175, ge=80, le=450)  # words per minute
     espeak_pitch: int = Field(50, ge=0, le=100)
     espeak_volume: int = Field(100, ge=0, le=200)
+    kokoro_voice: str = ""  # zf_xiaobei, or a blend zf_xiaobei(2)+zf_xiaoni(1)
+    speed: float = Field(1.0, gt=0)  # rate as a factor, for the neural backends
+    gain: float = Field(1.0, ge=0)  # volume as a factor
+    server_model: str = ""  # [voice.server] model
+    server_voice: str = ""  # the server's voice name (openai); for a cloning server, used when there is no reference
+    ref: str = ""  # the reference clip to clone (as written in cast.toml), its sha256 and its transcript
+    ref_digest: str = ""
+    ref_text: str = ""
 
     def name(self, backend: Backend) -> str:
-        return self.edge_voice if backend == "edge" else self.espeak_voice
+        if backend in CLONING and self.ref:
+            return f"clone of {self.ref}"
+        return {"edge": self.edge_voice, "offline": self.espeak_voice, "kokoro": self.kokoro_voice}.get(
+            backend, self.server_voice)
+
+    def key_fields(self, backend: Backend) -> dict[str, object]:
+        """What decides the sound on `backend` (part of its lines' cache keys): retuning one backend's voice keeps the
+        audio of the others. The reference clip counts by its bytes (ref_digest), not its name."""
+        fields = {"edge": ("edge_voice", "rate", "pitch", "volume"),
+                  "offline": ("espeak_voice", "espeak_rate", "espeak_pitch", "espeak_volume"),
+                  "kokoro": ("kokoro_voice", "speed", "gain"),
+                  "openai": ("server_model", "server_voice", "speed", "gain")}.get(
+                      backend, ("server_voice", "ref_digest", "ref_text", "speed", "gain"))
+        return {name: getattr(self, name) for name in fields}
 
 
 class LineRequest(BaseModel):

@@ -1,5 +1,6 @@
-"""Speaking a storyboard: pick the backend (edge-tts online, eSpeak NG offline, or "auto": edge with a
-fallback), reuse cached lines, and turn each backend's audio into a trimmed 48 kHz line."""
+"""Speaking a storyboard: pick the backend (edge-tts online, Kokoro or eSpeak NG offline, a TTS server, or "auto":
+edge, then Kokoro when its model is there, then eSpeak NG), reuse cached lines, and turn each backend's audio into a
+trimmed 48 kHz line."""
 
 from __future__ import annotations
 
@@ -11,24 +12,42 @@ from rich.progress import Progress
 from drama.errors import VoiceError
 from drama.project.project import Project, toml_line
 from drama.storyboard.model import Storyboard
-from drama.voice import audio, edge
+from drama.voice import audio, edge, kokoro, servers
 from drama.voice.cache import VoiceCache
 from drama.voice.casting import spoken_lines
 from drama.voice.espeak import ESpeak
-from drama.voice.model import Backend, LineRequest, VoiceLine
+from drama.voice.model import SERVERS, Backend, LineRequest, VoiceLine
 from drama.voice.timing import estimate_words
 
 log = logging.getLogger("drama.voice")
 
+# The backends a setting tries, in order: the first that can speak a line does (a cached line of an earlier one wins).
+CHAINS: dict[str, tuple[Backend, ...]] = {
+    "auto": ("edge", "kokoro", "offline"), "edge": ("edge",), "offline": ("offline",), "kokoro": ("kokoro", "offline"),
+    **{server: (server,) for server in SERVERS},
+}
+# The cast.toml key and the [voice] key that choose each backend's voice, for "unknown voice" errors.
+VOICE_KEYS = {"edge": ("voice", ("voice", "narrator")), "kokoro": ("kokoro_voice", ("voice", "kokoro_narrator")),
+              **{server: ("server_voice", ("voice", "server", "narrator_voice")) for server in SERVERS}}
+
 
 class Speaker:
-    """One voicing run. Remembers that edge-tts failed so an offline run warns once and tries it once."""
+    """One voicing run. Remembers the backends that cannot speak (edge-tts unreachable, no Kokoro model) so a run
+    warns once and tries each once."""
 
     def __init__(self, project: Project, backend: str | None = None):
         self.project = project
         self.backend = backend or project.config.voice.backend
+        self.chain = CHAINS[self.backend]
         self.cache = VoiceCache(project.cache_dir / "voice")
-        self.edge_reachable = self.backend != "offline"
+        self.kokoro_folder = kokoro.model_folder(project.root, project.config.voice.kokoro_dir)
+        self.down: set[Backend] = set()
+        if "kokoro" in self.chain:
+            problem = kokoro.missing(self.kokoro_folder)
+            if problem:
+                self.down.add("kokoro")
+                if self.backend == "kokoro":
+                    log.warning("%s. Speaking with the offline eSpeak NG voice for this run.", problem)
         self.synthesised = 0
         self.cached = 0
 
@@ -43,23 +62,22 @@ class Speaker:
         return lines
 
     def line(self, request: LineRequest) -> VoiceLine:
-        if self.backend != "offline":
-            cached = self.cache.load("edge", request)
+        for backend in self.chain:
+            cached = self.cache.load(backend, request)
             if cached is not None:
                 self.cached += 1
                 return cached
-            if self.edge_reachable:
-                try:
-                    return self._synthesise("edge", request)
-                except edge.UnknownVoice as error:
-                    raise self._unknown_voice(error.voice, request) from None
-                except edge.UNREACHABLE as error:
-                    self._edge_failed(error)
-        cached = self.cache.load("offline", request)
-        if cached is not None:
-            self.cached += 1
-            return cached
-        return self._synthesise("offline", request)
+            if backend in self.down:
+                continue
+            try:
+                return self._synthesise(backend, request)
+            except (edge.UnknownVoice, kokoro.UnknownVoice, servers.UnknownVoice) as error:
+                raise self._unknown_voice(backend, error, request) from None
+            except edge.UNREACHABLE as error:
+                if backend != "edge":
+                    raise
+                self._edge_failed(error)
+        raise AssertionError("the last backend of every chain always speaks or raises")
 
     def _edge_failed(self, error: BaseException) -> None:
         detail = re.sub(r"\s*ssl:\S*(?: object at \S+>)?", "", str(error))  # aiohttp puts the SSL context repr in
@@ -67,31 +85,52 @@ class Speaker:
         if self.backend == "edge":
             raise VoiceError(f"edge-tts is unreachable ({reason})", path=self.project.root / "drama.toml",
                              hint='check the network, or set backend = "offline" (or "auto") under [voice]')
-        self.edge_reachable = False
-        log.warning("edge-tts is unreachable (%s); speaking with the offline eSpeak NG voice for this run. "
-                    "Lines voiced offline are re-voiced with edge-tts once it is reachable.", reason)
+        self.down.add("edge")
+        fallback = "Kokoro" if "kokoro" not in self.down else "eSpeak NG"
+        log.warning("edge-tts is unreachable (%s); speaking with the offline %s voice for this run. "
+                    "Lines voiced offline are re-voiced with edge-tts once it is reachable.", reason, fallback)
 
-    def _unknown_voice(self, voice: str, request: LineRequest) -> VoiceError:
-        """The error for a voice edge-tts does not have, at the line that chose it (cast.toml or [voice] narrator)."""
-        hint = "pick a voice `edge-tts --list-voices` lists, e.g. zh-CN-XiaoxiaoNeural"
+    def _unknown_voice(self, backend: Backend, error: Exception, request: LineRequest) -> VoiceError:
+        """The error for a voice the backend does not have, at the line that chose it (cast.toml, or the narrator's
+        key in drama.toml)."""
+        voice = getattr(error, "voice", "")
+        hint = {"edge": "pick a voice `edge-tts --list-voices` lists, e.g. zh-CN-XiaoxiaoNeural",
+                "kokoro": "pick a voice pack of the Kokoro model folder, or a blend of them (a+b)"}.get(
+                    backend, f"pick a voice the {backend} server has")
+        what = f"unknown edge-tts voice {voice!r}" if backend == "edge" else str(error)
         config, cast = self.project.root / "drama.toml", self.project.root / "cast.toml"
+        cast_key, narrator_key = VOICE_KEYS[backend]
+        narrator_set = {"edge": self.project.config.voice.narrator, "kokoro": self.project.config.voice.kokoro_narrator}.get(
+            backend, self.project.config.voice.server.narrator_voice if self.project.config.voice.server else None)
         character = self.project.cast.find(request.speaker) if request.speaker else None
-        if character is not None and character.voice == voice:
+        if character is not None and getattr(character, cast_key):
             index = self.project.cast.character.index(character)
-            return VoiceError(f"unknown edge-tts voice {voice!r} (the voice of {character.name!r})", path=cast,
-                              line=toml_line(cast.read_text(encoding="utf-8-sig"), ("character", index, "voice")),
+            return VoiceError(f"{what} (the voice of {character.name!r})", path=cast,
+                              line=toml_line(cast.read_text(encoding="utf-8-sig"), ("character", index, cast_key)),
                               hint=hint)
-        if self.project.config.voice.narrator == voice:
-            return VoiceError(f"unknown edge-tts voice {voice!r} (the narrator)", path=config,
-                              line=toml_line(config.read_text(encoding="utf-8-sig"), ("voice", "narrator")), hint=hint)
-        who = f"`voice` of {request.speaker!r} in cast.toml" if character else "`narrator` under [voice] in drama.toml"
-        return VoiceError(f"unknown edge-tts voice {voice!r}, a default that edge-tts no longer offers",
-                          hint=f"set {who} to a voice `edge-tts --list-voices` lists")
+        if character is None and narrator_set:
+            return VoiceError(f"{what} (the narrator)", path=config,
+                              line=toml_line(config.read_text(encoding="utf-8-sig"), narrator_key), hint=hint)
+        who = (f"`{cast_key}` of {request.speaker!r} in cast.toml" if character else
+               f"`{narrator_key[-1]}` under [{'.'.join(narrator_key[:-1])}] in drama.toml")
+        offers = "edge-tts no longer offers" if backend == "edge" else f"the {backend} backend does not have"
+        return VoiceError(f"{what}, a default that {offers}", hint=f"set {who}; {hint}")
 
     def _synthesise(self, backend: Backend, request: LineRequest) -> VoiceLine:
         if backend == "edge":
             mp3, words = edge.synthesize(request.text, request.spec)
             samples = audio.decode(mp3, ["-f", "mp3"])
+        elif backend == "kokoro":
+            assert self.kokoro_folder is not None
+            model = kokoro.Kokoro.get(self.kokoro_folder)
+            wave, words = model.synthesize(request.text, request.spec.kokoro_voice, self.project.config.language,
+                                           request.spec.speed)
+            pcm = (wave * request.spec.gain).clip(-1, 1) * 32767
+            samples = audio.decode(pcm.astype("<i2").tobytes(), ["-f", "s16le", "-ar", str(kokoro.SAMPLE_RATE), "-ac", "1"])
+        elif backend in SERVERS:
+            data, input_args = servers.synthesize(backend, self.project, request)
+            samples = audio.decode(data, input_args)
+            words = []
         else:
             engine = ESpeak.get()
             pcm, words = engine.synthesize(request.text, request.spec)
@@ -112,10 +151,10 @@ def speak_storyboard(project: Project, storyboard: Storyboard, progress: Progres
 
 def cached_lines(project: Project, storyboard: Storyboard) -> list[VoiceLine]:
     """The storyboard's lines the voice cache already holds, in shot order, without speaking or touching the
-    network: edge-tts audio first (as `Speaker` prefers it) unless the project is offline, then eSpeak NG's.
+    network: in the order `Speaker` prefers the backends (edge-tts, Kokoro, eSpeak NG for "auto").
     Lines not voiced yet are left out."""
     cache = VoiceCache(project.cache_dir / "voice")
-    backends: tuple[Backend, ...] = ("offline",) if project.config.voice.backend == "offline" else ("edge", "offline")
+    backends = CHAINS[project.config.voice.backend]
     found = (next(filter(None, (cache.load(backend, request) for backend in backends)), None)
              for request in spoken_lines(project, storyboard))
     return [line for line in found if line is not None]
