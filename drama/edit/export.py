@@ -326,9 +326,10 @@ def check_replaceable(project: Project, storyboard: Storyboard, *, force: bool =
 
 
 def export_current_cut(project: Project, prepared: PreparedEpisode, progress: Progress | None = None, *,
-                       force: bool = False) -> ExportResult:
+                       force: bool = False, incremental: bool = True) -> ExportResult:
     """Export the episode as the state store has it now; `drama make`, `drama export` and the review page share this.
-    `force` exports even when nothing changed, or when the episode is far shorter than its last export."""
+    `force` exports even when nothing changed, or when the episode is far shorter than its last export;
+    `incremental=False` encodes every segment of the picture anew."""
     storyboard = prepared.storyboard
     check_replaceable(project, storyboard, force=force)
     picks, alternates = current_takes(project, storyboard)
@@ -339,4 +340,4 @@ def export_current_cut(project: Project, prepared: PreparedEpisode, progress: Pr
             raise ExportError(f"the take {pick.id} of shot {shot_id} is damaged: {damage}", path=pick.path,
                               hint="`drama render` (or `drama make`) sets it aside and draws it again") from None
     timeline = build_timeline(project, storyboard, prepared.lines, picks, alternates)
-    return export_episode(project, timeline, progress, force=force)
+    return export_episode(project, timeline, progress, force=force, incremental=incremental)
