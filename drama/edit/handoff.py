@@ -121,10 +121,10 @@ def export_handoff(project: Project, timeline: Timeline, fmt: HandoffFormat, *, 
     started = time.perf_counter()
     folder = (to or default_folder(project, fmt)).resolve()
     _writable(folder)
-    timeline = keep_voices(project, timeline)
     if fmt in BUNDLES and not alternates:
         timeline = picks_only(timeline)
     try:
+        timeline = keep_voices(project, timeline)
         return _write(project, timeline, fmt, folder).model_copy(update={"seconds": time.perf_counter() - started})
     except OSError as error:
         raise (os_fault(error, kind=ExportError, doing=f"write the {fmt} hand-off") or error) from None

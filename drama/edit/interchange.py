@@ -108,7 +108,8 @@ def shaped(timeline: Timeline, fmt: InterchangeFormat, stills: Mapping[str, Path
             notes.append(f"{dips} dip(s) to a colour became cuts (an EDL has dissolves and wipes only)")
     else:
         _drop_tracks(result, lambda track: track.name != "Subtitles")
-        notes.append(f"subtitles are in the SRT beside the {label} (import it as captions)")
+        if timeline.cues:
+            notes.append(f"subtitles are in the SRT beside the {label} (import it as captions)")
         if fmt == "fcpxml":
             dissolves, dips = _transitions(result, dips_as="cut")
             if dissolves or dips:

@@ -98,11 +98,10 @@ def write_draft(timeline: Timeline, editor: Editor, backgrounds: Mapping[str, Pa
     notes: list[str] = []
     materials: dict[Path, object] = {}
 
-    def material(path: Path, kind: str):
+    def material(path: Path, kind: str, name: str | None = None):
+        """The file copied into the draft's media/<kind>/ (as `name`: every take is a video.mp4), as a material."""
         if path not in materials:
-            copy = media / kind / path.name
-            if copy.exists():  # two takes both called video.mp4: keep them apart
-                copy = media / kind / f"{len(materials):03d}-{path.name}"
+            copy = media / kind / (name or path.name)
             copy.parent.mkdir(exist_ok=True)
             shutil.copyfile(path, copy)
             made = (lib.VideoMaterial if kind in ("video", "cards") else lib.AudioMaterial)(str(copy))
@@ -125,7 +124,8 @@ def write_draft(timeline: Timeline, editor: Editor, backgrounds: Mapping[str, Pa
                 shadow=lib.TextShadow(alpha=0.6)), "titles")
         else:
             assert segment.take is not None
-            source = material(segment.take.video, "video")
+            source = material(segment.take.video, "video", f"{segment.index + 1:02d}-{segment.shot_id}-{segment.take.id}"
+                                                           f"{segment.take.video.suffix}".replace("/", "_"))
             offset, length = us(head, fps), end - start
             if offset + length > source.duration:  # a take shorter than its shot: slowed to fill it
                 clip = lib.VideoSegment(source, target, source_timerange=lib.Timerange(0, source.duration))
