@@ -50,7 +50,7 @@ def synthesize(backend: Backend, project: Project, request: LineRequest) -> tupl
     language = project.config.language
     if backend == "openai":
         if not spec.server_voice:
-            raise _no_voice(backend, request, "a server voice (`server_voice`)")
+            raise _no_voice(backend, project, request, "a server voice (`server_voice`)")
         call = {"url": "/v1/audio/speech", "json": {"model": server.model, "input": request.text, "voice": spec.server_voice,
                                                    "response_format": server.response_format, "speed": spec.speed}}
         input_args = ["-f", "s16le", "-ar", "24000", "-ac", "1"] if server.response_format == "pcm" else []
@@ -63,12 +63,12 @@ def synthesize(backend: Backend, project: Project, request: LineRequest) -> tupl
         elif spec.server_voice:
             call = {"url": "/inference_sft", "data": {"tts_text": request.text, "spk_id": spec.server_voice}}
         else:
-            raise _no_voice(backend, request, "a reference clip (`voice_ref`, `voice_ref_text`) or a speaker (`server_voice`)")
+            raise _no_voice(backend, project, request, "a reference clip (`voice_ref`, `voice_ref_text`) or a speaker (`server_voice`)")
         input_args = ["-f", "s16le", "-ar", str(server.sample_rate), "-ac", "1"]
         voice = spec.server_voice
     else:
         if not spec.ref:
-            raise _no_voice(backend, request, "a reference clip (`voice_ref`, `voice_ref_text`)")
+            raise _no_voice(backend, project, request, "a reference clip (`voice_ref`, `voice_ref_text`)")
         call = {"url": "/tts", "json": {
             "text": request.text, "text_lang": language, "ref_audio_path": _server_path(server, project, spec.ref),
             "prompt_text": spec.ref_text, "prompt_lang": language, "text_split_method": "cut5",
@@ -86,8 +86,9 @@ def _server_path(server: ServerConfig, project: Project, ref: str) -> str:
     return str((project.root / ref).resolve())
 
 
-def _no_voice(backend: str, request: LineRequest, what: str) -> VoiceError:
-    who = f"{request.speaker!r} in cast.toml" if request.speaker else "the narrator ([voice.server] narrator_voice)"
+def _no_voice(backend: str, project: Project, request: LineRequest, what: str) -> VoiceError:
+    character = project.cast.find(request.speaker) if request.speaker else None
+    who = f"{character.name!r} in cast.toml" if character else "the narrator ([voice.server] narrator_voice)"
     return VoiceError(f"the {backend} backend needs {what} for {who}", hint=f"set it for {who}")
 
 
