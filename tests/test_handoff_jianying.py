@@ -164,3 +164,19 @@ def test_a_missing_library_says_what_to_install(drafted, tmp_path, monkeypatch):
         export_handoff(inputs.project, timeline, "jianying", to=tmp_path / "drafts")
     assert "pip install pyJianYingDraft" in error.value.hint
     assert list((tmp_path / "drafts").iterdir()) == []
+
+
+def test_a_take_shorter_than_its_shot_is_slowed_to_fill_it_and_said(tmp_path):
+    from tests.edit_inputs import write_clip
+
+    inputs = make_inputs(tmp_path / "project", draws=1)
+    short = inputs.picks["s1"].model_copy(update={"video": write_clip(tmp_path / "short.mp4", (90, 90, 90), 30, 72, 128)})
+    timeline = build_timeline(inputs.project, inputs.storyboard, inputs.lines, {**inputs.picks, "s1": short})
+    result = export_handoff(inputs.project, timeline, "jianying", to=tmp_path / "drafts")
+    content = json.loads((result.path / "draft_content.json").read_text(encoding="utf-8"))
+    first = _track(content, "video")["segments"][0]
+    s1, s2 = timeline.segments[:2]  # s2 dissolves in: s1 runs to the middle of the overlap
+    assert first["target_timerange"] == {"start": 0, "duration": us((s1.end - s2.transition_in.frames // 2) / timeline.fps)}
+    assert first["source_timerange"]["start"] == 0 and first["source_timerange"]["duration"] == pytest.approx(1e6, abs=2e4)
+    assert first["speed"] == pytest.approx(first["source_timerange"]["duration"] / first["target_timerange"]["duration"])
+    assert any(note.startswith("shot s1: its take is 1.00s for 2.00s, slowed") for note in result.notes)
