@@ -1,5 +1,5 @@
-"""Voice: every line spoken in its character's voice (edge-tts online, eSpeak NG offline); the audio's
-length sets the shot durations (`apply_timing`)."""
+"""Voice: every line spoken in its character's voice (edge-tts online, Kokoro-82M or eSpeak NG offline, or a TTS
+server, cloning from a reference clip); the audio's length sets the shot durations (`apply_timing`)."""
 
 from drama.voice.model import VoiceLine, WordTiming
 from drama.voice.speak import Speaker, cached_lines, speak_storyboard
