@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 import sys
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from drama.edit.handoff import export_handoff
 from drama.edit.timeline import build_timeline
+from drama.edit.titles import DARKEN
 from drama.errors import ExportError
-from tests.edit_inputs import make_inputs
+from tests.edit_inputs import COLOURS, make_inputs
 from tests.test_export_episode import MUSIC
 
 pytest.importorskip("pyJianYingDraft", reason="pip install -e '.[editors]' (or '.[dev]') brings pyJianYingDraft")
@@ -77,8 +80,11 @@ def test_the_picks_lie_end_to_end_at_the_timelines_frames(drafted):
         if segment.kind == "clip":
             copied = _draft(drafted) / "media" / "video" / material["path"].rsplit("/", 1)[1]
             assert copied.read_bytes() == inputs.picks[segment.shot_id].video.read_bytes()
-        else:
+        else:  # the card's background: the previous shot's last frame (green s2) blurred and darkened, no text
             assert material["type"] == "photo"
+            background = np.asarray(Image.open(material["path"]).convert("RGB"), dtype=float).mean(axis=(0, 1))
+            previous = np.array(COLOURS[1], dtype=float) * DARKEN
+            assert np.abs(background - previous).max() < 12
 
 
 def _draft(drafted):

@@ -12,11 +12,12 @@ import io
 import re
 from pathlib import Path
 
+import av
 import numpy as np
 from PIL import Image
 
 from drama import atomic
-from drama.edit.assemble import clip_frames, i420_to_rgb
+from drama.edit.assemble import fit, i420_to_rgb
 from drama.edit.timeline import Timeline, VideoSegment
 from drama.edit.titles import card_background, draw_card
 from drama.errors import ExportError
@@ -55,9 +56,26 @@ def keep_voices(project: Project, timeline: Timeline) -> Timeline:
 
 
 def _last_frame(segment: VideoSegment, width: int, height: int, fps: float) -> np.ndarray:
-    """The segment's last frame as the export shows it (RGB), for a title card's blurred background."""
-    *_, last = clip_frames(segment, width, height, fps)
-    return i420_to_rgb(last, width, height)
+    """The segment's last frame as the export shows it (RGB at the export size): the take's frame due in the middle
+    of the segment's last output frame, or its last frame if the take is shorter. Only that one is scaled."""
+    assert segment.take is not None
+    due = (segment.frames - 0.5) / fps
+    try:
+        with av.open(str(segment.take.video)) as container:
+            chosen, origin = None, None
+            for frame in container.decode(video=0):
+                if origin is None:
+                    origin = frame.time or 0.0
+                if chosen is not None and (frame.time or 0.0) - origin > due + 1e-6:
+                    break
+                chosen = frame
+    except (OSError, av.error.FFmpegError) as error:
+        raise ExportError(f"cannot read take {segment.take.id} of shot {segment.shot_id}: {error}",
+                          path=segment.take.video, hint="re-render the shot (drama render) or pick another take") from None
+    if chosen is None:
+        raise ExportError(f"take {segment.take.id} of shot {segment.shot_id} has no frames", path=segment.take.video,
+                          hint="re-render the shot (drama render) or pick another take")
+    return i420_to_rgb(fit(chosen, width, height), width, height)
 
 
 def card_stills(project: Project, timeline: Timeline, *, text: bool = True) -> dict[str, Path]:
