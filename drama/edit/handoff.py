@@ -49,7 +49,7 @@ class HandoffResult(BaseModel):
     extra: list[Path] = []  # written beside it (the SRT of an XML or EDL)
     media_bytes: int = 0  # media copied into a bundle or draft
     notes: list[str] = []  # what the format could not carry
-    seconds: float
+    seconds: float = 0.0  # wall time
 
 
 def default_folder(project: Project, fmt: HandoffFormat) -> Path:
@@ -142,7 +142,7 @@ def _write(project: Project, timeline: Timeline, fmt: HandoffFormat, folder: Pat
             _replace_dir(staged / path.name, path)
         if dropped := sum(len(segment.alternates) - 1 for segment in timeline.segments if segment.alternates):
             notes.insert(0, f"{dropped} alternate take(s) left out: a draft holds one take per shot (the pick)")
-        return HandoffResult(episode=episode, format=fmt, path=path, media_bytes=size, notes=notes, seconds=0)
+        return HandoffResult(episode=episode, format=fmt, path=path, media_bytes=size, notes=notes)
     stills = card_stills(project, timeline)
     if fmt in BUNDLES:
         path = folder / f"{episode}.{fmt}"
@@ -157,7 +157,7 @@ def _write(project: Project, timeline: Timeline, fmt: HandoffFormat, folder: Pat
                 os.replace(partial, path)
             finally:
                 partial.unlink(missing_ok=True)
-        return HandoffResult(episode=episode, format=fmt, path=path, media_bytes=size, seconds=0)
+        return HandoffResult(episode=episode, format=fmt, path=path, media_bytes=size)
     text, notes = interchange.to_string(timeline, fmt, stills)
     path = folder / f"{episode}{interchange.ADAPTERS[fmt].suffix}"
     atomic.write_text(path, text)
@@ -165,4 +165,4 @@ def _write(project: Project, timeline: Timeline, fmt: HandoffFormat, folder: Pat
     if fmt != "otio":
         extra.append(folder / f"{episode}.srt")
         write_srt(timeline.cues, extra[0])
-    return HandoffResult(episode=episode, format=fmt, path=path, extra=extra, notes=notes, seconds=0)
+    return HandoffResult(episode=episode, format=fmt, path=path, extra=extra, notes=notes)
