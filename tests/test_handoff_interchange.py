@@ -150,3 +150,9 @@ def test_a_frame_rate_without_timecode_is_refused_with_what_to_do(tmp_path):
         assert "[video] fps" in error.value.hint
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []
     assert export_handoff(inputs.project, timeline, "otio", to=tmp_path / "out").path.is_file()
+
+
+def test_alternates_asked_of_a_format_that_holds_picks_is_noted(handed, tmp_path):
+    inputs, timeline, _ = handed
+    result = export_handoff(inputs.project, timeline, "fcpxml", to=tmp_path, alternates=True)
+    assert result.notes[-1] == "--alternates changes only otioz and otiod: fcpxml holds the picks"

@@ -125,9 +125,13 @@ def export_handoff(project: Project, timeline: Timeline, fmt: HandoffFormat, *, 
         timeline = picks_only(timeline)
     try:
         timeline = keep_voices(project, timeline)
-        return _write(project, timeline, fmt, folder).model_copy(update={"seconds": time.perf_counter() - started})
+        result = _write(project, timeline, fmt, folder)
     except OSError as error:
         raise (os_fault(error, kind=ExportError, doing=f"write the {fmt} hand-off") or error) from None
+    if alternates and fmt not in BUNDLES:
+        result.notes.append(f"--alternates changes only otioz and otiod: {fmt} " +
+                            ("names every take anyway" if fmt == "otio" else "holds the picks"))
+    return result.model_copy(update={"seconds": time.perf_counter() - started})
 
 
 def _write(project: Project, timeline: Timeline, fmt: HandoffFormat, folder: Path) -> HandoffResult:
