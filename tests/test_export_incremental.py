@@ -15,11 +15,11 @@ from drama.edit.segments import SegmentCache, plan_segments
 from drama.edit.timeline import build_timeline
 from tests.edit_inputs import decode_audio, make_inputs, onsets
 
-# a dissolve into a title card over the blur of the shot before, a dissolve out of it, a dip, a card that
-# dissolves in, a fade from black, cuts
+# a dissolve into a title card over the blur of the shot before (b's subtitle is still up as it starts), a
+# dissolve out of it, a dip, a card that dissolves in, a fade from black, cuts
 SHOTS = [
     ("a", "dialogue", "cut", 2.0, "你好，世界。", 440.0, 1.0),
-    ("b", "dialogue", "dissolve", 2.0, "我回来了。", 660.0, 0.8),
+    ("b", "dialogue", "dissolve", 2.0, "我回来了。", 660.0, 1.2),
     ("c", "title_card", "dissolve", 1.5, "三年后", None, None),
     ("d", "dialogue", "dissolve", 2.0, "再见。", 880.0, 0.8),
     ("e", "action", "dip", 1.5, None, None, None),
@@ -103,6 +103,12 @@ def test_a_changed_pick_re_encodes_its_segment_and_the_dissolve_out_of_it(projec
     assert full.encoded == [shot[0] for shot in SHOTS]
     _compare(again.model_copy(update={"mp4": kept}), full, timeline)
     kept.unlink()
+    cue = next(cue for cue in timeline.cues if cue.shot_id == "b")
+    card = next(segment for segment in plan_segments(timeline) if segment.shot_id == "c")
+    assert card.first / timeline.fps < cue.end < (card.first + card.frames) / timeline.fps  # it spans the boundary
+    subtitled = lambda frame: int((frame[int(frame.shape[0] * 0.7):].min(axis=2) > 200).sum()) > 8  # noqa: E731
+    assert subtitled(after[card.first - 1]) and subtitled(after[card.first])  # burned in both segments
+    assert not subtitled(after[round(cue.end * timeline.fps) + 1])
 
 
 def test_a_retimed_shot_keeps_the_segments_it_moves(project):

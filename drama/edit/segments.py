@@ -118,7 +118,7 @@ class SegmentCache:
         """Move a freshly encoded segment in (same file system: one rename), once it is on disk and whole."""
         if (count := _frame_count(built)) != segment.frames:
             raise ExportError(f"the segment from shot {segment.shot_id} came out with {count} frames, not "
-                              f"{segment.frames}", path=built, hint="this is a bug in drama: please report it")
+                              f"{segment.frames}", hint="this is a bug in drama: please report it")
         with built.open("rb") as handle:
             os.fsync(handle.fileno())
         self.folder.mkdir(parents=True, exist_ok=True)
