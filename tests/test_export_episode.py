@@ -13,6 +13,7 @@ import pytest
 
 from drama.edit.export import export_episode, export_paths, up_to_date
 from drama.edit.otio import read_takes
+from drama.edit.segments import plan_segments
 from drama.edit.timeline import build_timeline
 from tests.edit_inputs import decode_audio, decode_frame, make_inputs, onsets
 
@@ -46,6 +47,19 @@ def test_mp4_streams_are_as_configured(exported):
     assert result.duration == pytest.approx(9.5)
     assert len(decode_audio(result.mp4)) / 48_000 == pytest.approx(9.5, abs=0.03)
     assert result.mp4.read_bytes()[:64].find(b"moov") != -1 or b"moov" in result.mp4.read_bytes()[:4096]  # faststart
+
+
+def test_every_shot_starts_on_a_keyframe_of_its_own_segment(exported):
+    """The picture is joined from segments encoded one per shot: each starts on a keyframe, on its shot's frame."""
+    _, timeline, result = exported
+    with av.open(str(result.mp4)) as container:
+        stream = container.streams.video[0]
+        keyframes = {round(packet.pts * stream.time_base * timeline.fps) for packet in container.demux(stream)
+                     if packet.pts is not None and packet.is_keyframe}
+    starts = {segment.start for segment in timeline.segments}
+    assert {segment.first for segment in plan_segments(timeline)} == starts
+    assert starts <= keyframes
+    assert result.segments == len(timeline.segments) and result.encoded == [s.shot_id for s in timeline.segments]
 
 
 def test_every_line_starts_within_a_frame_of_its_shot(exported):
