@@ -126,3 +126,12 @@ def make_storyboard(project, moves: list[str] | None = None, *, duration: float 
                           characters=[ann] if index % 2 else []))
     return Storyboard(project=project.config.title, episode=episode, width=project.config.video.width,
                       height=project.config.video.height, fps=project.config.video.fps, shots=shots)
+
+
+@register_engine
+class GpuSquaresEngine(SquaresEngine):
+    """The same pictures from an engine that declares a GPU: on a Ray cluster it draws in one actor per GPU
+    (the cluster tests declare fake GPUs), and on this machine in the rendering process, one draw at a time."""
+
+    name = "test-squares-gpu"
+    resources = {"GPU": 1.0}

@@ -29,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="draws per shot, 1 to 100 (default: [render] draws in drama.toml)")
     render.add_argument("--shots", help="comma-separated shot ids to render (default: all)")
     render.add_argument("--engine", help="video engine (default: [render] engine in drama.toml)")
+    render.add_argument("--workers", type=option_type(RenderConfig, "workers"),
+                        help="processes drawing at once on this machine (default: [render] workers, else one per core)")
+    render.add_argument("--cluster", metavar="ADDRESS",
+                        help="draw on a Ray cluster: auto (RAY_ADDRESS), HOST:PORT or ray://HOST:10001 "
+                             "(default: [render] cluster; docs/cluster.md)")
     render.add_argument("--checkpoint", type=Path,
                         help="model checkpoint for a generative engine (sets [render] engine_options.checkpoint)")
     render.set_defaults(handler=render_command)
@@ -69,7 +74,9 @@ def render_command(args: argparse.Namespace) -> int:
             continue
         with progress_bar() as progress:
             report = render_shots(project, storyboard, draws=args.draws, shot_ids=wanted, engine=args.engine,
-                                  progress=progress)
+                                  progress=progress, workers=args.workers, cluster=args.cluster)
+        for note in report.notes:
+            console.print(f"[dim]{note}[/]")
         table = Table(title=f"{episode}: {report.count('rendered')} rendered, {report.count('cached')} cached, "
                             f"{len(report.failed)} failed in {report.seconds:.1f}s ({report.engine})")
         for column in ("shot", "draws", "rendered", "cached", "failed", "best score", "time"):
