@@ -61,3 +61,11 @@ def test_hand_off_options_without_a_format_are_refused(rendered, capsys):
     assert main(["export", str(rendered), "--alternates"]) == 2
     assert "--alternates goes with --format" in capsys.readouterr().err
     assert not (rendered / "exports" / "ep01.mp4").exists()
+
+
+def test_a_to_that_cannot_be_made_is_said(rendered, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["export", str(rendered), "--format", "edl", "--to", str(blocker / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert str(blocker / "sub") in err and "bug" not in err

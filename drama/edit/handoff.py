@@ -84,7 +84,9 @@ def _writable(folder: Path) -> None:
         raise ExportError("a file is where the hand-off folder belongs", path=folder,
                           hint="give --to a folder (or move the file aside) and run again") from None
     except OSError as error:
-        raise (os_fault(error, path=folder, kind=ExportError, doing="make the hand-off folder") or error) from None
+        raise (os_fault(error, path=folder, kind=ExportError, doing="make the hand-off folder") or
+               ExportError(f"cannot make the hand-off folder: {error.strerror}", path=folder,
+                           hint="give --to a folder drama can make and write, and run again")) from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ExportError("the hand-off folder is not writable", path=folder,
                           hint="make it writable, or give --to another folder, and run again")
