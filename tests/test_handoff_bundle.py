@@ -91,3 +91,17 @@ def test_a_second_bundle_replaces_the_first_whole(tmp_path):
     after = sorted(p.relative_to(second.path) for p in second.path.rglob("*"))
     assert second.path == first.path and len(after) < len(before)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ep01.otiod"]  # nothing staged left behind
+
+
+def test_a_missing_alternate_is_named_and_nothing_is_left_half_written(tmp_path):
+    from drama.errors import ExportError
+
+    inputs = make_inputs(tmp_path / "project", draws=2)
+    timeline = build_timeline(inputs.project, inputs.storyboard, inputs.lines, inputs.picks, inputs.alternates)
+    gone = inputs.alternates["s4"][1].video
+    gone.unlink()
+    for fmt in ("otioz", "otiod"):
+        with pytest.raises(ExportError, match="missing") as error:
+            export_handoff(inputs.project, timeline, fmt, to=tmp_path / "out", alternates=True)
+        assert error.value.path == gone
+    assert list((tmp_path / "out").iterdir()) == []

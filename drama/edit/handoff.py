@@ -128,6 +128,10 @@ def export_handoff(project: Project, timeline: Timeline, fmt: HandoffFormat, *, 
     try:
         timeline = keep_voices(project, timeline)
         result = _write(project, timeline, fmt, folder)
+    except FileNotFoundError as error:  # a take, line or music file gone since the cut was read
+        raise ExportError("a file the cut uses is missing", path=error.filename,
+                          hint="drama render PROJECT draws missing takes again (drama voice PROJECT speaks lines); "
+                               "then run again") from None
     except OSError as error:
         raise (os_fault(error, kind=ExportError, doing=f"write the {fmt} hand-off") or error) from None
     if alternates and fmt not in BUNDLES:
