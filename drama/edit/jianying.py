@@ -152,10 +152,11 @@ def write_draft(timeline: Timeline, editor: Editor, backgrounds: Mapping[str, Pa
     for clip in placed:
         script.add_segment(clip, "video")
 
-    for cue in timeline.cues:
+    total = us(timeline.frames, fps)
+    for cue in timeline.cues:  # a cue held past the last frame ends with the picture (the draft would be longer)
         start = us(cue.start * fps, fps)
         script.add_segment(lib.TextSegment(
-            cue.text, lib.Timerange(start, us(cue.end * fps, fps) - start),
+            cue.text, lib.Timerange(start, min(us(cue.end * fps, fps), total) - start),
             style=lib.TextStyle(size=SUBTITLE_SIZE, bold=True, align=1, auto_wrapping=True),
             border=lib.TextBorder(color=(0.0, 0.0, 0.0), width=40.0),
             clip_settings=lib.ClipSettings(transform_y=SUBTITLE_Y)), "subtitles")
