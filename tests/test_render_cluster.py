@@ -73,6 +73,21 @@ def test_a_render_on_the_cluster_matches_a_local_one(cluster, tmp_path):
     assert again.count("cached") == 8  # the cache is the project's, not the cluster's
 
 
+def test_the_cli_draws_on_the_cluster_and_says_so(cluster, tmp_path, capsys):
+    from drama.cli import main
+
+    root = make_project(tmp_path / "proj")
+    with (root / "drama.toml").open("a", encoding="utf-8") as config:
+        config.write('[voice]\nbackend = "offline"\n')
+    (root / "episodes").mkdir()
+    (root / "episodes" / "ep01.fountain").write_text("INT. KITCHEN - DAY\n\nAnn waits.\n\nANN\nWell?\n", encoding="utf-8")
+    assert main(["render", str(root), "--cluster", cluster.address]) == 0
+    out = capsys.readouterr().out
+    assert f"drawing on the Ray cluster at {cluster.address}: 2 nodes" in out
+    drawn = _draws(Project.load(root))
+    assert drawn and all("ran_on" in d for d in drawn)
+
+
 def test_gpu_engine_draws_one_per_gpu_and_a_dying_node_loses_no_job(cluster, tmp_path):
     project = Project.load(make_project(tmp_path / "proj", engine_options={"slow": 0.08}))
     storyboard = make_storyboard(project, MOVES)
@@ -89,8 +104,8 @@ def test_gpu_engine_draws_one_per_gpu_and_a_dying_node_loses_no_job(cluster, tmp
     thread.start()
     worker = cluster.nodes[1]
     deadline = time.monotonic() + 120
-    while len(list(project.renders_dir.glob("[!.]*"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    while len({d["ran_on"]["node"] for d in _draws(project)}) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # until both nodes have drawn: the worker's actor is up and busy
     landed_before = len(list(project.renders_dir.glob("[!.]*")))
     assert 2 <= landed_before < 8, "the render ended before the node could be killed mid-render"
     os.kill(worker.raylet(), signal.SIGKILL)  # the worker node dies with draws under way

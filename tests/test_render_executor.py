@@ -209,3 +209,29 @@ def test_killed_render_leaves_no_partial_candidate_and_resumes(tmp_path, sig, wo
     with StateStore(project) as store:
         keys = [c.key for c in store.candidates()]
         assert len(keys) == len(set(keys)) == 8
+
+
+def test_workers_from_the_cli_and_drama_toml(tmp_path):
+    from drama.cli import main
+    from drama.render.executor import choose_runner
+    from drama.render.pool import InProcess, ProcessPool
+
+    root = make_project(tmp_path / "proj")
+    project = Project.load(root)
+    assert isinstance(choose_runner(project, "test-squares", workers=1), InProcess)
+    assert choose_runner(project, "test-squares", workers=3).workers == 3
+    assert isinstance(choose_runner(project, "test-squares-gpu", workers=3), InProcess)  # one GPU: one at a time
+    project.config.render.workers = 2
+    assert isinstance(choose_runner(project, "test-squares"), ProcessPool)
+    notes: list[str] = []
+    assert isinstance(choose_runner(project, "kling", cluster="127.0.0.1:1", notes=notes), InProcess)
+    assert "kling draws through its provider's task queue" in notes[0]  # and no cluster was contacted
+
+    with (root / "drama.toml").open("a", encoding="utf-8") as config:
+        config.write('[voice]\nbackend = "offline"\n')
+    (root / "episodes").mkdir()
+    (root / "episodes" / "ep01.fountain").write_text("INT. KITCHEN - DAY\n\nAnn waits.\n\nANN\nWell?\n", encoding="utf-8")
+    assert main(["render", str(root), "--workers", "2"]) == 0
+    assert len([p for p in (root / "renders").iterdir()]) >= 2 and not list((root / "renders").glob(".*"))
+    with pytest.raises(SystemExit):
+        main(["render", str(root), "--workers", "0"])

@@ -119,18 +119,24 @@ def slots(needs: dict[str, float], nodes: list[dict]) -> int:
     return count
 
 
+_connected: dict[str, RayCluster] = {}
+
+
 class RayCluster:
     """A runner (drama.render.pool.Runner) whose draws run on the actors of a Ray cluster."""
 
-    def __init__(self, address: str, notes: list[str] | None = None):
+    def __init__(self, address: str):
         self.address = address
-        self.notes = notes if notes is not None else []
+        self.notes: list[str] = []
         self.actors: dict[type[Engine], list[Any]] = {}
 
     @classmethod
     def connect(cls, address: str, *, notes: list[str] | None = None) -> RayCluster:
+        """The cluster at `address`, connected once per process: its actors (and the models they hold) serve every
+        render this process runs after, such as each draw asked for on the review page."""
         ray = _ray()
         if not ray.is_initialized():
+            _connected.clear()
             try:
                 _check_reachable(os.environ.get("RAY_ADDRESS", "") if address == "auto" else address)
                 ray.init(address=address, namespace="drama", log_to_driver=False, logging_level="warning")
@@ -138,12 +144,13 @@ class RayCluster:
                 raise RenderError(f"cannot reach the Ray cluster at {address!r}: {error}",
                                   hint="start one (`ray start --head`, docs/cluster.md), or fix --cluster / "
                                        "[render] cluster: auto, HOST:PORT or ray://HOST:10001") from None
-        if notes is not None:
-            alive = [node for node in ray.nodes() if node.get("Alive")]
-            cpus = sum(node["Resources"].get("CPU", 0) for node in alive)
-            gpus = sum(node["Resources"].get("GPU", 0) for node in alive)
-            notes.append(f"drawing on the Ray cluster at {address}: {len(alive)} nodes, {cpus:g} CPUs, {gpus:g} GPUs")
-        return cls(address, notes)
+        cluster = _connected.setdefault(address, cls(address))
+        cluster.notes = notes if notes is not None else []
+        alive = [node for node in ray.nodes() if node.get("Alive")]
+        cpus = sum(node["Resources"].get("CPU", 0) for node in alive)
+        gpus = sum(node["Resources"].get("GPU", 0) for node in alive)
+        cluster.notes.append(f"drawing on the Ray cluster at {address}: {len(alive)} nodes, {cpus:g} CPUs, {gpus:g} GPUs")
+        return cluster
 
     def _spawn(self, cls: type[Engine]) -> list[Any]:
         """Actors for `cls`, as many as the living nodes have room for; none when no node can run it."""
