@@ -235,3 +235,13 @@ def test_workers_from_the_cli_and_drama_toml(tmp_path):
     assert len([p for p in (root / "renders").iterdir()]) >= 2 and not list((root / "renders").glob(".*"))
     with pytest.raises(SystemExit):
         main(["render", str(root), "--workers", "0"])
+
+
+def test_a_cluster_without_ray_installed_says_what_to_install(project, monkeypatch):
+    from drama.errors import RenderError
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if the ray extra were not installed
+    with pytest.raises(RenderError, match="needs Ray, which is not installed") as error:
+        render_shots(project, make_storyboard(project, ["static"]), draws=1, cluster="127.0.0.1:6379")
+    assert "pip install -e '.[ray]'" in error.value.hint
+    assert not project.renders_dir.exists() or not any(project.renders_dir.iterdir())
