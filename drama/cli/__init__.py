@@ -24,6 +24,7 @@ COMMAND_MODULES = {
     "parse": "parse",
     "new": "project",
     "cast": "project",
+    "check": "check",
     "plan": "plan",
     "voice": "voice",
     "render": "render",
