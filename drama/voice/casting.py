@@ -216,12 +216,17 @@ def reference(project: Project, character: Character) -> dict[str, str]:
     return {"ref": character.voice_ref, "ref_digest": digest, "ref_text": character.voice_ref_text}
 
 
+def character_voices(project: Project) -> dict[str, VoiceSpec]:
+    """Each character's voice (by canonical name) as cast.toml and drama.toml set it now, reference clip included."""
+    return {name: spec.model_copy(update=reference(project, project.cast.find(name)))
+            for name, spec in cast_voices(project.config, project.cast.character).items()}
+
+
 def spoken_lines(project: Project, storyboard: Storyboard) -> list[LineRequest]:
     """Every line the episode speaks, in shot order, with the voice it is spoken in; a dual dialogue line
     (spoken over the shot's own) follows it as shot `<id>^`. A speaker with no cast entry (旁白, V.O., a title
     card) gets the narrator."""
-    voices = {name: spec.model_copy(update=reference(project, project.cast.find(name)))
-              for name, spec in cast_voices(project.config, project.cast.character).items()}
+    voices = character_voices(project)
     narrator = narrator_voice(project.config)
 
     def request(shot_id: str, speaker: str | None, text: str) -> LineRequest:

@@ -11,6 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 Backend = Literal["edge", "offline", "kokoro", "openai", "cosyvoice", "gpt-sovits"]
 SERVERS: tuple[Backend, ...] = ("openai", "cosyvoice", "gpt-sovits")  # TTS servers at [voice.server] url
 CLONING: tuple[Backend, ...] = ("cosyvoice", "gpt-sovits")  # the backends that speak in a reference clip's voice
+# The backends a setting tries, in order: the first that can speak a line does (a cached line of an earlier one wins).
+CHAINS: dict[str, tuple[Backend, ...]] = {
+    "auto": ("edge", "kokoro", "offline"), "edge": ("edge",), "offline": ("offline",), "kokoro": ("kokoro", "offline"),
+    **{server: (server,) for server in SERVERS},
+}
+LABELS: dict[Backend, str] = {"edge": "edge-tts", "offline": "eSpeak NG", "kokoro": "Kokoro", "openai": "the openai server",
+                              "cosyvoice": "CosyVoice", "gpt-sovits": "GPT-SoVITS"}
 
 SAMPLE_RATE = 48_000  # every line's WAV: mono, 16-bit, the edit's mixing rate
 DUAL_MARK = "^"  # ends the shot_id of dual dialogue's second line: `<shot id>^`, spoken over the shot's own line

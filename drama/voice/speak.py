@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
 
 from rich.progress import Progress
 
@@ -16,16 +17,12 @@ from drama.voice import audio, edge, kokoro, servers
 from drama.voice.cache import VoiceCache
 from drama.voice.casting import spoken_lines
 from drama.voice.espeak import ESpeak
-from drama.voice.model import SERVERS, Backend, LineRequest, VoiceLine
+from drama.voice.lock import drifts, locked, locked_chain, read_locks
+from drama.voice.model import CHAINS, LABELS, SERVERS, Backend, LineRequest, VoiceLine
 from drama.voice.timing import estimate_words
 
 log = logging.getLogger("drama.voice")
 
-# The backends a setting tries, in order: the first that can speak a line does (a cached line of an earlier one wins).
-CHAINS: dict[str, tuple[Backend, ...]] = {
-    "auto": ("edge", "kokoro", "offline"), "edge": ("edge",), "offline": ("offline",), "kokoro": ("kokoro", "offline"),
-    **{server: (server,) for server in SERVERS},
-}
 # The cast.toml key and the [voice] key that choose each backend's voice, for "unknown voice" errors.
 VOICE_KEYS = {"edge": ("voice", ("voice", "narrator")), "kokoro": ("kokoro_voice", ("voice", "kokoro_narrator")),
               **{server: ("server_voice", ("voice", "server", "narrator_voice")) for server in SERVERS}}
@@ -33,21 +30,27 @@ VOICE_KEYS = {"edge": ("voice", ("voice", "narrator")), "kokoro": ("kokoro_voice
 
 class Speaker:
     """One voicing run. Remembers the backends that cannot speak (edge-tts unreachable, no Kokoro model) so a run
-    warns once and tries each once."""
+    warns once and tries each once. Characters with a locked voice (drama.voice.lock) are spoken in it, with a warning
+    for each setting that would change it; the characters in `recast` are spoken as the settings say now."""
 
-    def __init__(self, project: Project, backend: str | None = None):
+    def __init__(self, project: Project, backend: str | None = None, recast: Collection[str] = ()):
         self.project = project
         self.backend = backend or project.config.voice.backend
         self.chain = CHAINS[self.backend]
+        self.locks = {name: held for name, held in read_locks(project).items() if name not in recast}
+        for warning in drifts(project, self.locks, self.backend, flag=self.backend != project.config.voice.backend):
+            log.warning(warning)
         self.cache = VoiceCache(project.cache_dir / "voice")
         self.kokoro_folder = kokoro.model_folder(project.root, project.config.voice.kokoro_dir)
         self.down: set[Backend] = set()
-        if "kokoro" in self.chain:
+        kokoro_locked = any(held.backend == "kokoro" for held in self.locks.values())
+        if "kokoro" in self.chain or any("kokoro" in locked_chain(held.backend, self.chain) for held in self.locks.values()):
             problem = kokoro.missing(self.kokoro_folder)
             if problem:
                 self.down.add("kokoro")
-                if self.backend == "kokoro":
+                if self.backend == "kokoro" or kokoro_locked:
                     log.warning("%s. Speaking with the offline eSpeak NG voice for this run.", problem)
+        self.stood_in: set[str] = set()  # locked characters a fallback spoke for in this run (warned once each)
         self.synthesised = 0
         self.cached = 0
 
@@ -56,13 +59,25 @@ class Speaker:
         task = progress.add_task(f"voice {storyboard.episode}", total=len(requests)) if progress else None
         lines = []
         for request in requests:
-            lines.append(self.line(request))
+            request, chain = locked(self.locks, request, self.chain)
+            lines.append(self.line(request, chain))
+            self._stood_in(lines[-1])
             if progress is not None and task is not None:
                 progress.advance(task)
         return lines
 
-    def line(self, request: LineRequest) -> VoiceLine:
-        for backend in self.chain:
+    def _stood_in(self, line: VoiceLine) -> None:
+        """Warn (once per character) when a fallback spoke a locked character's line."""
+        held = self.locks.get(line.speaker or "")
+        if held is None or line.backend == held.backend or line.speaker in self.stood_in:
+            return
+        self.stood_in.add(line.speaker or "")
+        log.warning("%s's voice is locked to %s, which cannot speak in this run: %s stands in for it, for drafting "
+                    "only; an episode with these lines is not exported until %s speaks them.", line.speaker, held.voice,
+                    LABELS[line.backend], LABELS[held.backend])
+
+    def line(self, request: LineRequest, chain: tuple[Backend, ...] | None = None) -> VoiceLine:
+        for backend in chain or self.chain:
             cached = self.cache.load(backend, request)
             if cached is not None:
                 self.cached += 1
@@ -154,7 +169,7 @@ def cached_lines(project: Project, storyboard: Storyboard) -> list[VoiceLine]:
     network: in the order `Speaker` prefers the backends (edge-tts, Kokoro, eSpeak NG for "auto").
     Lines not voiced yet are left out."""
     cache = VoiceCache(project.cache_dir / "voice")
-    backends = CHAINS[project.config.voice.backend]
-    found = (next(filter(None, (cache.load(backend, request) for backend in backends)), None)
-             for request in spoken_lines(project, storyboard))
+    locks, configured = read_locks(project), CHAINS[project.config.voice.backend]
+    found = (next(filter(None, (cache.load(backend, request) for backend in chain)), None)
+             for request, chain in (locked(locks, request, configured) for request in spoken_lines(project, storyboard)))
     return [line for line in found if line is not None]
