@@ -42,6 +42,7 @@ from drama.render import Candidate, StateStore
 from drama.render.damage import DamagedDraw, read_draw
 from drama.render.request import renderable
 from drama.storyboard.model import Storyboard
+from drama.voice import lock as voice_lock
 from drama.voice.cache import VoiceCache
 from engine.video import ffmpeg_exe
 
@@ -340,4 +341,5 @@ def export_current_cut(project: Project, prepared: PreparedEpisode, progress: Pr
             raise ExportError(f"the take {pick.id} of shot {shot_id} is damaged: {damage}", path=pick.path,
                               hint="`drama render` (or `drama make`) sets it aside and draws it again") from None
     timeline = build_timeline(project, storyboard, prepared.lines, picks, alternates)
-    return export_episode(project, timeline, progress, force=force, incremental=incremental)
+    with voice_lock.exporting(project, storyboard.episode, prepared.lines):  # no line off a locked voice; lock new ones
+        return export_episode(project, timeline, progress, force=force, incremental=incremental)
