@@ -138,8 +138,30 @@ def _check_style(path: Path, config: DramaConfig) -> None:
                            hint=did_you_mean(config.style, styles) or f"styles: {', '.join(styles)}")
 
 
+# The first bytes of the audio files a reference clip may be: WAV, FLAC, Ogg, MP3 with ID3 tags, AIFF, WebM/Matroska;
+# then MP4/M4A (`ftyp` at 4) and a bare MPEG audio frame (11 sync bits).
+AUDIO_MAGIC = (b"RIFF", b"fLaC", b"OggS", b"ID3", b"FORM", b"\x1aE\xdf\xa3")
+
+
+def _clip_problem(clip: Path) -> tuple[str, str] | None:
+    """Why a reference clip (`voice_ref`) cannot be cloned from, and what to do; None when it can be read as audio."""
+    if clip.is_dir():
+        return "is a folder", "point `voice_ref` at an audio file"
+    try:
+        with clip.open("rb") as handle:
+            head = handle.read(12)
+    except FileNotFoundError:
+        return "is not there", "put the clip there (a WAV of 3-10 s of their voice), or fix `voice_ref`"
+    except OSError as error:
+        return f"cannot be read ({error.strerror})", "make the clip readable by you (chmod u+r), or fix `voice_ref`"
+    if not (head.startswith(AUDIO_MAGIC) or head[4:8] == b"ftyp" or (len(head) > 1 and head[0] == 0xFF and head[1] >= 0xE0)):
+        return ("is empty" if not head else "is not an audio file",
+                "point `voice_ref` at a WAV (or FLAC, MP3, Ogg, M4A) of 3-10 s of their voice")
+    return None
+
+
 def _check_cast(root: Path, path: Path, cast: Cast) -> None:
-    """Names that collide and portraits that are not there: errors at the line that says so."""
+    """Names that collide, and portraits and reference clips that are not there: errors at the line that says so."""
     text = path.read_text(encoding="utf-8-sig")
     owners: dict[str, int] = {}  # name or alias -> the index of the [[character]] that has it
     for index, character in enumerate(cast.character):
@@ -156,6 +178,9 @@ def _check_cast(root: Path, path: Path, cast: Cast) -> None:
                 raise ProjectError(f"reference image of {character.name!r} not found: {image}", path=path,
                                    line=toml_line(text, ("character", index, "references", number)),
                                    hint="put the portrait there, or remove it from `references` until it exists")
+        if character.voice_ref and (problem := _clip_problem(root / character.voice_ref)):
+            raise ProjectError(f"the reference clip of {character.name!r} {problem[0]}: {root / character.voice_ref}",
+                               path=path, line=toml_line(text, ("character", index, "voice_ref")), hint=problem[1])
 
 
 class Project:
