@@ -22,8 +22,9 @@ CAST_ROWS = ROWS[1:]
 KEY_ENV = "DRAMA_TEST_TTS_KEY"
 
 
-def _project(tmp_path, server: str, cast: dict[str, dict[str, str]], **settings: str) -> Project:
-    """The demo with a [voice.server] table and per-character voice settings added at each character's name line."""
+def _project(tmp_path, server: str, cast: dict[str, dict[str, str]], *, clips: bool = True, **settings: str) -> Project:
+    """The demo with a [voice.server] table and per-character voice settings added at each character's name line;
+    `clips`: a reference clip written at each voice_ref (a missing one is an error when the project is loaded)."""
     root = demo_project(tmp_path).root
     config = root / "drama.toml"
     table = "\n".join(f"{key} = {value!r}".replace("'", '"') for key, value in {"url": server, **settings}.items())
@@ -35,6 +36,9 @@ def _project(tmp_path, server: str, cast: dict[str, dict[str, str]], **settings:
         name = line.removeprefix("name = ").strip('"') if line.startswith("name = ") else None
         lines += [f'{key} = "{value}"' for key, value in cast.get(name, {}).items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for settings_of in cast.values():
+        if clips and "voice_ref" in settings_of:
+            _clip(root / settings_of["voice_ref"])
     return Project.load(root)
 
 
@@ -154,11 +158,14 @@ def test_a_new_reference_clip_revoices_only_that_characters_lines(tmp_path):
 
 
 def test_a_missing_reference_clip_is_named_at_its_cast_line(tmp_path):
-    with CosyVoice() as server:
-        project = _project(tmp_path, server.url, {"白薇": {"voice_ref": "voices/nobody.wav", "voice_ref_text": "你好"}})
-        with pytest.raises(DramaError, match="reference clip of '白薇' is not there") as missing:
-            Speaker(project, "cosyvoice").speak(storyboard(CAST_ROWS))
-    assert missing.value.line is not None and missing.value.path == project.root / "cast.toml"
+    """Caught when the project is loaded, before any command voices a line."""
+    with pytest.raises(ProjectError, match="reference clip of '白薇' is not there") as missing:
+        _project(tmp_path, "http://127.0.0.1:9", {"白薇": {"voice_ref": "voices/nobody.wav", "voice_ref_text": "你好"}},
+                 clips=False)
+    cast = tmp_path / "demo" / "cast.toml"
+    assert missing.value.path == cast
+    assert cast.read_text(encoding="utf-8").splitlines()[missing.value.line - 1] == 'voice_ref = "voices/nobody.wav"'
+
 
 
 # --- GPT-SoVITS --------------------------------------------------------------------------------------------------
