@@ -144,7 +144,7 @@ def test_recasting_a_character_not_locked_yet_says_so(tmp_path, capsys):
     root = copy_demo(tmp_path / "demo")
     assert main(["voice", str(root), "--recast", "陈伯"]) == 0
     assert "陈伯 had no locked voice" in capsys.readouterr().out
-    assert read_locks(Project.load(root)) == {}
+    assert not (root / ".drama" / "voice-locks.json").exists()
 
 
 def test_a_character_locked_to_edge_is_drafted_offline_but_not_exported_without_the_network(tmp_path, edge_service,
@@ -303,3 +303,20 @@ def test_an_unreadable_reference_clip_is_caught_at_load(tmp_path):
     with pytest.raises(ProjectError, match="cannot be read") as bad:
         Project.load(root)
     assert bad.value.line == line
+
+
+def test_a_renamed_character_keeps_their_lock_through_the_old_name(tmp_path, caplog):
+    root = copy_demo(tmp_path / "demo")
+    project = Project.load(root)
+    take_locks(project, "ep01", Speaker(project).speak(storyboard()))
+    kept = read_locks(project)["沈清"].spec.espeak_voice
+    cast = root / "cast.toml"
+    text = cast.read_text(encoding="utf-8").replace('name = "沈清"\naliases = ["清清", "Shen Qing"]',
+                                                    'name = "沈清秋"\naliases = ["清清", "Shen Qing", "沈清"]')
+    cast.write_text(text, encoding="utf-8")
+    _add(cast, "沈清秋", 'offline_voice = "cmn+f5"')
+    project = Project.load(root)
+    with caplog.at_level(logging.WARNING, logger="drama.voice"):
+        lines = Speaker(project).speak(storyboard())
+    assert {line.voice for line in lines if line.speaker == "沈清秋"} == {kept} != {"cmn+f5"}
+    assert len(_messages(caplog, "沈清秋's voice stays")) == 1

@@ -288,6 +288,8 @@ def recast(project: Project, names: Collection[str], lines: list[VoiceLine], cha
                                   f"{LABELS[new.backend]} voice on purpose: drama voice {project.root} --backend "
                                   f"{new.backend} --recast {name}")
         recasts.append(Recast(name=name, old=locks.get(name), new=new, lines=len(their)))
+    if all(change.old is None for change in recasts):
+        return recasts
     with _updating(project) as table:
         for change in recasts:
             for stored in [stored for stored in table if _canonical(project, stored) == change.name]:
