@@ -33,6 +33,7 @@ COMMAND_MODULES = {
     "review": "review",
     "make": "make",
     "export": "make",
+    "print": "print",
     "engine": "engine_cmd",
     "engines": "engines",
 }
