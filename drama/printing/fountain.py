@@ -133,6 +133,8 @@ def blocks(script: Script, episode_index: int) -> list[_Block]:
                 out.append(_Block("action", [_text(ACTION, line) for line in wrap(element.text, ACTION_COLUMNS)]))
             elif isinstance(element, Lyrics):
                 out.append(_Block("lyrics", [_text(SPEECH, line, italic=True) for line in wrap(element.text, SPEECH_COLUMNS)]))
+            elif isinstance(element, Transition) and element.kind == "fade_in":  # FADE IN: opens at the left
+                out.append(_Block("transition", [_text(ACTION, element.text.upper())]))
             elif isinstance(element, Transition):
                 out.append(_Block("transition", [_Line([Run(x=TRANSITION_RIGHT * INCH, y=0, text=element.text.upper(),
                                                               align="right")])]))
