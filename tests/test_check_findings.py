@@ -235,6 +235,15 @@ def test_cli_warnings_only_exit_zero_and_bad_usage_two(tmp_path, capsys):
     assert main(["check", str(root), "ep1"]) == 2
     assert "no episode 'ep1'" in capsys.readouterr().err
     assert main(["check", str(tmp_path / "nowhere")]) == 2
+    assert main(["check", str(tmp_path)]) == 2  # a folder, but no drama.toml
+    assert "drama.toml not found" in capsys.readouterr().err
+
+
+def test_broken_cast_is_an_error_finding(tmp_path, capsys):
+    root = _project(tmp_path / "p", BAD_ZH, "ep01.txt", CAST_ZH + '\n[[character]]\nname = "林晚"\n')
+    assert main(["check", str(root), "--json"]) == 1
+    [finding] = json.loads(capsys.readouterr().out)["findings"]
+    assert finding["where"] == f"{root / 'cast.toml'}:11" and "used twice" in finding["message"]
 
 
 @pytest.mark.parametrize("name, cast", [("short_zh.txt", None), ("series_zh.txt", None), ("blocking_zh.txt", "blocking_zh.toml"),

@@ -139,8 +139,8 @@ def check(root: Path, episode: str | None = None) -> list[Finding]:
     try:
         project = Project.load(root)
     except ProjectError as error:
-        if not Path(root).is_dir() or error.path is None:
-            raise
+        if not (Path(root) / "drama.toml").is_file() or error.path is None:
+            raise  # not a project: the command was mistyped
         return [_from_error(error, "parse")]
     episodes, findings = _scripts(project)
     if not episodes and not findings:
