@@ -3,16 +3,23 @@ as a full export of the same state would make it (frames, length, loudness, sync
 
 from __future__ import annotations
 
+import shutil
+
 import av
 import numpy as np
 import pytest
 
+from conftest import copy_demo
+from drama.cli import main
 from drama.edit import segments as segments_module
 from drama.edit.assemble import video_frames
-from drama.edit.export import export_episode, export_paths, up_to_date
+from drama.edit.export import export_episode, export_paths, read_stamp, up_to_date
 from drama.edit.loudness import measure_file
 from drama.edit.segments import SegmentCache, plan_segments
 from drama.edit.timeline import build_timeline
+from drama.pipeline import prepare_episode
+from drama.project import Project
+from drama.render import StateStore
 from tests.edit_inputs import decode_audio, make_inputs, onsets
 
 # a dissolve into a title card over the blur of the shot before (b's subtitle is still up as it starts), a
@@ -191,3 +198,31 @@ def test_segments_no_export_uses_are_swept_after_the_next_two(tmp_path):
     third = _timeline(inputs, storyboard=longer)
     export_episode(inputs.project, third)
     assert {path.stem for path in cache.folder.iterdir()} == keys(cuts[0]) | keys(third)
+
+
+def test_drama_export_after_drama_pick_encodes_only_that_shot(tmp_path):
+    """Through the CLI on a tiny demo: `drama pick` another draw of a shot followed by a plain cut, `drama export`;
+    only that shot's segment is encoded, and the MP4 is the one a full export of the same state makes."""
+    root = copy_demo(tmp_path / "demo", draws=1)
+    assert main(["make", str(root), "--draws", "1"]) == 0
+    project = Project.load(root)
+    shots = prepare_episode(project, "ep01").storyboard.shots
+    shot = next(shot.id for shot, after in zip(shots, shots[1:], strict=False)
+                if shot.kind != "title_card" and after.transition_in == "cut" and after.kind != "title_card")
+    with StateStore(project) as store:
+        exported = store.pick_for(shot).id
+    assert main(["render", str(root), "--shots", shot, "--draws", "2"]) == 0
+    with StateStore(project) as store:
+        other = next(candidate.id for candidate in store.candidates(shot) if candidate.id != exported)
+    assert main(["pick", str(root), shot, other]) == 0
+    assert main(["export", str(root)]) == 0
+    result = read_stamp(project, "ep01").result
+    assert result.encoded == [shot] and result.segments == len(shots)
+    incremental = root / "incremental.mp4"
+    incremental.write_bytes(result.mp4.read_bytes())
+    shutil.rmtree(project.cache_dir / "segments")
+    assert main(["export", str(root), "--force"]) == 0
+    full = read_stamp(project, "ep01").result
+    assert len(full.encoded) == len(shots)
+    assert all(np.array_equal(a, b) for a, b in zip(_frames(incremental), _frames(full.mp4), strict=True))
+    assert np.array_equal(decode_audio(incremental), decode_audio(full.mp4))
