@@ -143,3 +143,15 @@ def test_print_needs_something_to_print(tmp_path, capsys):
     assert "--script, --boards, or both" in capsys.readouterr().err
     assert main(["print", str(root), "ep9", "--script"]) == 2
     assert "no episode 'ep9'" in capsys.readouterr().err
+
+
+def test_fountain_with_typographic_punctuation_and_cjk(tmp_path):
+    """Courier shows what a typewriter could (an em dash as --, straight quotes); CJK words go to the CJK font."""
+    script = ("INT. 茶馆 - NIGHT\n\nLIN (林晚) pours tea — “slowly”. The sign reads 茶。\n\n"
+              "LIN\n你好，世界。 Hello…\n")
+    root = _project(tmp_path / "p", "ep01.fountain", script, "en")
+    assert main(["print", str(root), "--script"]) == 0
+    [page] = pages_text(root / "exports" / "ep01-script.pdf")
+    assert re.search(r"^1 +INT\. 茶馆 - NIGHT +1$", page, re.M)
+    assert 'LIN (林晚) pours tea -- "slowly". The sign reads 茶。' in page
+    assert re.search(r"^ +你好，世界。 Hello\.\.\.$", page, re.M)

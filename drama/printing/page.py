@@ -51,10 +51,15 @@ class Page(BaseModel):
     frames: list[Frame] = []
 
 
+# typewriter forms of typographic punctuation, as screenplays are typed: "--" for a dash, straight quotes
+TYPEWRITER = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "—": "--", "–": "-", "…": "...",
+                            "\u00a0": " "})
+
+
 def courier_safe(text: str) -> bool:
-    """Whether Courier (a PDF base font, cp1252) can show `text`."""
+    """Whether Courier (a PDF base font: Latin-1 in fpdf2) can show `text` once typed on a typewriter."""
     try:
-        text.encode("cp1252")
+        text.translate(TYPEWRITER).encode("latin-1")
     except UnicodeEncodeError:
         return False
     return True
@@ -104,7 +109,8 @@ def draw(pages: list[Page], path: Path, *, title: str | None = None) -> Path:
 def _run(pdf, run: Run) -> None:  # noqa: ANN001 - an fpdf.FPDF
     pieces = _segments(run.text) if run.face == "courier" else [(run.text, False)]
     fonts = []
-    for text, safe in pieces:
+    for piece, safe in pieces:
+        text = piece.translate(TYPEWRITER) if safe else piece
         face = "Courier" if safe else "cjk"
         style = ("B" if run.bold else "") + ("I" if run.italic and safe else "")
         pdf.set_font(face, style, run.size)
