@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -54,8 +55,12 @@ def test_every_shot_starts_on_a_keyframe_of_its_own_segment(exported):
     _, timeline, result = exported
     with av.open(str(result.mp4)) as container:
         stream = container.streams.video[0]
-        keyframes = {round(packet.pts * stream.time_base * timeline.fps) for packet in container.demux(stream)
-                     if packet.pts is not None and packet.is_keyframe}
+        packets = [packet for packet in container.demux(stream) if packet.pts is not None]
+        keyframes = {round(packet.pts * stream.time_base * timeline.fps) for packet in packets if packet.is_keyframe}
+        times = sorted(packet.pts * stream.time_base for packet in packets)
+        assert len(times) == timeline.frames
+        assert {time * Fraction(timeline.fps) for time in times} == set(range(timeline.frames))  # on the frame grid
+        assert stream.duration * stream.time_base == pytest.approx(timeline.frames / timeline.fps, abs=1e-3)
     starts = {segment.start for segment in timeline.segments}
     assert {segment.first for segment in plan_segments(timeline)} == starts
     assert starts <= keyframes

@@ -268,8 +268,8 @@ def frame_rate(fps: float) -> Fraction:
 def encode_picture(timeline: Timeline, frames: Iterable[np.ndarray], ass: Path | None, output: Path, log: Path,
                    env: dict[str, str], on_frame: Callable[[], None] | None = None) -> None:
     """One segment of the picture: raw frames on stdin → (subtitles burned from `ass`) → H.264 in an MP4 of its own.
-    A fresh encode starts on an IDR frame, and its time scale is one tick per frame (`rate.denominator` ticks), so
-    joined segments keep exact frame times."""
+    A fresh encode starts on an IDR frame, and its time scale is the rate's numerator (a frame lasts a whole
+    `rate.denominator` ticks), so joined segments keep exact frame times."""
     rate = frame_rate(timeline.fps)
     command = [ffmpeg_exe(), "-hide_banner", "-nostats", "-y",
                "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{timeline.width}x{timeline.height}",
