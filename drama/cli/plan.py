@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("episode", nargs="?", help="episode id (file stem, e.g. ep01); the first episode when omitted")
     parser.add_argument("--json", action="store_true", help="print the storyboard as JSON")
     parser.add_argument("--prompts", action="store_true", help="also print each shot's prompt")
+    parser.add_argument("--watch", action="store_true",
+                        help="follow the screenplay: re-plan on every save and print what changed (Ctrl-C stops)")
     parser.set_defaults(handler=run)
 
 
@@ -40,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
     from drama.render.status import episode_draws
 
     project = Project.load(args.project)
+    if args.watch:
+        from drama.cli.watch import watch
+
+        return watch(project.root, args.episode, zh=project.config.language == "zh")
     ids = episode_ids(project)
     prepared = prepare_episode(project, args.episode or (ids[0] if ids else ""))
     storyboard = prepared.storyboard
