@@ -101,3 +101,26 @@ def test_boards_six_a_page_in_the_episode_aspect(tmp_path):
     # frames stay inside the page and do not overlap their captions' neighbours
     for frame in page.frames:
         assert 0 < frame.x and frame.x + frame.width < page.width and frame.y + frame.height < page.height
+
+
+def test_fountain_blocks_longer_than_a_page_break_on_every_page():
+    """A 150-line action paragraph and a 130-line speech: every page holds at most 54 lines, the speech is marked
+    (MORE)/(CONT'D) at each of its breaks and no word is lost."""
+    action = "\n".join(f"word{n:03d}" for n in range(150))  # a line each (the parser keeps a paragraph's lines)
+    speech = "\n".join(f"say{n:03d}" for n in range(130))
+    script = parse_text(f"INT. HALL - DAY\n\n{action}\n\nMAYA\n{speech}\n", source="long.fountain")
+    pages = fountain.layout(script, [0])
+    texts = []
+    for page in pages:
+        body = [run for run in page.runs if run.y > INCH]
+        assert len({run.y for run in body}) <= 54
+        texts += [run.text for run in sorted(body, key=lambda r: r.y)]
+    words = " ".join(texts).split()
+    assert [w for w in words if w.startswith("word")] == [f"word{n:03d}" for n in range(150)]
+    assert [w for w in words if w.startswith("say")] == [f"say{n:03d}" for n in range(130)]
+    mores, contds = texts.count("(MORE)"), texts.count("MAYA (CONT'D)")
+    assert mores == contds >= 2  # 130 lines of speech: over three pages at least
+    for page in pages:  # a (MORE) is the last line of its page, a CONT'D cue the first
+        body = sorted((run for run in page.runs if run.y > INCH), key=lambda r: r.y)
+        assert all(run.text != "(MORE)" for run in body[:-1])
+        assert all(run.text != "MAYA (CONT'D)" for run in body[1:])

@@ -174,40 +174,33 @@ def paginate(items: list[_Block], *, first_number: int = 1) -> list[Page]:
             if used:
                 new_page()
             continue
-        gap = block.space_before if used else 0
-        room = LINES - used - gap
-        need = len(block.lines)
-        if block.kind == "heading":  # keep it with the first two lines of what follows
-            following = items[index + 1] if index + 1 < len(items) else None
-            need += (following.space_before + min(2, len(following.lines))) if following else 0
-        if need <= room:
+        lines, head = block.lines, block.head
+        while lines:
+            gap = block.space_before if used else 0
+            room = LINES - used - gap
+            need = len(lines)
+            if block.kind == "heading":  # keep it with the first two lines of what follows
+                following = items[index + 1] if index + 1 < len(items) else None
+                need += (following.space_before + min(2, len(following.lines))) if following else 0
+            if need <= room:
+                used += gap
+                for line in lines:
+                    put(line)
+                break
+            speech = block.kind == "dialogue"
+            cut = room - 1 if speech else room  # a speech keeps a line for (MORE)
+            if used and not (block.kind in ("action", "lyrics", "dialogue") and cut - (head if speech else 0) >= 2
+                             and len(lines) - cut >= (1 if speech else 2)):
+                new_page()  # moves whole to the next page
+                continue
             used += gap
-            for line in block.lines:
+            for line in lines[:cut]:  # breaks here (or is longer than a page)
                 put(line)
-            continue
-        if block.kind == "action" and room >= 2 and len(block.lines) - room >= 2:
-            used += gap
-            for line in block.lines[:room]:
-                put(line)
+            if speech:
+                put(_text(CUE, MORE))
             new_page()
-            for line in block.lines[room:]:
-                put(line)
-            continue
-        if block.kind == "dialogue" and room - block.head - 1 >= 2 and len(block.lines) - (room - 1) >= 1:
-            keep = room - 1  # a line for (MORE)
-            used += gap
-            for line in block.lines[:keep]:
-                put(line)
-            put(_text(CUE, MORE))
-            new_page()
-            put(_text(CUE, f"{block.speaker} {CONTD}"))
-            for line in block.lines[keep:]:
-                put(line)
-            continue
-        if used:
-            new_page()
-        for line in block.lines:
-            put(line)
+            lines = [_text(CUE, f"{block.speaker} {CONTD}"), *lines[cut:]] if speech else lines[cut:]
+            head = 1
     out = []
     for number, lines in enumerate(pages, start=first_number):
         runs = [run.model_copy(update={"y": TOP + (row + 1) * LINE - 3}) for row, line in lines for run in line.runs]
