@@ -82,7 +82,7 @@ def speakers(script: Script, episode: Episode, cast: Cast) -> list[Finding]:
                 findings.append(Finding(
                     severity="warning", kind="speaker", **at,
                     message=f"speaker {name!r} is not a character the script lists ({close}): "
-                            "the storyboard would show them as someone else",
+                            "the storyboard would draw them as a new person",
                     fix=f"correct the cue, or add {name} to the 人物 line and the 人物小传 if they are a new character"))
     return findings
 
