@@ -201,6 +201,15 @@ def test_speaker_typo_without_a_cast_against_the_scene_lists(tmp_path):
     assert finding.severity == "warning" and "'林挽'" in finding.message and "did you mean '林晚'?" in finding.message
 
 
+def test_speaker_typo_in_fountain_with_no_cast_and_no_lists(tmp_path):
+    script = ("INT. DOCK - DAY\n\nMAYA\nHi.\n\nJONAS\nHello.\n\nMAYA\nCold today.\n\nJONAS\nIt is.\n\n"
+              "MYA\nLet's go.\n\nEDDIE\nWait for me!\n")
+    findings = check(_project(tmp_path / "p", script, "ep01.fountain", language="en"))
+    [finding] = [f for f in findings if f.kind == "speaker"]  # EDDIE speaks once too, but is close to no one
+    assert (finding.severity, finding.line) == ("warning", 15)
+    assert "speaker 'MYA' speaks once, close to a name that speaks more (did you mean 'MAYA'?)" in finding.message
+
+
 def test_unparsable_screenplay_is_an_error_finding(tmp_path):
     root = _project(tmp_path / "p", "INT. A - DAY\n\n/* never closed\n", "ep01.fountain", language="en")
     [finding] = [f for f in check(root) if f.kind == "parse"]

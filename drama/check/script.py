@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterator
 
 from drama.check.finding import Finding
@@ -54,11 +55,16 @@ def unknown_speakers(episode: Episode, cast: Cast) -> set[str]:
 def speakers(script: Script, episode: Episode, cast: Cast) -> list[Finding]:
     """Cues that name no one drama knows. With a cast: every unknown person is an error (the storyboard cannot be
     planned), with the closest name; an unknown voice off screen is noted. Without one: a cue close to a name the
-    script lists (人物, 人物小传) but not that name is a likely typo."""
+    script lists (人物, 人物小传) but not that name is a likely typo; with no list either, a cue said once that is
+    close to one said several times."""
     aliases = [alias for character in cast.character for alias in character.all_names]
     refused = unknown_speakers(episode, cast)
     listed = list(dict.fromkeys([bio.name for bio in script.characters]
                                 + [name for scene in episode.scenes for name in scene.characters]))
+    counted = not aliases and not listed  # no list to go by: the names that speak more than once are the cast
+    if counted:
+        said = Counter(name for _, d in _dialogues(episode) if is_person(name := d.character.strip()))
+        listed = [name for name, count in said.items() if count > 1]
     findings = []
     for _, dialogue in _dialogues(episode):
         name = dialogue.character.strip()
@@ -81,9 +87,11 @@ def speakers(script: Script, episode: Episode, cast: Cast) -> list[Finding]:
             if close:
                 findings.append(Finding(
                     severity="warning", kind="speaker", **at,
-                    message=f"speaker {name!r} is not a character the script lists ({close}): "
-                            "the storyboard would draw them as a new person",
-                    fix=f"correct the cue, or add {name} to the 人物 line and the 人物小传 if they are a new character"))
+                    message=f"speaker {name!r} " + ("speaks once, close to a name that speaks more" if counted else
+                                                    "is not a character the script lists")
+                            + f" ({close}): the storyboard would draw them as a new person",
+                    fix=f"correct the cue, or add {name} to cast.toml if they are a new character" if counted else
+                        f"correct the cue, or add {name} to the 人物 line and the 人物小传 if they are a new character"))
     return findings
 
 
