@@ -83,7 +83,8 @@ def speakers(script: Script, episode: Episode, cast: Cast) -> list[Finding]:
                 message=f"{name} is heard off screen and is not in cast.toml: a voice, never drawn",
                 fix=f'add [[character]] name = "{name}" to cast.toml if they are ever seen, or to choose their voice'))
         elif not aliases and listed and is_person(name) and name not in listed:
-            close = did_you_mean(name, listed)
+            # YOUNG ADA beside ADA, 少女林晚 beside 林晚: another part of the same person, not a typo
+            close = did_you_mean(name, [other for other in listed if other not in name and name not in other])
             if close:
                 findings.append(Finding(
                     severity="warning", kind="speaker", **at,
