@@ -155,3 +155,11 @@ def test_fountain_with_typographic_punctuation_and_cjk(tmp_path):
     assert re.search(r"^1 +INT\. 茶馆 - NIGHT +1$", page, re.M)
     assert 'LIN (林晚) pours tea -- "slowly". The sign reads 茶。' in page
     assert re.search(r"^ +你好，世界。 Hello\.\.\.$", page, re.M)
+
+
+def test_characters_no_font_has_are_named(tmp_path, capsys):
+    root = _project(tmp_path / "p", "ep01.txt", "1-1 日 内 客厅\n人物：林晚\n林晚：你好😀。\n", "zh")
+    assert main(["print", str(root), "--script"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: no font has 😀: left blank in ep01-script.pdf" in captured.err
+    assert "林晚：你好" in "".join(pages_text(root / "exports" / "ep01-script.pdf", layout=False))

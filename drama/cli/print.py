@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from drama.cli import console
+    from drama.cli import console, err_console
     from drama.errors import DramaError
     from drama.printing import print_boards, print_script
     from drama.project import Project
@@ -35,8 +35,10 @@ def run(args: argparse.Namespace) -> int:
     for episode in select_episodes(project, args.episode):
         for wanted, kind, make in ((args.script, "script", print_script), (args.boards, "boards", print_boards)):
             if wanted:
-                path = folder / f"{episode}-{kind}.pdf"
-                pages = make(project, episode, path)
-                console.print(f"[green]wrote[/] {path} [dim]({pages} page{'s' if pages != 1 else ''})[/]",
-                              highlight=False, soft_wrap=True)
+                printed = make(project, episode, folder / f"{episode}-{kind}.pdf")
+                console.print(f"[green]wrote[/] {printed.path} [dim]({printed.pages} page"
+                              f"{'s' if printed.pages != 1 else ''})[/]", highlight=False, soft_wrap=True)
+                if printed.missing:
+                    err_console.print(f"[yellow]warning:[/] no font has {' '.join(printed.missing)}: left blank in "
+                                      f"{printed.path.name}", highlight=False, soft_wrap=True)
     return 0

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from drama import atomic
-from drama.printing.fonts import cjk_font
+from drama.printing.fonts import cjk_font, source_font
 
 Face = Literal["courier", "cjk"]
 
@@ -81,11 +81,17 @@ def _segments(text: str) -> list[tuple[str, bool]]:
     return pieces
 
 
-def draw(pages: list[Page], path: Path, *, title: str | None = None) -> Path:
-    """Write the pages as a PDF at `path` (atomically), the CJK font embedded as a subset."""
+def draw(pages: list[Page], path: Path, *, title: str | None = None) -> list[str]:
+    """Write the pages as a PDF at `path` (atomically), the CJK font embedded as a subset; return the characters no
+    font has (emoji, rare scripts): they are left blank."""
+    import logging
+
     from fpdf import FPDF
 
     characters = "".join(run.text for page in pages for run in page.runs if run.face == "cjk" or not courier_safe(run.text))
+    cmap = source_font().getBestCmap()
+    missing = sorted({c for c in characters if ord(c) not in cmap and not c.isspace()})
+    logging.getLogger("fpdf").setLevel(logging.ERROR)  # its missing-glyph notice: said once, by the caller, instead
     pdf = FPDF(unit="pt")
     pdf.set_auto_page_break(False)
     pdf.set_margin(0)
@@ -103,7 +109,7 @@ def draw(pages: list[Page], path: Path, *, title: str | None = None) -> Path:
                 _run(pdf, run)
         data = bytes(pdf.output())
     atomic.write_bytes(path, data)
-    return path
+    return missing
 
 
 def _run(pdf, run: Run) -> None:  # noqa: ANN001 - an fpdf.FPDF
