@@ -163,7 +163,13 @@ def test_second_export_is_skipped_until_an_input_changes(tmp_path):
     leftovers = list((inputs.project.cache_dir / "export").iterdir())
     assert leftovers == []  # the scratch folder is gone
     assert sorted(p.name for p in inputs.project.exports_dir.iterdir()) == \
-        [".ep01.stamp.json", "ep01.ass", "ep01.mp4", "ep01.otio", "ep01.srt"]
+        [".ep01.stamp.json", "ep01.ass", "ep01.mp4", "ep01.otio", "ep01.srt", "media"]
+    # the timeline's voice lines are copies kept in the project, not the hidden voice cache
+    voices = [clip.media_reference.target_url for clip in otio.adapters.read_from_file(str(result.otio)).find_clips()
+              if "/voice/" in getattr(clip.media_reference, "target_url", "")]
+    assert voices and all(url.startswith((inputs.project.exports_dir / "media" / "ep01" / "voice").as_uri())
+                          for url in voices)
+    assert all(Path(url.removeprefix("file://")).is_file() for url in voices)
 
 
 def test_landscape_export_crops_other_aspects(tmp_path):

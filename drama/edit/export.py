@@ -30,6 +30,7 @@ from rich.progress import Progress
 from drama import atomic
 from drama.edit.assemble import SAMPLE_RATE, analyse_audio, join, write_dialogue_stem
 from drama.edit.loudness import Loudness, analysis_filter, measure_file, normalise_filter, parse_loudnorm_json
+from drama.edit.media import keep_voices
 from drama.edit.otio import write_otio
 from drama.edit.segments import SegmentCache, encode_segments, file_state, plan_segments
 from drama.edit.subtitles import write_ass, write_srt
@@ -225,7 +226,7 @@ def _build(project: Project, timeline: Timeline, paths: dict[str, Path], workdir
                              error.path.read_text(encoding="utf-8", errors="replace"), workdir) from None
     step("measuring")
     loudness = measure_file(built["mp4"])
-    write_otio(timeline, built["otio"])
+    write_otio(keep_voices(project, timeline), built["otio"])  # its voice lines are the project's, not the cache's
     result = ExportResult(episode=timeline.episode, mp4=paths["mp4"], srt=paths["srt"], ass=paths["ass"],
                           otio=paths["otio"], duration=timeline.duration, width=timeline.width,
                           height=timeline.height, fps=timeline.fps, loudness=loudness,
