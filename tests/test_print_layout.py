@@ -124,3 +124,12 @@ def test_fountain_blocks_longer_than_a_page_break_on_every_page():
         body = sorted((run for run in page.runs if run.y > INCH), key=lambda r: r.y)
         assert all(run.text != "(MORE)" for run in body[:-1])
         assert all(run.text != "MAYA (CONT'D)" for run in body[1:])
+
+
+def test_fountain_speaker_continuing_after_action_is_contd():
+    script = parse_text("INT. A - DAY\n\nMAYA\nOne.\n\nShe sits.\n\nMAYA\nTwo.\n\nJON\nThree.\n\nMAYA\nFour.\n\n"
+                        "She stands.\n\nMAYA (V.O.)\nFive.\n\nMAYA (CONT'D)\nSix.\n\nCUT TO:\n\nMAYA\nSeven.\n",
+                        source="c.fountain")
+    [page] = fountain.layout(script, [0])
+    cues = [run.text for run in sorted(page.runs, key=lambda r: r.y) if run.x == 3.7 * INCH]
+    assert cues == ["MAYA", "MAYA (CONT'D)", "JON", "MAYA", "MAYA (V.O.) (CONT'D)", "MAYA (CONT'D)", "MAYA"]

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 from drama.printing.page import Page, Run, is_wide
-from drama.screenplay.model import Action, Dialogue, Lyrics, PageBreak, Script, TitleCard, Transition
+from drama.screenplay.model import (Action, Dialogue, Lyrics, Note, PageBreak, Script, Section, Synopsis, TitleCard,
+                                    Transition)
 
 INCH = 72.0
 WIDTH, HEIGHT = 8.5 * INCH, 11 * INCH
@@ -79,8 +80,11 @@ def _text(x: float, text: str, **style) -> _Line:
 
 
 def _speech_lines(dialogue: Dialogue, cue_x: float, paren_x: float, speech_x: float, paren_width: int,
-                  speech_width: int) -> tuple[list[_Line], int]:
-    cue = dialogue.character.upper() + (f" ({dialogue.extension})" if dialogue.extension else "")
+                  speech_width: int, *, continued: bool = False) -> tuple[list[_Line], int]:
+    extensions = [dialogue.extension] if dialogue.extension else []
+    if continued and not any(CONTD.strip("()") in e.upper() for e in extensions):
+        extensions.append(CONTD.strip("()"))
+    cue = " ".join([dialogue.character.upper(), *(f"({e})" for e in extensions)])
     lines = [_text(cue_x, cue)]
     if dialogue.parenthetical:
         lines += [_text(paren_x, line) for line in wrap(f"({dialogue.parenthetical})", paren_width)]
@@ -89,8 +93,10 @@ def _speech_lines(dialogue: Dialogue, cue_x: float, paren_x: float, speech_x: fl
     return lines, head
 
 
-def _dialogue(dialogue: Dialogue) -> _Block:
-    lines, head = _speech_lines(dialogue, CUE, PAREN, SPEECH, PAREN_COLUMNS, SPEECH_COLUMNS)
+def _dialogue(dialogue: Dialogue, *, continued: bool = False) -> _Block:
+    """A speech; `continued` when the same person spoke last in the scene, only action between (their cue gets
+    (CONT'D), as screenwriting software writes it)."""
+    lines, head = _speech_lines(dialogue, CUE, PAREN, SPEECH, PAREN_COLUMNS, SPEECH_COLUMNS, continued=continued)
     return _Block("dialogue", lines, speaker=dialogue.character.upper(), head=head)
 
 
@@ -120,15 +126,16 @@ def blocks(script: Script, episode_index: int) -> list[_Block]:
                              Run(x=SCENE_NUMBER_RIGHT * INCH, y=0, text=number)])
             out.append(_Block("heading", [heading], space_before=2 if out else 0))
         elements = scene.elements
+        last_speaker: str | None = None  # who spoke last in the scene, while only action follows
         for index, element in enumerate(elements):
             if isinstance(element, Dialogue) and element.dual:
                 continue  # printed beside the speech before it
             following = elements[index + 1] if index + 1 < len(elements) else None
-            if isinstance(element, Dialogue):
-                if isinstance(following, Dialogue) and following.dual:
-                    out.append(_dual(element, following))
-                else:
-                    out.append(_dialogue(element))
+            paired = isinstance(following, Dialogue) and following.dual
+            if isinstance(element, Dialogue) and paired:
+                out.append(_dual(element, following))
+            elif isinstance(element, Dialogue):
+                out.append(_dialogue(element, continued=element.character.strip().upper() == last_speaker))
             elif isinstance(element, Action):
                 out.append(_Block("action", [_text(ACTION, line) for line in wrap(element.text, ACTION_COLUMNS)]))
             elif isinstance(element, Lyrics):
@@ -143,6 +150,10 @@ def blocks(script: Script, episode_index: int) -> list[_Block]:
                                                for line in wrap(element.text, ACTION_COLUMNS)]))
             elif isinstance(element, PageBreak):
                 out.append(_Block("page_break", [], new_page=True))
+            if isinstance(element, Dialogue):
+                last_speaker = None if paired else element.character.strip().upper()
+            elif not isinstance(element, (Action, Note, Section, Synopsis)):
+                last_speaker = None  # a transition, a card, a page break: the next speech starts afresh
     if out and out[0].kind != "heading":
         out[0].space_before = 0
     return out
