@@ -133,3 +133,15 @@ def test_fountain_speaker_continuing_after_action_is_contd():
     [page] = fountain.layout(script, [0])
     cues = [run.text for run in sorted(page.runs, key=lambda r: r.y) if run.x == 3.7 * INCH]
     assert cues == ["MAYA", "MAYA (CONT'D)", "JON", "MAYA", "MAYA (V.O.) (CONT'D)", "MAYA (CONT'D)", "MAYA"]
+
+
+def test_fountain_emphasis_is_kept_in_place():
+    script = parse_text("INT. A - DAY\n\nShe **runs** to the _door_.\n\nADA\nWhy is the *light* on?\n", source="e.fountain")
+    [page] = fountain.layout(script, [0])
+    styled = {run.text: run for run in page.runs if run.bold or run.italic or run.underline}
+    assert set(styled) == {"INT. A - DAY", "runs", "door", "light"}
+    assert styled["runs"].bold and styled["door"].underline and styled["light"].italic
+    column = 12 * 0.6  # a Courier 12 pt character is 7.2 pt wide
+    assert styled["runs"].x == 1.5 * INCH + len("She ") * column
+    assert styled["light"].x == 2.5 * INCH + len("Why is the ") * column
+    assert "".join(r.text for r in sorted(page.runs, key=lambda r: r.x) if r.y == styled["light"].y) == "Why is the light on?"

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 from drama.printing.page import Page, Run, is_wide
-from drama.screenplay.model import (Action, Dialogue, Lyrics, Note, PageBreak, Script, Section, Synopsis, TitleCard,
-                                    Transition)
+from drama.screenplay.model import (Action, Dialogue, Lyrics, Note, PageBreak, Script, Section, Span, Synopsis,
+                                    TitleCard, Transition)
 
 INCH = 72.0
 WIDTH, HEIGHT = 8.5 * INCH, 11 * INCH
@@ -79,6 +79,31 @@ def _text(x: float, text: str, **style) -> _Line:
     return _Line([Run(x=x * INCH, y=0, text=text, **style)])
 
 
+def _styled(x: float, text: str, spans: list[Span], width: int) -> list[_Line]:
+    """`text` wrapped to `width` columns, each line cut into runs by the script's emphasis (*italic*, **bold**,
+    _underline_), each run placed at its column (Courier is monospaced)."""
+    styles = [span.styles for span in spans for _ in span.text]
+    if len(styles) != len(text) or not any(styles):
+        return [_text(x, line) for line in wrap(text, width)]
+    lines = []
+    position = 0
+    for line in wrap(text, width):
+        start = text.find(line, position) if line else position
+        position = start + len(line)
+        runs, column = [], 0
+        for offset, char in enumerate(line):
+            style = styles[start + offset]
+            if runs and runs[-1][1] == style:
+                runs[-1][0] += char
+            else:
+                runs.append([char, style, column])
+            column += columns(char)
+        lines.append(_Line([Run(x=x * INCH + column * LINE * 0.6, y=0, text=piece, bold="bold" in style,
+                                italic="italic" in style, underline="underline" in style)
+                            for piece, style, column in runs]))
+    return lines
+
+
 def _speech_lines(dialogue: Dialogue, cue_x: float, paren_x: float, speech_x: float, paren_width: int,
                   speech_width: int, *, continued: bool = False) -> tuple[list[_Line], int]:
     extensions = [dialogue.extension] if dialogue.extension else []
@@ -89,7 +114,7 @@ def _speech_lines(dialogue: Dialogue, cue_x: float, paren_x: float, speech_x: fl
     if dialogue.parenthetical:
         lines += [_text(paren_x, line) for line in wrap(f"({dialogue.parenthetical})", paren_width)]
     head = len(lines)
-    lines += [_text(speech_x, line) for line in wrap(dialogue.text, speech_width)]
+    lines += _styled(speech_x, dialogue.text, dialogue.spans, speech_width)
     return lines, head
 
 
@@ -137,7 +162,7 @@ def blocks(script: Script, episode_index: int) -> list[_Block]:
             elif isinstance(element, Dialogue):
                 out.append(_dialogue(element, continued=element.character.strip().upper() == last_speaker))
             elif isinstance(element, Action):
-                out.append(_Block("action", [_text(ACTION, line) for line in wrap(element.text, ACTION_COLUMNS)]))
+                out.append(_Block("action", _styled(ACTION, element.text, element.spans, ACTION_COLUMNS)))
             elif isinstance(element, Lyrics):
                 out.append(_Block("lyrics", [_text(SPEECH, line, italic=True) for line in wrap(element.text, SPEECH_COLUMNS)]))
             elif isinstance(element, Transition) and element.kind == "fade_in":  # FADE IN: opens at the left
