@@ -24,6 +24,7 @@ COMMAND_MODULES = {
     "parse": "parse",
     "new": "project",
     "cast": "project",
+    "adapt": "adapt",
     "check": "check",
     "plan": "plan",
     "voice": "voice",
