@@ -278,6 +278,15 @@ def test_a_model_the_server_does_not_have(project, monkeypatch, capsys):
     assert "DRAMA_LLM_MODEL" in capsys.readouterr().err
 
 
+def test_a_base_url_without_the_api_path_says_where_it_should_end(project, monkeypatch, capsys):
+    with OpenAIChat([REPAIRED]) as server:
+        _env(monkeypatch, server)
+        monkeypatch.setenv("DRAMA_LLM_BASE", server.url)  # no /v1: POST /chat/completions finds nothing
+        assert _adapt(project) == 2
+    err = capsys.readouterr().err
+    assert "no chat API at" in err and "/v1" in err and "DRAMA_LLM_BASE" in err
+
+
 def test_no_server_listening_names_the_base_variable(project, monkeypatch, capsys):
     monkeypatch.delenv("DRAMA_ENV_FILE", raising=False)
     monkeypatch.setenv("DRAMA_LLM_BASE", "http://127.0.0.1:9/v1")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from drama.adapt.cast import add_to_cast, propose
 from drama.adapt.llm import ChatClient, LLMError, Message
@@ -21,7 +21,7 @@ from drama.adapt.prompts import episode_messages, repair_message
 from drama.adapt.story import StoryPart, read_story, split_story
 from drama.adapt.verdict import Verdict, judge
 from drama.atomic import write_json, write_text
-from drama.check.finding import SEVERITIES
+from drama.check.finding import SEVERITIES, Finding
 from drama.errors import DramaError
 from drama.project import Project
 from drama.project.config import Cast, Character
@@ -50,8 +50,6 @@ class Outputs(BaseModel):
 
 
 class EpisodeResult(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
     part: StoryPart
     outputs: Outputs
     verdict: Verdict
@@ -97,7 +95,7 @@ def _previous(verdict: Verdict | None) -> str:
     return "\n".join(lines[first:first + PREVIOUS_LINES]).strip()
 
 
-def _ordered(findings: list) -> list:
+def _ordered(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.line or 0))
 
 

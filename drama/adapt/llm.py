@@ -68,11 +68,6 @@ class Reply(BaseModel):
     content: str
     finish_reason: str | None = None
 
-    @property
-    def truncated(self) -> bool:
-        """The model stopped at its output limit: the draft ends mid-scene."""
-        return self.finish_reason == "length"
-
 
 class ChatClient:
     def __init__(self, settings: ChatSettings, transport: httpx.BaseTransport | None = None):

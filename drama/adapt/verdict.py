@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from drama.check import Finding
 from drama.check.project import check_episode
@@ -31,8 +31,6 @@ _FENCE = re.compile(r"^```[\w-]*\s*\n(?P<body>.*?)\n```\s*$", re.S)
 
 
 class Verdict(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
     text: str
     script: Script | None = None  # None when it does not parse
     findings: list[Finding]

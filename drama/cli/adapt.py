@@ -10,6 +10,10 @@ from pathlib import Path
 from rich.markup import escape
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
 def _count(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 10:
@@ -52,29 +56,33 @@ def run(args: argparse.Namespace) -> int:
 
     load_secrets(Project.load(args.project))
     settings = ChatSettings.from_env()
-    with ChatClient(settings) as client, progress_bar() as progress:
-        task = progress.add_task(f"adapting with {escape(settings.model)}", total=None)
+    progress = progress_bar()  # shown once the episodes are known (a refusal to overwrite shows none)
+    task = progress.add_task(f"adapting with {escape(settings.model)}", total=None)
 
-        def known(parts: list) -> None:
-            progress.update(task, total=len(parts))
+    def known(parts: list) -> None:
+        progress.update(task, total=len(parts))
+        progress.start()
 
-        def step(part, what: str) -> None:  # noqa: ANN001 - a StoryPart
-            done = part.number - 1
-            progress.update(task, completed=done, description=f"episode {part.number}: {escape(what)}")
+    def step(part, what: str) -> None:  # noqa: ANN001 - a StoryPart
+        progress.update(task, completed=part.number - 1, description=f"episode {part.number}: {escape(what)}")
 
-        report = adapt(args.story, args.project, client, episodes=args.episodes, start=args.start,
-                       repairs=args.repairs, force=args.force, step=step, parts_known=known)
-        progress.update(task, completed=len(report.episodes), description="done")
+    with ChatClient(settings) as client:
+        try:
+            report = adapt(args.story, args.project, client, episodes=args.episodes, start=args.start,
+                           repairs=args.repairs, force=args.force, step=step, parts_known=known)
+            progress.update(task, completed=len(report.episodes), description="done")
+        finally:
+            progress.stop()
     for result in report.episodes:
         verdict = result.verdict
         counts = {s: sum(f.severity == s for f in verdict.findings) for s in ("error", "warning", "info")}
-        tries = f"{result.attempts} request{'s' if result.attempts != 1 else ''}"
+        tries = _plural(result.attempts, "request")
         if verdict.passed:
-            console.print(f"[green]wrote[/] {escape(str(result.saved))} ({tries}; {counts['warning']} warnings, "
-                          f"{counts['info']} notes: drama check shows them)", highlight=False, soft_wrap=True)
+            console.print(f"[green]wrote[/] {escape(str(result.saved))} ({tries}; {_plural(counts['warning'], 'warning')}, "
+                          f"{_plural(counts['info'], 'note')}: drama check shows them)", highlight=False, soft_wrap=True)
         else:
-            err_console.print(f"[red]kept as a draft[/] {escape(str(result.saved))} ({tries}; {counts['error']} "
-                              f"errors left) with its findings in {escape(str(result.outputs.findings))}",
+            err_console.print(f"[red]kept as a draft[/] {escape(str(result.saved))} ({tries}; {_plural(counts['error'], 'error')} "
+                              f"left) with its findings in {escape(str(result.outputs.findings))}",
                               highlight=False, soft_wrap=True)
             for finding in verdict.errors[:5]:
                 err_console.print(f"  line {finding.line or '?'}: {escape(finding.message)}\n    fix: {escape(finding.fix)}",
