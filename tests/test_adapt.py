@@ -93,6 +93,8 @@ def test_errors_go_back_to_the_model_and_the_repaired_draft_is_written(project, 
     assert added["name"] == "老王" and "门卫" in added["description"]
     assert added["age"] == "old" and "sex" not in added  # 60岁 says the age; nothing says the sex: left to fill in
     assert [c.name for c in Project.load(project).cast.character] == ["林夏", "周野", "老王"]
+    assert not any(KEY in path.read_text(encoding="utf-8", errors="replace")
+                   for path in project.rglob("*") if path.is_file())  # the key is in no file
     assert "老王" in capsys.readouterr().out
     assert main(["check", str(project)]) == 0  # what was written passes drama check
 
@@ -156,13 +158,14 @@ def test_start_numbers_the_episodes_after_those_written(project, monkeypatch):
 
 
 def test_an_outline_with_episode_markers_is_one_request_per_episode(project, monkeypatch):
-    (project.parent / "outline.txt").write_text("第一集：雨夜\n林夏在巷口撞见周野。\n\n第二集：演出票\n林夏去看周野的演出。\n",
+    (project.parent / "outline.txt").write_text("故事梗概：外卖骑手和落魄歌手的雨季。\n\n第一集：雨夜\n林夏在巷口撞见周野。\n\n第二集：演出票\n林夏去看周野的演出。\n",
                                                  encoding="utf-8")
     with OpenAIChat([REPAIRED]) as server:
         _env(monkeypatch, server)
         assert main(["adapt", str(project.parent / "outline.txt"), str(project)]) == 0
     first, second = (body["messages"][1]["content"] for body in server.bodies)
     assert "共 2 集" in first and "第 1 集「雨夜」" in first and "林夏在巷口撞见周野" in first
+    assert "外卖骑手和落魄歌手的雨季" in first and "外卖骑手和落魄歌手的雨季" in second  # the premise, for each
     assert "第 2 集「演出票」" in second and "林夏去看周野的演出" in second and "巷口撞见" not in second
     assert "老王" in second  # a character the first episode introduced is in the cast of the next
     assert "上一集的结尾" in second and "1-1 夜 外 城中村巷口" in second
@@ -242,6 +245,14 @@ def test_429_that_does_not_stop_ends_in_a_message(project, monkeypatch, waits, c
     assert "429" in err and "wait 3 s" in err
 
 
+def test_a_server_error_is_tried_again_after_a_back_off(project, monkeypatch, waits):
+    with OpenAIChat([REPAIRED]) as server:
+        server.fault("POST", r"/v1/chat/completions", error(503, "The server is overloaded", "server_error"), times=2)
+        _env(monkeypatch, server)
+        assert _adapt(project) == 0
+    assert waits == [1.0, 2.0]  # no Retry-After: 1 s, then 2 s
+
+
 def test_a_retry_after_too_long_to_wait_is_reported_at_once(project, monkeypatch, waits, capsys):
     with OpenAIChat([REPAIRED]) as server:
         server.fault("POST", r"/v1/chat/completions", Response(429, {"error": {"message": "quota"}},
@@ -308,6 +319,22 @@ def test_a_missing_story_file(project, monkeypatch, capsys):
         _env(monkeypatch, server)
         assert main(["adapt", str(project.parent / "nope.txt"), str(project)]) == 2
     assert "no such story file" in capsys.readouterr().err
+
+
+def test_the_fake_refuses_what_the_api_does_not_document():
+    """The fake is as strict as the services, so the tests above prove drama sends exactly the documented request."""
+    import httpx
+
+    good = {"model": "deepseek-chat", "messages": [{"role": "user", "content": "hi"}]}
+    auth = {"authorization": f"Bearer {KEY}"}
+    with OpenAIChat(["ok"]) as server:
+        url = f"{server.url}/v1/chat/completions"
+        assert httpx.post(url, json=good, headers=auth).json()["choices"][0]["message"]["content"] == "ok"
+        assert httpx.post(url, json={**good, "top_k": 5}, headers=auth).status_code == 400
+        assert httpx.post(url, json={"model": "deepseek-chat"}, headers=auth).status_code == 400
+        assert httpx.post(url, json={**good, "messages": [{"role": "narrator", "content": "x"}]}, headers=auth).status_code == 400
+        refused = httpx.post(url, json=good, headers={"authorization": "Bearer nope"})
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"
 
 
 # --- cutting the story into episodes --------------------------------------------------------------------------

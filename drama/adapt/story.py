@@ -28,6 +28,7 @@ class StoryPart(BaseModel):
     title: str | None = None  # from the outline's marker
     text: str
     line: int  # where it starts in the story file
+    background: str = ""  # what an outline says before its first episode (premise, characters): every episode's context
 
 
 def read_story(path: Path) -> str:
@@ -63,12 +64,16 @@ def _blocks(text: str) -> list[tuple[int, str]]:
 
 def _by_markers(text: str) -> list[StoryPart]:
     parts: list[StoryPart] = []
+    background: list[str] = []
     for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
         if marker := episode_marker(line):
             parts.append(StoryPart(number=len(parts) + 1, title=marker.title, text="", line=number))
-        elif parts and line.strip():
-            parts[-1].text = f"{parts[-1].text}\n{line.strip()}".strip()
-    return [part for part in parts if part.text]
+        elif line.strip():
+            if parts:
+                parts[-1].text = f"{parts[-1].text}\n{line.strip()}".strip()
+            else:
+                background.append(line.strip())
+    return [part.model_copy(update={"background": "\n".join(background)}) for part in parts if part.text]
 
 
 def episode_count(text: str) -> int:
