@@ -63,8 +63,8 @@ def valuables(root: Path) -> dict[str, object]:
     exports = root / "exports"
     return {"picks": picks, "drawn": drawn,
             "renders": sorted(p.name for p in (root / "renders").iterdir() if not p.name.startswith(".")),
-            "exports": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(exports.iterdir())}
-            if exports.is_dir() else None}
+            "exports": {str(p.relative_to(exports)): hashlib.sha256(p.read_bytes()).hexdigest()
+                        for p in sorted(exports.rglob("*")) if p.is_file()} if exports.is_dir() else None}
 
 
 def run(capsys, *args: str) -> tuple[int, str]:
