@@ -99,6 +99,18 @@ def test_errors_go_back_to_the_model_and_the_repaired_draft_is_written(project, 
     assert main(["check", str(project)]) == 0  # what was written passes drama check
 
 
+def test_without_a_cast_the_draft_makes_one_and_a_misspelt_cue_is_still_caught(project, monkeypatch):
+    (project / "cast.toml").unlink()
+    with OpenAIChat([BROKEN, REPAIRED]) as server:
+        _env(monkeypatch, server)
+        assert _adapt(project) == 0
+    # 林下 is close to 林夏, whom the 人物 line lists, and is never introduced: a misspelling, sent back
+    assert "'林下'" in server.bodies[1]["messages"][3]["content"]
+    text = (project / "cast.toml").read_text(encoding="utf-8")
+    assert text.startswith("# Added by `drama adapt story.txt`")
+    assert sorted(c.name for c in Project.load(project).cast.character) == sorted(["林夏", "周野", "老王"])
+
+
 def test_a_draft_that_never_passes_is_kept_with_its_findings(project, monkeypatch, capsys):
     with OpenAIChat([BROKEN]) as server:
         _env(monkeypatch, server)

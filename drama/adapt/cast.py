@@ -34,11 +34,7 @@ def add_to_cast(path: Path, proposals: list[Proposal], story: Path) -> None:
     """Append the proposals to cast.toml (or write it, when there is none)."""
     if not proposals:
         return
-    entries = render(proposals)
-    if not path.exists():
-        write_text(path, entries)
-        return
-    old = path.read_text(encoding="utf-8-sig")
-    body = entries.split("\n\n", 1)[1]  # without `drama cast init`'s header
-    write_text(path, f"{old.rstrip()}\n\n# Added by `drama adapt {story.name}`: new characters of the drafts; "
-                     f"edit the descriptions into appearances.\n\n{body}")
+    entries = render(proposals).split("\n\n", 1)[1]  # without `drama cast init`'s header
+    old = f"{path.read_text(encoding='utf-8-sig').rstrip()}\n\n" if path.exists() else ""
+    write_text(path, f"{old}# Added by `drama adapt {story.name}`: new characters of the drafts. Edit the descriptions into "
+                     f"appearances (they go into every prompt); add portraits to refs/.\n\n{entries}")

@@ -87,18 +87,19 @@ class ChatClient:
 
     def complete(self, messages: list[Message], *, temperature: float = 0.7) -> Reply:
         body = {"model": self.settings.model, "messages": [m.model_dump() for m in messages], "temperature": temperature}
-        for attempt in range(RETRIES + 1):
+        attempt = 0
+        while True:
             response = self._post(body)
             if response.status_code == 429 or response.status_code >= 500:
                 wait = _retry_after(response, attempt)
-                if attempt < RETRIES and wait <= LONGEST_WAIT:
-                    _sleep(wait)
-                    continue
-                raise self._busy(response, wait)
+                if attempt >= RETRIES or wait > LONGEST_WAIT:
+                    raise self._busy(response, wait, attempt + 1)
+                _sleep(wait)
+                attempt += 1
+                continue
             if response.status_code != 200:
                 raise self._refused(response)
             return self._reply(response)
-        raise AssertionError("unreachable")  # the loop returns or raises
 
     def _post(self, body: dict) -> httpx.Response:
         try:
@@ -127,13 +128,13 @@ class ChatClient:
             return self._mask(error), ""
         return self._mask(str(data)[:300]), ""
 
-    def _busy(self, response: httpx.Response, wait: float) -> LLMError:
+    def _busy(self, response: httpx.Response, wait: float, tries: int) -> LLMError:
         said, _ = self._said(response)
         if response.status_code == 429:
             return LLMError(f"the chat server keeps refusing for too many requests (HTTP 429): {said}",
                             hint=f"wait {wait:.0f} s (the server's Retry-After) and run again, or raise the "
                                  "account's rate limit; episodes already written are kept")
-        return LLMError(f"the chat server failed (HTTP {response.status_code}) {RETRIES + 1} times: {said}",
+        return LLMError(f"the chat server failed (HTTP {response.status_code}, {tries} time{'s' if tries != 1 else ''}): {said}",
                         hint="try again later, or another server or model")
 
     def _refused(self, response: httpx.Response) -> LLMError:

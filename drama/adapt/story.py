@@ -73,7 +73,9 @@ def _by_markers(text: str) -> list[StoryPart]:
                 parts[-1].text = f"{parts[-1].text}\n{line.strip()}".strip()
             else:
                 background.append(line.strip())
-    return [part.model_copy(update={"background": "\n".join(background)}) for part in parts if part.text]
+    told = [part for part in parts if part.text]  # a marker with nothing under it is no episode
+    return [part.model_copy(update={"number": number, "background": "\n".join(background)})
+            for number, part in enumerate(told, start=1)]
 
 
 def episode_count(text: str) -> int:

@@ -77,21 +77,23 @@ def introduction(script: Script, name: str) -> str | None:
 
 def new_characters(script: Script, cast: Cast) -> list[Character]:
     """The people of the draft (speakers, 人物 lines, 人物小传) the cast does not have and the draft means as new,
-    described as the draft introduces them."""
+    described as the draft introduces them. A name close to a cast name is new only when introduced; one close to a
+    name the draft introduces or lists in a 人物 line, only when introduced or listed itself."""
     known = {alias.casefold() for character in cast.character for alias in character.all_names}
     aliases = [alias for character in cast.character for alias in character.all_names]
-    names = [bio.name for bio in script.characters]
-    for episode in script.episodes:
-        for scene in episode.scenes:
-            names += scene.characters
-            names += [element.character for element in scene.elements if isinstance(element, Dialogue)]
+    listed = [name.strip() for episode in script.episodes for scene in episode.scenes for name in scene.characters]
+    names = [bio.name.strip() for bio in script.characters] + listed + [
+        element.character.strip() for episode in script.episodes for scene in episode.scenes
+        for element in scene.elements if isinstance(element, Dialogue)]
+    people = [name for name in dict.fromkeys(names) if name and name.casefold() not in known and is_person(name)]
+    introductions = {name: introduction(script, name) for name in people}
+    established = [name for name in people if introductions[name] is not None or name in listed]
     found = []
-    for name in dict.fromkeys(name.strip() for name in names):
-        if not name or name.casefold() in known or not is_person(name):
-            continue
-        description = introduction(script, name)
-        if description is not None or did_you_mean(name, aliases) is None:
-            found.append(Character(name=name, description=description or ""))
+    for name in people:
+        others = [other for other in established if other != name]
+        if introductions[name] is not None or (did_you_mean(name, aliases) is None and (
+                name in established or did_you_mean(name, others) is None)):
+            found.append(Character(name=name, description=introductions[name] or ""))
     return found
 
 
