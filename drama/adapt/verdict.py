@@ -3,8 +3,9 @@ checked by `drama check` (drama.check) against the cast — the project's, plus 
 introduces. Pure: text in, findings out.
 
 A name the cast does not have is a new character when the draft introduces it (a 人物小传 entry; in Fountain, the
-name in CAPITALS in an action line, as screenplays introduce people) or when it is close to no cast name; a name
-close to a cast name and never introduced is a misspelling, and drama check's unknown-speaker error says so.
+name in CAPITALS in an action line), or when it is close to no cast name and either listed in a 人物 line or close to
+no name the draft lists or introduces. Otherwise it is a misspelling, and drama check's unknown-speaker error (with
+the new characters in the cast it checks against) says so with the name meant.
 """
 
 from __future__ import annotations
