@@ -1,9 +1,10 @@
 """`drama review`: the local review page for one episode; with --host and --allow-host, shared on the LAN behind a
-login (docs/review-sharing.md)."""
+login (docs/review-sharing.md); with --watch, following the screenplay as it is written (docs/writers-desk.md)."""
 
 from __future__ import annotations
 
 import argparse
+import socket
 import threading
 import webbrowser
 
@@ -29,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a name or address colleagues open the page under, e.g. 192.168.1.20 (repeatable); "
                              "they log in with the password printed on start")
     parser.add_argument("--open", action="store_true", help="open the page in the default browser")
+    parser.add_argument("--watch", action="store_true",
+                        help="follow the screenplay: every save re-plans and updates the page in place, marking the "
+                             "shots it changed, with the check's findings on their cards and in a panel")
     parser.set_defaults(handler=run)
 
 
@@ -41,10 +45,17 @@ def run(args: argparse.Namespace) -> int:
     from drama.review.session import ReviewSession
 
     access = Access.for_bind(args.host, args.allow_host)  # a command that would expose the page fails here, first
-    session = ReviewSession.start(Project.load(args.project), args.episode)
+    session = ReviewSession.start(Project.load(args.project), args.episode, watch=args.watch)
     app = create_app(session, access=access)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            if session.watch is not None:  # end the pages' event streams, which uvicorn would wait for
+                await session.watch.close()
+            await super().shutdown(sockets)
+
+    server = Server(config)
     if access.beyond_loopback:
         err_console.print(f"[bold yellow]warning:[/] listening on {args.host}, beyond this machine: anyone on the "
                           f"network who has the password can watch, pick, redraw and export, and the traffic is "
@@ -57,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         name = min(access.shared) if access.shared else args.host
         url = f"http://{f'[{name}]' if ':' in name else name}:{port}/"
         console.print(f"[bold]review[/] {session.project.config.title} · {session.episode_id} at [link={url}]{url}[/link]  (Ctrl-C to stop)")
+        if session.watch:
+            console.print("[dim]watching episodes/, cast.toml and drama.toml: every save updates the page[/]")
         if access.password:  # the one place the password is ever written
             console.print(f"  login: any user name, password [bold]{access.password}[/] (give it only to whoever "
                           f"should see the page; open under {', '.join(sorted(access.shared))})", highlight=False)

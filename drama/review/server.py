@@ -8,8 +8,10 @@ state-changing request is a POST carrying the per-run token, with a capped body 
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from starlette.applications import Starlette
@@ -17,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -88,6 +90,7 @@ def create_app(session: ReviewSession, *, access: Access | None = None) -> Starl
             episode=session.episode_id,
             language=session.project.config.language,
             token=session.token,
+            watch=session.watch is not None,
             vocabulary=_vocabulary(),
         )
         return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
@@ -113,6 +116,15 @@ def create_app(session: ReviewSession, *, access: Access | None = None) -> Starl
         except DramaError as error:  # a project file broken meanwhile: say what, keep serving
             return _error(str(error))
         return Response(serialised(view), media_type="application/json")
+
+    async def watch(request: Request) -> Response:
+        """Server-sent events: a revision after every save of the screenplay (drama.review.watch). Only reads."""
+        if session.watch is None:
+            return _error("this page does not follow the screenplay: start it with `drama review PROJECT --watch`", 404)
+        if not session.watch.following:
+            return _error("the watch has not started yet: try again in a moment", 503)
+        return StreamingResponse(session.watch.events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     def action(handler, fields: Collection[str], what: str):  # noqa: ANN001, ANN202 - wraps every state-changing route
         async def endpoint(request: Request) -> Response:
@@ -144,9 +156,22 @@ def create_app(session: ReviewSession, *, access: Access | None = None) -> Starl
         Route("/static/{name}", static),
         Route("/media/{path:path}", media),
         Route("/api/episode", episode),
+        Route("/api/watch", watch),
         Route("/api/shots/{shot}/pick", action(pick, ["candidate"], "pick"), methods=["POST"]),
         Route("/api/shots/{shot}/draw", action(draw, ["count"], "draw request"), methods=["POST"]),
         Route("/api/shots/{shot}/edit", action(edit, EditForm.model_fields, "edit form"), methods=["POST"]),
         Route("/api/export", action(export, [], "export request"), methods=["POST"]),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(_Guard, access=access or Access())])
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        following = asyncio.create_task(session.watch.follow()) if session.watch else None
+        try:
+            yield
+        finally:
+            if following is not None:
+                following.cancel()
+                with suppress(asyncio.CancelledError):
+                    await following
+
+    return Starlette(routes=routes, middleware=[Middleware(_Guard, access=access or Access())], lifespan=lifespan)

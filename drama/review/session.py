@@ -26,6 +26,7 @@ from drama.render.request import renderable
 from drama.render.state import read_only_connection
 from drama.render.status import episode_status, ranked_draws, shot_key_now
 from drama.review.security import new_token
+from drama.review.watch import ScriptWatch
 from drama.storyboard import select_episodes
 from drama.storyboard.model import Shot
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
@@ -77,7 +78,7 @@ class _DrawsLeft(Progress):
 
 
 class ReviewSession:
-    def __init__(self, project: Project, episode_id: str):
+    def __init__(self, project: Project, episode_id: str, *, watch: bool = False):
         self.project = project
         self.episode_id = episode_id
         self.token = new_token()
@@ -90,11 +91,15 @@ class ReviewSession:
         self._store_watch: sqlite3.Connection | None = None
         self._reader: StateStore | None = None
         self._export_progress: Progress | None = None
+        self._settings = self._settings_stamp()
+        # with `watch`, the page follows the screenplay: drama.review.watch re-plans on every save
+        self.watch = ScriptWatch(project.root, episode_id, stamp=self._inputs_stamp,
+                                 storyboard=lambda: self.prepared().storyboard) if watch else None
 
     @classmethod
-    def start(cls, project: Project, episode_id: str | None) -> "ReviewSession":
+    def start(cls, project: Project, episode_id: str | None, *, watch: bool = False) -> "ReviewSession":
         """The session for the named episode, or the project's first when none is named."""
-        return cls(project, select_episodes(project, episode_id)[0])
+        return cls(project, select_episodes(project, episode_id)[0], watch=watch)
 
     def close(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
@@ -109,9 +114,17 @@ class ReviewSession:
         voice cache (a line voiced meanwhile times its shot)."""
         files = [self.project.root / "drama.toml", self.project.root / "cast.toml", *self.project.screenplay_files(),
                  self.project.cache_dir / "voice"]
-        return tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
+        return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
+
+    def _settings_stamp(self) -> tuple:
+        return tuple((f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else None
+                     for f in (self.project.root / "drama.toml", self.project.root / "cast.toml"))
 
     def prepared(self) -> PreparedEpisode:
+        settings = self._settings_stamp()
+        if settings != self._settings:  # drama.toml or cast.toml saved meanwhile: plan with them as they are now
+            self.project = Project.load(self.project.root)  # a broken one raises, naming its file and line
+            self._settings = settings
         with self._reading() as store:
             overrides = {k: v.model_dump_json() for k, v in store.overrides().items()}
         stamp = (self._inputs_stamp(), tuple(sorted(overrides.items())))

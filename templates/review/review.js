@@ -1,6 +1,8 @@
 // drama review page: one card per shot, its draws side by side. Plain JS, no build step.
 // State lives on the server (the project's state store); the page polls /api/episode and re-renders
-// only the cards whose data changed, so playing previews are not interrupted.
+// only the cards whose data changed, so playing previews are not interrupted. Under `drama review --watch`
+// it also listens to /api/watch (server-sent events): each save of the screenplay is a revision, with the
+// shots it added or changed (marked on their cards) and the check's findings (on their cards and in a panel).
 "use strict";
 
 const TOKEN = document.body.dataset.token;
@@ -12,6 +14,9 @@ let focused = 0;
 const rendered = new Map(); // shot id -> JSON it was rendered from
 let pollTimer = null;
 const WHY_OPEN = 3; // a card lists this many planner notes open; more start collapsed
+const WATCHING = document.body.dataset.watch === "true";
+let revision = null; // the last revision /api/watch sent
+let reveal = null; // the id of a card a save just marked, to bring into view once it is rendered
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -56,7 +61,7 @@ async function refresh() {
     model = data;
     render();
   } catch (error) {
-    say(`Could not load the episode: ${error.message}`, true);
+    if (!(revision && revision.error)) say(`Could not load the episode: ${error.message}`, true); // else the panel says
   }
   schedule();
 }
@@ -94,7 +99,7 @@ function render() {
       placeAfter(head, previous);
       previous = head;
     }
-    const key = JSON.stringify(shot);
+    const key = JSON.stringify([shot, annotation(shot.id)]);
     let card = document.getElementById(`shot-${shot.id}`);
     if (!card || rendered.get(shot.id) !== key) {
       const fresh = shotCard(shot);
@@ -113,6 +118,8 @@ function render() {
   }
   for (const card of board.querySelectorAll(".shot")) if (!seen.has(card.dataset.id)) card.remove();
   setFocus(Math.min(focused, model.shots.length - 1), false);
+  const marked = reveal && document.getElementById(`shot-${reveal}`);
+  if (marked) { marked.scrollIntoView({ block: "nearest" }); reveal = null; }
 }
 
 function placeAfter(node, previous) {
@@ -136,8 +143,9 @@ function renderExport() {
 
 function shotCard(shot) {
   const index = model.shots.indexOf(shot);
-  const card = el("article", { class: "shot", id: `shot-${shot.id}`, dataset: { id: shot.id, index }, tabindex: -1,
-    onclick: () => setFocus(index, false) });
+  const { mark, findings } = annotation(shot.id);
+  const card = el("article", { class: `shot${mark ? ` ${mark.change}` : ""}`, id: `shot-${shot.id}`,
+    dataset: { id: shot.id, index }, tabindex: -1, onclick: () => setFocus(index, false) });
   const tags = el("div", { class: "tags" },
     el("span", { class: "tag", title: "shot size" }, `${shot.size} ${shot.size_zh}`),
     el("span", { class: "tag", title: "angle" }, shot.angle),
@@ -151,7 +159,11 @@ function shotCard(shot) {
     shot.parenthetical, shot.text, shot.voice) : null;
   const dual = shot.dual ? spokenLine("line dual", shot.dual.speaker, shot.dual.parenthetical, shot.dual.text, shot.dual.voice) : null;
   const meta = el("div", { class: "meta" },
-    el("h3", {}, `#${index + 1} · ${shot.kind}`, el("span", { class: "muted" }, `  ${shot.id}`)),
+    el("h3", {}, `#${index + 1} · ${shot.kind}`, el("span", { class: "muted" }, `  ${shot.id}`),
+      mark ? el("span", { class: "mark", title: "what the last save of the screenplay did to this shot" },
+        mark.change === "added" ? "new" : "changed") : null),
+    mark && mark.fields.length ? changeList(mark.fields) : null,
+    findings.length ? el("ul", { class: "findings" }, findings.map((finding) => findingItem(finding, true))) : null,
     tags, line, dual, shot.action ? el("p", { class: "muted" }, shot.action) : null, whyList(shot),
     el("div", { class: "prompt", title: "prompt" }, shot.prompt),
     shot.source ? el("div", { class: "source", title: `script lines ${shot.source_lines.join(", ")}` }, shot.source) : null);
@@ -165,6 +177,83 @@ function shotCard(shot) {
   const right = el("div", {}, draws, controls(shot), jobList(shot), editForm(shot));
   card.append(meta, right);
   return card;
+}
+
+// What the watch says about a shot: the last save's mark (added or changed) and the check's findings on its lines.
+function annotation(shotId) {
+  if (!revision) return { mark: null, findings: [] };
+  return { mark: revision.marks.find((mark) => mark.shot === shotId) || null,
+    findings: revision.findings.filter((finding) => finding.shots.includes(shotId)) };
+}
+
+function changeList(fields) {
+  return el("ul", { class: "changes" }, fields.map((change) => el("li", {},
+    el("span", { class: "muted" }, `${change.field}: `), el("del", {}, change.before || "—"), " → ",
+    el("ins", {}, change.after || "—"))));
+}
+
+// A check finding: on a card its line number, in the panel its file and line (a click there shows its card).
+function findingItem(finding, onCard) {
+  const where = onCard ? (finding.line ? `line ${finding.line}` : "") : finding.where;
+  const item = el("li", { class: `finding ${finding.severity}`, title: `fix: ${finding.fix}` },
+    where ? el("span", { class: "where" }, where) : null,
+    el("span", { class: "severity" }, finding.severity === "info" ? "note" : finding.severity), " ",
+    finding.message, onCard ? null : el("span", { class: "fix muted" }, ` — fix: ${finding.fix}`));
+  if (!onCard && finding.shots.length) {
+    item.classList.add("linked");
+    item.addEventListener("click", () => {
+      const index = model ? model.shots.findIndex((shot) => shot.id === finding.shots[0]) : -1;
+      if (index >= 0) setFocus(index);
+    });
+  }
+  return item;
+}
+
+// The watch panel: when the screenplay was last planned and what the save did, why it cannot be planned (the cards
+// then stay as the last plan that worked), the shots it removed, and every finding of the check.
+function renderWatch() {
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const count = (change) => revision.marks.filter((mark) => mark.change === change).length;
+  const changes = [[count("changed"), "changed"], [count("added"), "added"], [revision.removed.length, "removed"]]
+    .filter(([n]) => n).map(([n, what]) => `${n} ${what}`).join(", ");
+  const severities = [["error", "error"], ["warning", "warning"], ["info", "note"]]
+    .map(([severity, word]) => [revision.findings.filter((f) => f.severity === severity).length, word])
+    .filter(([n]) => n).map(([n, word]) => plural(n, word)).join(", ");
+  const what = revision.error ? "cannot be planned"
+    : revision.replanned ? `re-planned: ${changes || "no shot changed"}` : "planned";
+  document.getElementById("watch-status").textContent =
+    `${revision.at} ${what} in ${revision.took.toFixed(2)} s · ${plural(revision.shots, "shot")} · ` +
+    `${revision.duration.toFixed(1)} s · ${severities || "no findings"}`;
+  const error = document.getElementById("watch-error");
+  error.hidden = !revision.error;
+  error.textContent = revision.error ? `${revision.error}\n(${model ? "the cards show the last plan that worked"
+    : "fix it and save: the cards appear once it plans"})` : "";
+  const removed = document.getElementById("watch-removed");
+  removed.hidden = !revision.removed.length;
+  removed.replaceChildren(...revision.removed.map((shot) => el("li", {}, el("span", { class: "mark gone" }, "removed"),
+    ` #${shot.index + 1} ${shot.scene} `, shot.kind === "title_card" ? `【${shot.text}】`
+      : shot.text ? `${shot.speaker ? `${shot.speaker}：` : ""}${shot.text}` : shot.action || shot.kind)));
+  document.getElementById("watch-findings").replaceChildren(...revision.findings.map((f) => findingItem(f, false)));
+}
+
+function follow() {
+  const panel = document.getElementById("watch");
+  panel.hidden = false;
+  const stream = new EventSource("/api/watch");
+  stream.addEventListener("revision", (event) => {
+    const incoming = JSON.parse(event.data);
+    if (revision && incoming.number === revision.number) { renderWatch(); return; } // the same one, after a reconnect
+    revision = incoming;
+    reveal = revision.marks.length ? revision.marks[0].shot : null;
+    renderWatch();
+    if (revision.error) { // the last plan that worked, with the findings as they are now; the panel says why
+      flash.hidden = true;
+      if (model) render();
+    } else refresh();
+  });
+  stream.addEventListener("error", () => {
+    document.getElementById("watch-status").textContent = "lost the server: reconnecting…";
+  });
 }
 
 // A line as the card shows it: who, how, what, and how long its voice lasts (once voiced).
@@ -333,4 +422,5 @@ document.getElementById("player-close").addEventListener("click", () => {
   clearTimeout(player.timer); player.video.pause(); player.voices.forEach((voice) => voice.pause()); player.section.hidden = true;
 });
 
+if (WATCHING) follow();
 refresh();
