@@ -128,6 +128,16 @@ def test_a_draft_that_never_passes_is_kept_with_its_findings(project, monkeypatc
     assert "ep01.txt.draft" in err and "ep01.findings.json" in err
 
 
+def test_an_answer_cut_off_at_the_output_limit_is_repaired_not_taken(project, monkeypatch):
+    cut = REPAIRED[:REPAIRED.index("老王：")]  # parses and checks clean, but the episode's end is missing
+    with OpenAIChat([(cut, "length"), REPAIRED]) as server:
+        _env(monkeypatch, server)
+        assert _adapt(project) == 0
+    repair = server.bodies[1]["messages"][3]["content"]
+    assert f"第 {len(cut.splitlines())} 行" in repair and "output limit" in repair
+    assert (project / "episodes" / "ep01.txt").read_text(encoding="utf-8") == REPAIRED
+
+
 def test_zero_repairs_sends_one_request(project, monkeypatch):
     with OpenAIChat([BROKEN, REPAIRED]) as server:
         _env(monkeypatch, server)

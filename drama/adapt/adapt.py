@@ -110,6 +110,11 @@ def _save_draft(verdict: Verdict, outputs: Outputs, attempts: int, story: Path, 
                                   "findings": findings})
 
 
+def _ask(client: ChatClient, messages: list[Message], project: Project, outputs: Outputs, dialect: str) -> Verdict:
+    reply = client.complete(messages)
+    return judge(reply.content, project, outputs.episode, dialect, cut_off=reply.finish_reason == "length")
+
+
 def draft_episode(client: ChatClient, project: Project, part: StoryPart, outputs: Outputs, *, total: int,
                   previous: str, repairs: int, story: Path, step: Step) -> EpisodeResult:
     """One episode: a draft, then up to `repairs` repairs while drama finds errors in it. Written as soon as done;
@@ -117,14 +122,14 @@ def draft_episode(client: ChatClient, project: Project, part: StoryPart, outputs
     dialect = "zh" if project.config.language == "zh" else "fountain"
     messages = episode_messages(dialect, part, total, project.config.title, project.cast.character, previous)
     step(part, "drafting")
-    verdict = judge(client.complete(messages).content, project, outputs.episode, dialect)
+    verdict = _ask(client, messages, project, outputs, dialect)
     attempts = 1
     try:
         while not verdict.passed and attempts <= repairs:
             step(part, f"repair {attempts}/{repairs}: {len(verdict.errors)} error{'s' if len(verdict.errors) != 1 else ''}")
             messages += [Message(role="assistant", content=verdict.text),
                          repair_message(dialect, _ordered(verdict.to_repair))]
-            verdict = judge(client.complete(messages).content, project, outputs.episode, dialect)
+            verdict = _ask(client, messages, project, outputs, dialect)
             attempts += 1
     except LLMError:
         _save_draft(verdict, outputs, attempts, story, part)

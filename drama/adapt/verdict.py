@@ -98,9 +98,19 @@ def new_characters(script: Script, cast: Cast) -> list[Character]:
     return found
 
 
-def judge(content: str, project: Project, path: Path, dialect: str) -> Verdict:
-    """The findings of drama's parser and `drama check` on a draft that would be saved at `path`."""
-    text = screenplay_text(content)
+def judge(content: str, project: Project, path: Path, dialect: str, *, cut_off: bool = False) -> Verdict:
+    """The findings of drama's parser and `drama check` on a draft that would be saved at `path`; `cut_off`: the
+    answer stopped at the model's output limit (an error: the episode's end is missing)."""
+    verdict = _judge(screenplay_text(content), project, path, dialect)
+    if cut_off:
+        verdict.findings.insert(0, Finding(
+            severity="error", kind="parse", file=path, line=len(verdict.text.splitlines()) or 1,
+            message="the answer stops here, at the model's output limit: the rest of the episode is missing",
+            fix="write the episode shorter (fewer scenes, shorter lines) so it ends within the limit"))
+    return verdict
+
+
+def _judge(text: str, project: Project, path: Path, dialect: str) -> Verdict:
     try:
         script = parse_text(text, dialect=dialect, source=path)
     except DramaError as error:

@@ -5,7 +5,8 @@ optional `temperature` and `max_tokens`), the answer in `choices[0].message.cont
 model it does not have, as the services do.
 
 Its answers are queued: each request takes the next one (the last is repeated), so a test can answer first with a
-broken draft and then with a repaired one.
+broken draft and then with a repaired one. An answer is a text (finish_reason "stop"), None (no content), or a
+(text, finish_reason) pair: ("…", "length") is an answer cut off at the output limit.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def error(status: int, message: str, kind: str, code: str | None = None) -> Resp
 
 
 class OpenAIChat(FakeServer):
-    def __init__(self, answers: list[str | None], *, key: str | None = "sk-test-key", models: tuple[str, ...] = ("deepseek-chat",)):
+    def __init__(self, answers: list[str | None | tuple[str, str]], *, key: str | None = "sk-test-key", models: tuple[str, ...] = ("deepseek-chat",)):
         super().__init__()
         self.answers, self.key, self.models = list(answers), key, models
         self.bodies: list[dict] = []  # every request body that was accepted
@@ -58,9 +59,10 @@ class OpenAIChat(FakeServer):
             return error(404, f"The model `{body['model']}` does not exist or you do not have access to it.",
                          "invalid_request_error", "model_not_found")
         self.bodies.append(body)
-        content = self.answers[min(len(self.bodies), len(self.answers)) - 1]
+        answer = self.answers[min(len(self.bodies), len(self.answers)) - 1]
+        content, finish = answer if isinstance(answer, tuple) else (answer, "stop")
         return Response(200, {
             "id": f"chatcmpl-{len(self.bodies)}", "object": "chat.completion", "created": int(time.time()),
             "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
             "usage": {"prompt_tokens": 100, "completion_tokens": 100, "total_tokens": 200}})
