@@ -242,9 +242,7 @@ def test_a_render_lock_that_is_a_folder(project, shot, capsys):
 
 def test_exports_that_is_a_file_is_found_before_the_encode(project, capsys):
     exports = project / "exports"
-    for path in exports.iterdir():
-        path.unlink()
-    exports.rmdir()
+    shutil.rmtree(exports)
     exports.write_text("my notes")
     code, output = run(capsys, "export", str(project), "--force")
     message = error_of(output)
