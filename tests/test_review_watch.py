@@ -102,6 +102,20 @@ def test_each_save_is_a_revision_with_marks_and_findings(watched):
     assert all(mark.change == "changed" for mark in watch.latest.marks), "the scene's wide shot no longer shows 林晚"
 
 
+def test_a_file_gone_mid_save_or_a_broken_cast_is_said_and_followed_on(watched):
+    watch, path = watched.watch, script(watched)
+    watch.poll()
+    aside = path.rename(path.parent.parent / "ep01.txt.saving")  # an editor saving by rename, caught between the two
+    assert watch.poll() and "no screenplays found" in watch.latest.error
+    aside.rename(path)
+    assert watch.poll() and watch.latest.error is None and watch.latest.marks == [], "back as it was: nothing changed"
+    cast = path.parent.parent / "cast.toml"
+    cast.write_text("[[character]\nname = 'x'\n", encoding="utf-8")
+    assert watch.poll() and watch.latest.error.startswith("cast.toml:1: not valid TOML")
+    parse = next(f for f in watch.latest.findings if f.kind == "parse")
+    assert (parse.severity, parse.where) == ("error", "cast.toml:1")
+
+
 def events(response: httpx.Response):
     """Server-sent events as dicts of their fields, as they arrive."""
     fields: dict[str, str] = {}

@@ -77,6 +77,15 @@ class _DrawsLeft(Progress):
             self._left(int((overall.total or 0) - overall.completed))
 
 
+def _file_stamp(path: Path) -> tuple[int, int] | None:
+    """(mtime, size) of a file, None when there is none (an editor may be saving it by rename right now)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
 class ReviewSession:
     def __init__(self, project: Project, episode_id: str, *, watch: bool = False):
         self.project = project
@@ -114,11 +123,10 @@ class ReviewSession:
         voice cache (a line voiced meanwhile times its shot)."""
         files = [self.project.root / "drama.toml", self.project.root / "cast.toml", *self.project.screenplay_files(),
                  self.project.cache_dir / "voice"]
-        return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.exists())
+        return tuple((str(f), stamp) for f in files if (stamp := _file_stamp(f)) is not None)
 
     def _settings_stamp(self) -> tuple:
-        return tuple((f.stat().st_mtime_ns, f.stat().st_size) if f.exists() else None
-                     for f in (self.project.root / "drama.toml", self.project.root / "cast.toml"))
+        return tuple(_file_stamp(f) for f in (self.project.root / "drama.toml", self.project.root / "cast.toml"))
 
     def prepared(self) -> PreparedEpisode:
         settings = self._settings_stamp()

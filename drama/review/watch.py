@@ -100,7 +100,10 @@ class ScriptWatch:
 
     def poll(self) -> bool:
         """Re-plan and check if a file changed since the last look; whether a new revision was made."""
-        stamp = self._stamp()
+        try:
+            stamp = self._stamp()
+        except (OSError, DramaError) as error:  # episodes/ gone or unreadable: planning says what, once
+            stamp = ("unreadable", str(error))
         if stamp == self._seen:
             return False
         self._seen = stamp
