@@ -6,6 +6,9 @@ updates in place, without a reload."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -168,12 +171,27 @@ def test_the_event_stream_obeys_the_access_rules(watched, tiny_demo):
         plain.close()
 
 
-def test_review_watch_flag_on_the_command_line(tiny_demo):
-    help_text = subprocess.run([sys.executable, "-m", "drama", "review", "--help"], capture_output=True, text=True)
-    assert "--watch" in help_text.stdout
-    missing = subprocess.run([sys.executable, "-m", "drama", "review", str(tiny_demo / "nope"), "--watch"],
-                             capture_output=True, text=True)
-    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+def test_drama_review_watch_from_the_command_line(tiny_demo):
+    """The command a writer runs: it says it is watching, streams a save, and Ctrl-C ends it at once though a page
+    (here httpx) still holds the stream open."""
+    process = subprocess.Popen([sys.executable, "-m", "drama", "review", str(tiny_demo), "--watch", "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "COLUMNS": "200"})
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+/", process.stdout.readline()).group(0)
+        assert "watching episodes/" in process.stdout.readline()
+        with httpx.stream("GET", url + "api/watch", timeout=10) as response:
+            stream = events(response)
+            assert next(stream) == {"retry": "1000"} and next(stream)["id"] == "1"
+            replace(tiny_demo / "episodes" / "ep01.txt", LINE, EDITED)
+            assert '"after":"嗯，知道了。"' in next(stream)["data"]
+            stopped = time.monotonic()
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=15) == 130  # interrupted, as every drama command says it
+            assert time.monotonic() - stopped < 10
+    finally:
+        process.kill()
+    assert "Traceback" not in process.stderr.read()
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed: apt-get install chromium")
