@@ -39,6 +39,18 @@ def test_flicker_is_vbench_mean_absolute_difference():
     assert abs(flicker(np.clip(flickering, 0, 255)).value - (255 - 40) / 255) < 0.01
 
 
+def test_a_selection_of_frames_is_scored_on_its_consecutive_pairs():
+    """Frames 0, 1, 4, 5 of a clip: the jump from 1 to 4 is not a frame-to-frame change, and a frame not read
+    stands for itself by the nearest one read."""
+    frames = clip_of(world())[:4].copy()
+    frames[2:] += 60  # what happened between frames 1 and 4
+    index = np.array([0, 1, 4, 5])
+    assert flicker(frames, index).value == 1.0
+    assert flicker(frames).value == round((255 - 60 / 3) / 255, 4)  # read as consecutive frames: a flicker
+    sample = VideoSample(frames, frames, index, 6)
+    assert list(sample.nearest([0, 2, 3, 5])) == [0, 1, 2, 3] and sample.num_frames == 6
+
+
 def test_colour_histogram_matches_itself_across_compression_noise():
     red = np.tile([[192, 57, 43]], (500, 1)).astype(np.float32)
     noisy = np.clip(red + np.random.default_rng(0).normal(0, 6, red.shape), 0, 255)

@@ -36,9 +36,40 @@ def _window(h: int, w: int) -> np.ndarray:
     return np.outer(np.hanning(h), np.hanning(w)).astype(np.float32)
 
 
-def _subpixel(c_minus: float, c0: float, c_plus: float) -> float:
+def _spectra(frames: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """The windowed spectra of a stack of frames (...xHxW), each taken around its own mean."""
+    return np.fft.rfft2((frames - frames.mean(axis=(-2, -1), keepdims=True)) * window)
+
+
+def _peaks(fa: np.ndarray, fb: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dx, dy, peak) for each pair of spectra in two NxHx(W/2+1) stacks: the phase correlation of every pair,
+    the transforms done for the whole stack at once (numpy's FFT of a stack is the FFT of each, bit for bit)."""
+    n, (h, w) = len(fa), shape
+    if n == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    # Normalised one pair at a time, as one pair alone was: numpy's complex abs and division take SIMD or scalar
+    # paths by array size and alignment, which round differently in the last bit.
+    cross = np.empty_like(fa)
+    for k in range(len(fa)):
+        pair = fb[k] * np.conj(fa[k])
+        pair /= np.abs(pair) + 1e-9
+        cross[k] = pair
+    corr = np.fft.irfft2(cross, s=shape)
+    iy, ix = np.unravel_index(corr.reshape(n, -1).argmax(axis=1), shape)
+    k = np.arange(n)
+    peak = corr[k, iy, ix]
+    dy = iy + _subpixel(corr[k, (iy - 1) % h, ix], peak, corr[k, (iy + 1) % h, ix])
+    dx = ix + _subpixel(corr[k, iy, (ix - 1) % w], peak, corr[k, iy, (ix + 1) % w])
+    dy = np.where(dy > h / 2, dy - h, dy)
+    dx = np.where(dx > w / 2, dx - w, dx)
+    return dx, dy, peak.astype(np.float64)
+
+
+def _subpixel(c_minus: np.ndarray, c0: np.ndarray, c_plus: np.ndarray) -> np.ndarray:
+    """Where a parabola through three samples of a peak tops, relative to the middle one."""
     denom = c_minus - 2 * c0 + c_plus
-    return 0.0 if abs(denom) < 1e-12 else 0.5 * (c_minus - c_plus) / denom
+    flat = np.abs(denom) < 1e-12
+    return np.where(flat, 0.0, 0.5 * (c_minus - c_plus) / np.where(flat, 1, denom))
 
 
 def phase_correlate(a: np.ndarray, b: np.ndarray, window: np.ndarray | None = None) -> tuple[float, float, float]:
@@ -46,20 +77,8 @@ def phase_correlate(a: np.ndarray, b: np.ndarray, window: np.ndarray | None = No
     height (near 1 for a clean match, near 0 for no match)."""
     if window is None:
         window = _window(*a.shape)
-    fa = np.fft.rfft2((a - a.mean()) * window)
-    fb = np.fft.rfft2((b - b.mean()) * window)
-    cross = fb * np.conj(fa)
-    cross /= np.abs(cross) + 1e-9
-    corr = np.fft.irfft2(cross, s=a.shape)
-    h, w = corr.shape
-    iy, ix = np.unravel_index(int(np.argmax(corr)), corr.shape)
-    dy = iy + _subpixel(corr[(iy - 1) % h, ix], corr[iy, ix], corr[(iy + 1) % h, ix])
-    dx = ix + _subpixel(corr[iy, (ix - 1) % w], corr[iy, ix], corr[iy, (ix + 1) % w])
-    if dy > h / 2:
-        dy -= h
-    if dx > w / 2:
-        dx -= w
-    return float(dx), float(dy), float(corr[iy, ix])
+    dx, dy, peak = _peaks(_spectra(a[None], window), _spectra(b[None], window), a.shape)
+    return float(dx[0]), float(dy[0]), float(peak[0])
 
 
 def _tiles(h: int, w: int) -> tuple[int, list[tuple[int, int]]]:
@@ -83,20 +102,20 @@ def fit_motion(a: np.ndarray, b: np.ndarray, ignore: np.ndarray | None = None) -
     when the picture as a whole, people included, is what shows the camera."""
     h, w = a.shape
     size, corners = _tiles(h, w)
+    top, left = (np.array(c) for c in zip(*corners, strict=True))
+    ys, xs = (top[:, None] + np.arange(size))[:, :, None], (left[:, None] + np.arange(size))[:, None, :]
+    ta, tb = a[ys, xs], b[ys, xs]  # every tile at once, N x size x size, in the grid's order
+    textured = (ta.std(axis=(1, 2)) >= 2.0) & (tb.std(axis=(1, 2)) >= 2.0)  # a flat tile's peak means nothing
     window = _window(size, size)
-    rows, targets, weights, people = [], [], [], []
-    for y0, x0 in corners:
-        ta, tb = a[y0:y0 + size, x0:x0 + size], b[y0:y0 + size, x0:x0 + size]
-        if ta.std() < 2.0 or tb.std() < 2.0:  # flat tile: its correlation peak means nothing
-            continue
-        dx, dy, peak = phase_correlate(ta, tb, window)
-        cx, cy = x0 + size / 2 - w / 2, y0 + size / 2 - h / 2
-        rows += [[cx, cy, 1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, cx, cy, 1.0]]
-        targets += [dx, dy]
-        weights += [peak, peak]
-        people += [ignore is not None and ignore[y0:y0 + size, x0:x0 + size].mean() > 0.3] * 2
-    design, target, weight = np.array(rows), np.array(targets), np.array(weights)
-    world = ~np.array(people, dtype=bool)
+    dx, dy, peak = _peaks(_spectra(ta[textured], window), _spectra(tb[textured], window), (size, size))
+    cx, cy = left[textured] + size / 2 - w / 2, top[textured] + size / 2 - h / 2
+    one, zero = np.ones_like(cx), np.zeros_like(cx)
+    design = np.stack([np.stack([cx, cy, one, zero, zero, zero], axis=1),  # two rows a tile: its x, its y
+                       np.stack([zero, zero, zero, cx, cy, one], axis=1)], axis=1).reshape(-1, 6)
+    target, weight = np.stack([dx, dy], axis=1).reshape(-1), np.repeat(peak, 2)
+    people = np.zeros(len(target), dtype=bool) if ignore is None else \
+        np.repeat(ignore[ys, xs][textured].mean(axis=(1, 2)) > 0.3, 2)
+    world = ~people
     if world.sum() >= max(8, len(world) / 3):
         design, target, weight = design[world], target[world], weight[world]
     if len(target) < 8:  # fewer than four textured tiles: fall back to one global translation
@@ -122,28 +141,68 @@ def fit_motion(a: np.ndarray, b: np.ndarray, ignore: np.ndarray | None = None) -
     return float(tx), float(ty), math.log1p(max(stretch, -0.9)), math.atan2(a21 - a12, 2 + a11 + a22), float(residual)
 
 
+def _median3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The elementwise median of three arrays: what np.median of their stack gives, ten times faster."""
+    return np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
+
+
 def steady(frames: np.ndarray) -> np.ndarray:
     """Frames 1 … T-2 with what lasts a single frame taken out: each the median of itself and its two
     neighbours. Rain, snow and sparks cross a pixel in a frame and go; the scene, moving a few pixels a
     frame at most under any planned camera move, stays (falling streaks would otherwise read as content
     moving down: a crane down in the rain scored 'the wrong way'). A wider window would smear fast moves."""
-    return np.median(np.stack([frames[:-2], frames[1:-1], frames[2:]]), axis=0)
+    return _median3(frames[:-2], frames[1:-1], frames[2:])
 
 
-def estimate_motion(frames: np.ndarray, *, pairs: int = 6, ignore: np.ndarray | None = None) -> MotionEstimate:
+def anchors(count: int, pairs: int = 6) -> tuple[list[int], int, bool]:
+    """Where the smooth camera path of a `count`-frame clip is measured: (the frame numbers, `stride` apart,
+    between which `pairs` motions are fitted; the stride; whether each is `steady`, a median with its two
+    neighbours, which needs 5 frames or more). The stride is big enough for displacements to be measured
+    precisely, small enough for tiles to still overlap."""
+    steadied = count >= 5
+    first, usable = (1, count - 2) if steadied else (0, count)
+    stride = max(1, (usable - 1) // pairs)
+    starts = range(0, usable - stride, stride)
+    return [first + i for i in starts] + [first + starts[-1] + stride], stride, steadied
+
+
+def path_frames(count: int, pairs: int = 6) -> list[int]:
+    """The frame numbers `estimate_motion` needs for the smooth path of a `count`-frame clip (its jitter uses
+    whatever frames it is given)."""
+    if count < 2:
+        return list(range(count))
+    centres, _, steadied = anchors(count, pairs)
+    return sorted({n + d for n in centres for d in ((-1, 0, 1) if steadied else (0,))})
+
+
+def estimate_motion(frames: np.ndarray, *, pairs: int = 6, ignore: np.ndarray | None = None,
+                    index: np.ndarray | None = None, total: int | None = None) -> MotionEstimate:
     """Camera motion over a TxHxW grayscale clip; `ignore` (TxHxW bool, optional) marks the characters.
 
-    The smooth path comes from `pairs` pairs of `steady` frames a stride apart (big enough displacements to
-    measure precisely, small enough for tiles to still overlap); the wobble comes from consecutive frames.
+    The frames may be a selection of the clip's: `index` gives the frame number of each (in order) and `total`
+    the clip's length; they must include `path_frames(total)`. Given every frame, the estimate is the one
+    made from every frame.
+
+    The smooth path comes from `pairs` pairs of `steady` frames a stride apart (see `anchors`); the wobble
+    comes from the path through the frames given, step by step between successive ones, which for every frame
+    is consecutive frames.
     """
-    count, h, w = frames.shape
+    numbers = np.arange(len(frames)) if index is None else np.asarray(index)
+    count = len(frames) if total is None else total
+    h, w = frames.shape[1:]
     if count < 2:
         return MotionEstimate(x=0, y=0, zoom=0, rotation=0, jitter=0, parallax=0)
-    still, first = (steady(frames), 1) if count >= 5 else (frames, 0)
-    stride = max(1, (len(still) - 1) // pairs)
-    starts = range(0, len(still) - stride, stride)
-    fits = [fit_motion(still[i], still[i + stride], None if ignore is None else ignore[min(i + first, len(ignore) - 1)])
-            for i in starts]
+    at = {int(n): k for k, n in enumerate(numbers)}
+    centres, stride, steadied = anchors(count, pairs)
+    missing = sorted(set(path_frames(count, pairs)) - set(at))
+    if missing:
+        raise ValueError(f"estimate_motion needs frames {missing} of {count}, which were not read")
+    if steadied:
+        still = [_median3(frames[at[n - 1]], frames[at[n]], frames[at[n + 1]]) for n in centres]
+    else:
+        still = [frames[at[n]] for n in centres]
+    fits = [fit_motion(still[k], still[k + 1], None if ignore is None else ignore[min(at[n], len(ignore) - 1)])
+            for k, n in enumerate(centres[:-1])]
     covered = stride * len(fits)
     extrapolate = (count - 1) / covered
     tx = sum(f[0] for f in fits) * extrapolate
@@ -152,18 +211,20 @@ def estimate_motion(frames: np.ndarray, *, pairs: int = 6, ignore: np.ndarray | 
     rotation = math.degrees(sum(f[3] for f in fits) * extrapolate)
     parallax = float(np.mean([f[4] for f in fits])) / w
 
-    window = _window(h, w)
-    steps = np.array([phase_correlate(frames[i], frames[i + 1], window)[:2] for i in range(count - 1)])
-    return MotionEstimate(x=tx / w, y=ty / h, zoom=zoom, rotation=rotation, jitter=sway(steps) / w, parallax=parallax)
+    spectra = _spectra(frames, _window(h, w))
+    dx, dy, _ = _peaks(spectra[:-1], spectra[1:], (h, w))
+    jitter = sway(np.stack([dx, dy], axis=1), np.linspace(-1, 1, count)[numbers]) / w
+    return MotionEstimate(x=tx / w, y=ty / h, zoom=zoom, rotation=rotation, jitter=jitter, parallax=parallax)
 
 
-def sway(steps: np.ndarray) -> float:
+def sway(steps: np.ndarray, at: np.ndarray | None = None) -> float:
     """RMS distance (pixels) of the camera path from a smooth cubic through it: the wobble of a handheld
-    camera, which a planned move (even an eased one) does not have."""
+    camera, which a planned move (even an eased one) does not have. `steps` are the moves from one sample of
+    the path to the next; `at` the times of the samples in [-1, 1] (evenly spaced when None: every frame)."""
     path = np.vstack([np.zeros((1, 2)), np.cumsum(steps, axis=0)])
     if len(path) < 5:
         return 0.0
-    t = np.linspace(-1, 1, len(path))
+    t = np.linspace(-1, 1, len(path)) if at is None else np.asarray(at, dtype=np.float64)
     basis = np.vander(t, 4)
     fitted = basis @ np.linalg.lstsq(basis, path, rcond=None)[0]
     return float(np.sqrt(((path - fitted) ** 2).sum(axis=1).mean()))
