@@ -40,7 +40,7 @@ def model(tmp_path_factory) -> Path:
 def render(root: Path, model: Path, monkeypatch, capsys) -> tuple[str, list[dict]]:
     """`drama render ROOT`, recording what the Wan transformer was called with."""
     engine = WanEngine(model_dir=str(model))  # the same load options as drama.toml: the same loaded pipeline
-    monkeypatch.setattr("drama.render.executor.get_engine", lambda name: engine if name == "wan" else get_engine(name))
+    monkeypatch.setattr("drama.render.pool.get_engine", lambda name: engine if name == "wan" else get_engine(name))
     with tiny.one_torch_thread(), tiny.transformer_inputs(engine, "WanVACEPipeline") as calls:
         assert main(["render", str(root)]) == 0
     return capsys.readouterr().out, calls

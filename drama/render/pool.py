@@ -20,7 +20,7 @@ from typing import Protocol
 from drama.render.draw import Drawn, draw
 from drama.render.jobs import Job
 from engine.api import Engine, RenderRequest
-from engine.registry import engine_class
+from engine.registry import engine_class, get_engine
 
 Work = Iterable[tuple[Job, Path]]
 Outcome = tuple[Job, Path, Drawn | Exception]
@@ -48,7 +48,7 @@ class InProcess:
         for job, folder in work:
             try:
                 if job.engine not in self.engines:
-                    self.engines[job.engine] = engine_class(job.engine)()  # options travel in request.options
+                    self.engines[job.engine] = get_engine(job.engine)  # options travel in request.options
                 yield job, folder, draw(self.engines[job.engine], job.request, folder)
             except Exception as error:  # one bad draw must not stop the others; KeyboardInterrupt still does
                 yield job, folder, error
