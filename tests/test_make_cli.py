@@ -36,7 +36,8 @@ def test_make_exports_every_file(made, capsys):
     root, code = made
     assert code == 0
     exports = root / "exports"
-    assert sorted(p.name for p in exports.iterdir()) == [".ep01.stamp.json", "ep01.ass", "ep01.mp4", "ep01.otio", "ep01.srt"]
+    assert sorted(p.name for p in exports.iterdir()) == [".ep01.stamp.json", "ep01.ass", "ep01.mp4", "ep01.otio", "ep01.srt",
+                                                         "media"]  # the voice lines the .otio reads
     project = Project.load(root)
     with av.open(str(exports / "ep01.mp4")) as container:
         video = container.streams.video[0]

@@ -139,7 +139,8 @@ def _handoff_summary(results) -> None:
 
 
 def handoff_command(args: argparse.Namespace) -> int:
-    from drama.edit.handoff import current_timeline, export_handoff
+    from drama.edit.export import current_timeline
+    from drama.edit.handoff import export_handoff
     from drama.pipeline import prepare_episode
 
     project = Project.load(args.project)

@@ -327,6 +327,18 @@ def check_replaceable(project: Project, storyboard: Storyboard, *, force: bool =
                           hint="if the episode is meant to be this short, run again with --force")
 
 
+def current_timeline(project: Project, prepared: PreparedEpisode) -> Timeline:
+    """The episode as the state store has it now (the cut `drama export` would encode), its picks checked whole."""
+    picks, alternates = current_takes(project, prepared.storyboard)
+    for shot_id, pick in picks.items():
+        try:
+            read_draw(pick.path, pick.key)
+        except DamagedDraw as damage:
+            raise ExportError(f"the take {pick.id} of shot {shot_id} is damaged: {damage}", path=pick.path,
+                              hint="`drama render` (or `drama make`) sets it aside and draws it again") from None
+    return build_timeline(project, prepared.storyboard, prepared.lines, picks, alternates)
+
+
 def export_current_cut(project: Project, prepared: PreparedEpisode, progress: Progress | None = None, *,
                        force: bool = False, incremental: bool = True) -> ExportResult:
     """Export the episode as the state store has it now; `drama make`, `drama export` and the review page share this.
@@ -334,13 +346,6 @@ def export_current_cut(project: Project, prepared: PreparedEpisode, progress: Pr
     `incremental=False` encodes every segment of the picture anew."""
     storyboard = prepared.storyboard
     check_replaceable(project, storyboard, force=force)
-    picks, alternates = current_takes(project, storyboard)
-    for shot_id, pick in picks.items():
-        try:
-            read_draw(pick.path, pick.key)
-        except DamagedDraw as damage:
-            raise ExportError(f"the take {pick.id} of shot {shot_id} is damaged: {damage}", path=pick.path,
-                              hint="`drama render` (or `drama make`) sets it aside and draws it again") from None
-    timeline = build_timeline(project, storyboard, prepared.lines, picks, alternates)
+    timeline = current_timeline(project, prepared)
     with voice_lock.exporting(project, storyboard.episode, prepared.lines):  # no line off a locked voice; lock new ones
         return export_episode(project, timeline, progress, force=force, incremental=incremental)

@@ -28,14 +28,11 @@ from pydantic import BaseModel
 
 from drama import atomic
 from drama.edit import bundle, interchange, jianying
-from drama.edit.export import current_takes
 from drama.edit.media import card_stills, keep_voices
 from drama.edit.subtitles import write_srt
-from drama.edit.timeline import Timeline, build_timeline
+from drama.edit.timeline import Timeline
 from drama.errors import ExportError, os_fault
-from drama.pipeline import PreparedEpisode
 from drama.project import Project
-from drama.render.damage import DamagedDraw, read_draw
 
 HandoffFormat = Literal["jianying", "capcut", "fcp7", "fcpxml", "edl", "otio", "otioz", "otiod"]
 FORMATS: tuple[str, ...] = get_args(HandoffFormat)
@@ -55,18 +52,6 @@ class HandoffResult(BaseModel):
 def default_folder(project: Project, fmt: HandoffFormat) -> Path:
     """exports/handoff/, drafts in a folder per editor (both name a draft after the episode)."""
     return project.exports_dir / "handoff" / (fmt if fmt in ("jianying", "capcut") else "")
-
-
-def current_timeline(project: Project, prepared: PreparedEpisode) -> Timeline:
-    """The episode as the state store has it now (the cut `drama export` would encode), its picks checked whole."""
-    picks, alternates = current_takes(project, prepared.storyboard)
-    for shot_id, pick in picks.items():
-        try:
-            read_draw(pick.path, pick.key)
-        except DamagedDraw as damage:
-            raise ExportError(f"the take {pick.id} of shot {shot_id} is damaged: {damage}", path=pick.path,
-                              hint="`drama render` (or `drama make`) sets it aside and draws it again") from None
-    return build_timeline(project, prepared.storyboard, prepared.lines, picks, alternates)
 
 
 def picks_only(timeline: Timeline) -> Timeline:
