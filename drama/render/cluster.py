@@ -207,13 +207,13 @@ class RayCluster:
                 drawn, files = ray.get(ref)
             except ray.exceptions.RayTaskError as error:  # the engine (or the scoring) failed on the node
                 cause = error.cause if isinstance(error.cause, Exception) else RuntimeError(str(error))
-                yield job, folder, cause
+                yield job, cause
             except lost as error:  # the node (or the actor's process) died: the job goes to the actors left
                 for actors in self.actors.values():
                     if actor in actors:
                         actors.remove(actor)
                 if tries + 1 >= TRIES:
-                    yield job, folder, RenderError(f"shot {job.shot_id} draw {job.draw}: its node died {TRIES} times "
+                    yield job, RenderError(f"shot {job.shot_id} draw {job.draw}: its node died {TRIES} times "
                                                    f"({type(error).__name__})")
                 else:
                     retry.append((job, folder, tries + 1))
@@ -223,7 +223,7 @@ class RayCluster:
                     path = folder / name
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_bytes(data)
-                yield job, folder, drawn
+                yield job, drawn
             submit()
         if redrawn:
             self.notes.append(f"{redrawn} draw(s) were lost with their node and drawn again on another")

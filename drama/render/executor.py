@@ -346,7 +346,7 @@ def _draw_all(project: Project, jobs: list[Job], store: StateStore, runner: Runn
             yield job, staged[job.key].tmp
 
     try:
-        for job, _, outcome in runner.run(work()):
+        for job, outcome in runner.run(work()):
             base = dict(shot_id=job.shot_id, draw=job.draw, seed=job.seed, key=job.key)
             folder = staged.pop(job.key)
             try:

@@ -23,7 +23,7 @@ from engine.api import Engine, RenderRequest
 from engine.registry import engine_class, get_engine
 
 Work = Iterable[tuple[Job, Path]]
-Outcome = tuple[Job, Path, Drawn | Exception]
+Outcome = tuple[Job, Drawn | Exception]
 
 
 class Runner(Protocol):
@@ -49,9 +49,9 @@ class InProcess:
             try:
                 if job.engine not in self.engines:
                     self.engines[job.engine] = get_engine(job.engine)  # options travel in request.options
-                yield job, folder, draw(self.engines[job.engine], job.request, folder)
+                yield job, draw(self.engines[job.engine], job.request, folder)
             except Exception as error:  # one bad draw must not stop the others; KeyboardInterrupt still does
-                yield job, folder, error
+                yield job, error
 
 
 # --- the pool ---------------------------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ class ProcessPool:
             while running:
                 token, outcome = finished.get()
                 job, folder = running.pop(token)
-                yield job, folder, outcome
+                yield job, outcome
                 submit()
         finally:  # after the last draw, or interrupted: draws still under way are abandoned
             pool.terminate()
