@@ -136,6 +136,16 @@ class Clip(BaseModel):
     meta: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
+class Still(BaseModel):
+    """An image engine's result: one picture (a keyframe, a character sheet view). Its path points inside the
+    `out_dir` the engine was given; the caller owns publishing it."""
+
+    image: Path
+    width: int
+    height: int
+    meta: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
 class Engine(ABC):
     """A video engine. Subclasses set `name` and `version`; bump `version` whenever the pixels change,
     because it is part of every render cache key."""
@@ -150,6 +160,8 @@ class Engine(ABC):
     # (`[render] workers`, or a task on a cluster node); {"GPU": 1} draws one at a time per GPU, in a process
     # that keeps the engine (and its loaded model) between draws.
     resources: ClassVar[dict[str, float]] = {"CPU": 1.0}
+    # What a draw is: a clip ("video") or a still ("image": an ImageEngine, whose render returns a Still).
+    kind: ClassVar[Literal["video", "image"]] = "video"
 
     @classmethod
     def identity(cls, request: RenderRequest) -> dict[str, str]:
@@ -161,3 +173,15 @@ class Engine(ABC):
     @abstractmethod
     def render(self, request: RenderRequest, out_dir: Path) -> Clip:
         """Render one draw into `out_dir` (which exists and is empty) and describe what was written."""
+
+
+class ImageEngine(Engine):
+    """An image engine: the same request (its `num_frames` ignored; `first_frame` and `controls` where the engine
+    takes them: the previz layout or depth as control, the characters' reference images), one Still out. It
+    draws keyframes (a still per shot, animated afterwards by image-to-video) and character sheets."""
+
+    kind = "image"
+
+    @abstractmethod
+    def render(self, request: RenderRequest, out_dir: Path) -> Still:  # type: ignore[override]
+        """Draw one still into `out_dir` (which exists and is empty) and describe what was written."""

@@ -33,6 +33,8 @@ class DamagedDraw(Exception):
 
 class DrawClip(BaseModel):
     video_bytes: int | None = None  # the size video.mp4 had when it was probed and published
+    still: str | None = None  # an image engine's draw: still.png, and no video
+    still_bytes: int | None = None
 
 
 class DrawManifest(Draw):
@@ -70,6 +72,17 @@ def check_video(video: Path, drawn_bytes: int | None = None) -> None:
         raise DamagedDraw(problem)
 
 
+def check_still(still: Path, drawn_bytes: int | None) -> None:
+    """Raise DamagedDraw unless `still` is the image that was published (by size; a still is checked whole by
+    decoding before it is published)."""
+    try:
+        size = still.stat().st_size
+    except OSError:
+        raise DamagedDraw(f"{still.name} is missing") from None
+    if drawn_bytes is not None and size != drawn_bytes:
+        raise DamagedDraw(f"{still.name} is truncated or changed: {size} bytes, {drawn_bytes} when drawn")
+
+
 def read_draw(folder: Path, key: str) -> DrawManifest:
     """The manifest of the draw `key` in `folder`, once the folder is checked; raises DamagedDraw if it is not usable."""
     manifest = folder / CANDIDATE_FILE
@@ -86,7 +99,10 @@ def read_draw(folder: Path, key: str) -> DrawManifest:
             from None
     if draw.key != key:
         raise DamagedDraw(f"{CANDIDATE_FILE} is the manifest of draw {draw.key}, not of {key}")
-    check_video(folder / "video.mp4", draw.clip.video_bytes)
+    if draw.clip.still is not None:
+        check_still(folder / draw.clip.still, draw.clip.still_bytes)
+    else:
+        check_video(folder / "video.mp4", draw.clip.video_bytes)
     if not (folder / "poster.png").is_file():
         raise DamagedDraw("poster.png is missing")
     return draw

@@ -6,6 +6,7 @@ caller publishes the folder (drama.render.executor)."""
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 
 from drama.render.damage import check_video
 from drama.render.parts import Score
-from engine.api import Clip, Engine, RenderRequest
+from engine.api import Clip, Engine, RenderRequest, Still
 
 
 class Drawn(BaseModel):
@@ -46,14 +47,19 @@ def _write_poster(video: Path, poster: Path) -> None:
     Image.fromarray(np.asarray(frames[len(frames) // 2])).save(poster)
 
 
-def draw(engine: Engine, request: RenderRequest, folder: Path, *, make: Callable[[Path], Clip] | None = None) -> Drawn:
+def draw(engine: Engine, request: RenderRequest, folder: Path, *,
+         make: Callable[[Path], Clip | Still] | None = None) -> Drawn:
     """Render (or, with `make`, fetch: a remote engine's result) one draw into the empty `folder`, as video.mp4 and
-    poster.png beside the engine's side channels, check the video and score it."""
+    poster.png beside the engine's side channels (an image engine's: still.png, and its copy as poster.png), check
+    it and score it."""
+    started = time.perf_counter()
+    result = make(folder) if make is not None else engine.render(request, folder)
+    rendered = time.perf_counter()
+    if isinstance(result, Still):
+        return _still(request, result, folder, rendered - started)
     from drama.render.scoring import score_clip  # numpy work: imported only when something is drawn
 
-    started = time.perf_counter()
-    clip: Clip = make(folder) if make is not None else engine.render(request, folder)
-    rendered = time.perf_counter()
+    clip: Clip = result
     video = _inside(clip.video, folder)
     if video is None:
         raise RuntimeError("engine returned no video")
@@ -75,4 +81,32 @@ def draw(engine: Engine, request: RenderRequest, folder: Path, *, make: Callable
               "meta": clip.meta, "video_bytes": clip.video.stat().st_size},
         score=score,
         timings={"render_s": round(rendered - started, 3), "score_s": round(scored - rendered, 3)},
+    )
+
+
+def _still(request: RenderRequest, still: Still, folder: Path, render_s: float) -> Drawn:
+    """An image engine's draw: its picture decoded whole and saved as still.png (RGB), poster.png the same file's
+    copy (whatever shows posters shows stills), scored as a keyframe."""
+    from PIL import Image, UnidentifiedImageError
+
+    from drama.render.still_scoring import score_still
+
+    started = time.perf_counter()
+    source = folder / str(_inside(still.image, folder))
+    try:
+        with Image.open(source) as image:
+            picture = image.convert("RGB")
+    except (UnidentifiedImageError, OSError) as error:
+        raise RuntimeError(f"engine returned a still that is not a readable image: {error}") from None
+    target = folder / "still.png"
+    picture.save(target, compress_level=1)
+    if source != target:
+        source.unlink()
+    shutil.copyfile(target, folder / "poster.png")
+    score = score_still(request, picture)
+    return Drawn(
+        clip={"still": "still.png", "poster": "poster.png", "width": picture.width, "height": picture.height,
+              "meta": still.meta, "still_bytes": target.stat().st_size},
+        score=score,
+        timings={"render_s": round(render_s, 3), "score_s": round(time.perf_counter() - started, 3)},
     )
