@@ -98,6 +98,10 @@ class RenderRequest(BaseModel):
     # the frame the clip should end on (first-and-last-frame video); like every path here, its bytes are part
     # of the render cache key
     last_frame: Path | None = None
+    # a video the engine works on rather than draws anew (lip-sync, extension of a long shot), and the line's audio
+    # a lip-sync engine syncs the mouth to
+    source_video: Path | None = None
+    audio: Path | None = None
     controls: tuple[Control, ...] = ()
     options: dict[str, str | int | float | bool] = Field(default_factory=dict)  # engine-specific knobs
 

@@ -67,7 +67,8 @@ def _digest(data: Any) -> str:
 
 # RenderRequest fields added after keys were first made (dotted for nested ones), with their defaults: left out of a
 # key while at default.
-LATER_FIELDS: dict[str, Any] = {"last_frame": None, "scene.props": [], "scene.extras": 0}
+LATER_FIELDS: dict[str, Any] = {"last_frame": None, "source_video": None, "audio": None, "scene.props": [],
+                               "scene.extras": 0}
 
 
 def shot_key(engine: str, engine_version: str, request: RenderRequest, identity: dict[str, str] | None = None) -> str:
