@@ -13,9 +13,9 @@ from engine.api import RenderRequest
 
 def key_before_last_frame(request: RenderRequest) -> str:
     """The key as drama 0.1 made it (the request's fields, paths as content hashes, seed aside), for a request
-    with no paths: what every draw rendered before `last_frame`, `scene.props` and `scene.extras` existed is stored
-    under."""
-    fields = request.model_dump(mode="json", exclude={"seed": True, "last_frame": True, "scene": {"props", "extras"}})
+    with no paths: what every draw rendered before `last_frame`, `source_video`, `audio`, `scene.props` and
+    `scene.extras` existed is stored under."""
+    fields = request.model_dump(mode="json", exclude={"seed": True, "last_frame": True, "source_video": True, "audio": True, "scene": {"props", "extras"}})
     payload = {"engine": "previz", "version": "3", "request": fields}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:KEY_LENGTH]
 
