@@ -81,13 +81,14 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
 import jwt
 
-from engine.api import CameraMove, RenderRequest
+from engine.api import CameraMove, Clip, RenderRequest
 from engine.remote.engine import RemoteEngine, choose_duration
 from engine.remote.errors import ContentRefused, CredentialsError, RateLimited, RemoteError
 from engine.remote.http import Http, retry_after
@@ -160,41 +161,19 @@ class Plan:
     camera_control: bool
 
 
-class KlingEngine(RemoteEngine):
-    """Kling's official API (`KLING_ACCESS_KEY`, `KLING_SECRET_KEY`; host from `KLING_API_BASE`)."""
+class KlingApi(RemoteEngine):
+    """What every Kling endpoint shares: the per-request JWT, the envelope, typed errors, and tasks created on
+    `{root}/{endpoint}`, queried on `{root}/{endpoint}/{id}` (the id slot takes the task id or the
+    `external_task_id`) and looked up by external id after a crash. Subclasses set `root`, `endpoints` and
+    `takes_external_id` (whether their create bodies carry `external_task_id`, so `recover` can find a task)."""
 
-    name: ClassVar[str] = "kling"
-    version: ClassVar[str] = "1"
     provider: ClassVar[str] = "kling"
     credentials: ClassVar[tuple[str, ...]] = KEYS
     base_env: ClassVar[str | None] = "KLING_API_BASE"
     default_base: ClassVar[str] = "https://api-singapore.klingai.com"
-    # the camera as camera control where Kling takes it, else in words; Kling has no seed
-    features: ClassVar[tuple[str, ...]] = ("text", "first_frame", "last_frame", "references", "camera")
-
-    @classmethod
-    def identity(cls, request: RenderRequest) -> dict[str, str]:
-        """The model and mode the request renders with, defaults resolved (a new default changes the pixels)."""
-        plan = cls.plan(request, request.options)
-        return {"model": plan.model, "mode": plan.mode}
-
-    @classmethod
-    def plan(cls, request: RenderRequest, options: dict[str, Any]) -> Plan:
-        if request.first_frame is not None:
-            endpoint = "image2video"
-        elif any(character.reference_images for character in request.characters):
-            endpoint = "multi-image2video"
-        else:
-            endpoint = "text2video"
-        model_option = "multi_image_model" if endpoint == "multi-image2video" else "model"
-        model = str(options.get(model_option, DEFAULT_MODELS[endpoint]))
-        mode = str(options.get("mode", "std"))
-        if mode not in MODES:
-            raise ValueError(f"kling option mode must be std or pro, not {mode!r}")
-        duration = f"{choose_duration(request.duration, DURATIONS):.0f}"
-        tail = endpoint == "image2video" and request.last_frame is not None
-        supported = (endpoint, model, mode, duration) in CAMERA_CONTROL and not tail
-        return Plan(endpoint, model, mode, duration, supported and camera_control(request.camera) is not None)
+    root: ClassVar[str] = VIDEOS
+    endpoints: ClassVar[tuple[str, ...]] = ()
+    takes_external_id: ClassVar[bool] = True
 
     # --- transport ----------------------------------------------------------------------------------------
 
@@ -225,36 +204,42 @@ class KlingEngine(RemoteEngine):
 
     # --- the task protocol --------------------------------------------------------------------------------
 
-    def submit(self, request: RenderRequest, key: str) -> RemoteTask:
-        settings = self.settings(request)
-        plan = self.plan(request, settings)
-        body = request_body(request, plan, settings, key)
-        response = self.http().request("POST", f"{VIDEOS}/{plan.endpoint}", json=body)
+    def create(self, endpoint: str, body: dict[str, Any], key: str, cost: Cost,
+               extra: dict[str, str | int | float | bool | None]) -> RemoteTask:
+        """POST `body` to `endpoint` (with `external_task_id` = key where the endpoint takes one) and return the
+        task. A create refused as a duplicate (1201) is answered with the existing task for that key, so a submit
+        retried after a lost answer is paid once."""
+        if key and self.takes_external_id:
+            body = {**body, "external_task_id": key}
+        response = self.http().request("POST", f"{self.root}/{endpoint}", json=body)
         try:
             data = self.answer(response)
         except RemoteError as error:
             # a duplicate external_task_id: an earlier submit of this key got through (its answer was lost)
             if key and error.code == 1201 and (existing := self.recover(key)) is not None:
                 log.debug("kling task %s already exists for this key", existing.task_id)
-                data = {**task_data(plan), "endpoint": existing.data["endpoint"]}
-                return existing.model_copy(update={"cost": self.estimate(request), "data": data})
+                return existing.model_copy(update={"cost": cost, "data": {**extra, "endpoint": existing.data["endpoint"]}})
             raise
-        task = self.task(data, plan.endpoint, key, self.estimate(request), task_data(plan))
-        log.debug("kling task %s created on %s", task.task_id, plan.endpoint)
+        task = self.task(data, endpoint, key, cost, extra)
+        log.debug("kling task %s created on %s", task.task_id, endpoint)
         return task
 
     def poll(self, task: RemoteTask) -> TaskStatus:
-        endpoint = str(task.data.get("endpoint", "text2video"))
-        response = self.http().request("GET", f"{VIDEOS}/{endpoint}/{quote(task.task_id, safe='')}")
+        endpoint = str(task.data.get("endpoint", self.endpoints[0]))
+        response = self.http().request("GET", f"{self.root}/{endpoint}/{quote(task.task_id, safe='')}")
         return task_status(self.answer(response))
+
+    @property
+    def finds_lost_tasks(self) -> bool:
+        return self.takes_external_id
 
     def recover(self, key: str) -> RemoteTask | None:
         """The task created with `external_task_id` = key, looked up on each endpoint (the query slot takes
-        the external id), or None when Kling has none."""
-        if not key:
+        the external id), or None when Kling has none (or the endpoints take no external id)."""
+        if not key or not self.takes_external_id:
             return None
-        for endpoint in ENDPOINTS:
-            response = self.http().request("GET", f"{VIDEOS}/{endpoint}/{quote(key, safe='')}")
+        for endpoint in self.endpoints:
+            response = self.http().request("GET", f"{self.root}/{endpoint}/{quote(key, safe='')}")
             try:
                 data = self.answer(response)
             except RemoteError as error:
@@ -270,9 +255,61 @@ class KlingEngine(RemoteEngine):
         if not task_id:
             raise RemoteError("Kling answered without a task_id", provider=self.provider)
         created = data.get("created_at")
-        return RemoteTask(provider=self.provider, task_id=str(task_id), external_id=key or None,
+        return RemoteTask(provider=self.provider, task_id=str(task_id),
+                          external_id=key if key and self.takes_external_id else None,
                           submitted=created / 1000 if isinstance(created, (int, float)) else time.time(),
                           cost=cost, data={**extra, "endpoint": endpoint})
+
+
+class KlingVideoApi(KlingApi):
+    """Kling endpoints whose result is a video: the clip's meta keeps Kling's `video_id` (and duration), the handle
+    later passes (lip-sync, extension) send instead of the file."""
+
+    def fetch(self, task: RemoteTask, status: TaskStatus, out_dir: Path) -> Clip:
+        clip = super().fetch(task, status, out_dir)
+        meta = {**clip.meta, **{name: status.data[name] for name in ("video_id", "duration")
+                                if isinstance(status.data.get(name), (str, float)) and status.data[name] != ""}}
+        return clip.model_copy(update={"meta": meta})
+
+
+class KlingEngine(KlingVideoApi):
+    """Kling's official API (`KLING_ACCESS_KEY`, `KLING_SECRET_KEY`; host from `KLING_API_BASE`)."""
+
+    name: ClassVar[str] = "kling"
+    version: ClassVar[str] = "1"
+    endpoints: ClassVar[tuple[str, ...]] = ENDPOINTS
+    # the camera as camera control where Kling takes it, else in words; Kling has no seed
+    features: ClassVar[tuple[str, ...]] = ("text", "first_frame", "last_frame", "references", "camera")
+
+    @classmethod
+    def identity(cls, request: RenderRequest) -> dict[str, str]:
+        """The model and mode the request renders with, defaults resolved (a new default changes the pixels)."""
+        plan = cls.plan(request, request.options)
+        return {"model": plan.model, "mode": plan.mode}
+
+    @classmethod
+    def plan(cls, request: RenderRequest, options: dict[str, Any]) -> Plan:
+        if request.first_frame is not None:
+            endpoint = "image2video"
+        elif any(character.reference_images for character in request.characters):
+            endpoint = "multi-image2video"
+        else:
+            endpoint = "text2video"
+        model_option = "multi_image_model" if endpoint == "multi-image2video" else "model"
+        model = str(options.get(model_option, DEFAULT_MODELS[endpoint]))
+        mode = str(options.get("mode", "std"))
+        if mode not in MODES:
+            raise ValueError(f"kling option mode must be std or pro, not {mode!r}")
+        duration = f"{choose_duration(request.duration, DURATIONS):.0f}"
+        tail = endpoint == "image2video" and request.last_frame is not None
+        supported = (endpoint, model, mode, duration) in CAMERA_CONTROL and not tail
+        return Plan(endpoint, model, mode, duration, supported and camera_control(request.camera) is not None)
+
+    def submit(self, request: RenderRequest, key: str) -> RemoteTask:
+        settings = self.settings(request)
+        plan = self.plan(request, settings)
+        return self.create(plan.endpoint, request_body(request, plan, settings), key, self.estimate(request),
+                           task_data(plan))
 
     # --- cost ---------------------------------------------------------------------------------------------
 
@@ -355,14 +392,19 @@ def task_status(data: dict[str, Any]) -> TaskStatus:
         return TaskStatus(state="failed", reason=reason, retryable=not REFUSAL.search(reason), billed=False, data=extra)
     if state != "succeeded":
         return TaskStatus(state=state, data=extra)
-    videos = [video for video in (data.get("task_result") or {}).get("videos") or [] if video.get("url")]
+    result = data.get("task_result") or {}
+    videos = [video for video in result.get("videos") or [] if isinstance(video, dict) and video.get("url")]
     if videos:
         extra["video_id"] = str(videos[0].get("id", ""))
         try:
             extra["duration"] = float(videos[0].get("duration"))
         except (TypeError, ValueError):
             pass
-    return TaskStatus(state="succeeded", result_urls=[str(video["url"]) for video in videos], progress=1.0, data=extra)
+    # an image task's result: images[{index, url}], in index order
+    images = sorted((image for image in result.get("images") or [] if isinstance(image, dict) and image.get("url")),
+                    key=lambda image: image.get("index") if isinstance(image.get("index"), int) else 0)
+    urls = [str(item["url"]) for item in videos + images]
+    return TaskStatus(state="succeeded", result_urls=urls, progress=1.0, data=extra)
 
 
 def task_data(plan: Plan) -> dict[str, str | int | float | bool | None]:
@@ -371,7 +413,7 @@ def task_data(plan: Plan) -> dict[str, str | int | float | bool | None]:
 
 # --- request body -----------------------------------------------------------------------------------------
 
-def request_body(request: RenderRequest, plan: Plan, settings: dict[str, Any], key: str) -> dict[str, Any]:
+def request_body(request: RenderRequest, plan: Plan, settings: dict[str, Any]) -> dict[str, Any]:
     """The create body for `plan.endpoint`, field by field as Kling documents it."""
     control = camera_control(request.camera) if plan.camera_control else None
     words = "" if control else camera_words(request.camera)
@@ -393,8 +435,6 @@ def request_body(request: RenderRequest, plan: Plan, settings: dict[str, Any], k
                               for path in reference_images(request, MAX_REFERENCES)]
     if control is not None:
         body["camera_control"] = control
-    if key:
-        body["external_task_id"] = key
     return body
 
 
@@ -406,9 +446,9 @@ def prompt_text(prompt: str, words: str) -> str:
     return f"{prompt[:room].rstrip()} {words}".strip()
 
 
-def aspect_ratio(width: int, height: int) -> str:
-    """Kling's aspect ratio nearest to width:height (compared on a log scale)."""
-    return min(ASPECT_RATIOS, key=lambda name: abs(math.log(width / height / ASPECT_RATIOS[name])))
+def aspect_ratio(width: int, height: int, choices: dict[str, float] = ASPECT_RATIOS) -> str:
+    """The aspect ratio of `choices` (Kling's video ratios by default) nearest to width:height, on a log scale."""
+    return min(choices, key=lambda name: abs(math.log(width / height / choices[name])))
 
 
 def magnitude(move: CameraMove) -> int:
