@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from drama.project.cast_init import init_cast, unknown_fields
+from drama.project.config import RenderConfig, option_type
 from drama.project.scaffold import create_project
 
 
@@ -28,6 +29,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.add_argument("project", type=Path, help="the project folder")
     init.add_argument("--force", action="store_true", help="replace an existing cast.toml")
     init.set_defaults(handler=run_cast_init)
+    sheet = cast_commands.add_parser(
+        "sheet", help="draw a character sheet (front, three-quarter, side) to pick their references from",
+        description="Draw stills of a character from their cast.toml description, seen from the front, at three "
+                    "quarters and from the side; --pick makes the chosen draws their references (refs/, cast.toml).")
+    sheet.add_argument("project", type=Path, help="the project folder")
+    sheet.add_argument("name", help="the character, as cast.toml names them")
+    sheet.add_argument("--engine", help="the image engine (default: [render] keyframes, else previz-image)")
+    sheet.add_argument("--draws", type=option_type(RenderConfig, "draws"), help="draws per view (default: [render] draws)")
+    sheet.add_argument("--force", action="store_true", help="draw a sheet of a character who has portraits already")
+    sheet.add_argument("--pick", nargs="+", metavar="ID", help="make these draws (one per view) the references")
+    sheet.add_argument("--replace", action="store_true", help="with --pick: replace the portraits they have")
+    sheet.set_defaults(handler=run_cast_sheet)
 
 
 def run_new(args: argparse.Namespace) -> int:
@@ -58,3 +71,33 @@ def run_cast_init(args: argparse.Namespace) -> int:
     console.print("edit the descriptions into appearances (they go into every prompt), then add portraits to refs/; "
                   "voices follow sex and age (set `voice` to pin one)")
     return 0
+
+
+def run_cast_sheet(args: argparse.Namespace) -> int:
+    from drama.cli import console
+    from drama.cli.common import print_failed_draws, progress_bar
+    from drama.project import Project
+    from drama.render.sheets import draw_sheet, pick_sheet, sheet_candidates, view_label
+    from drama.render.state import StateStore
+
+    project = Project.load(args.project)
+    if args.pick:
+        references = pick_sheet(project, args.name, args.pick, replace=args.replace)
+        console.print(f"[green]references[/] of {escape(args.name)} in cast.toml: {escape(', '.join(references))}")
+        return 0
+    with progress_bar() as progress:
+        report = draw_sheet(project, args.name, engine=args.engine, draws=args.draws, force=args.force,
+                            progress=progress)
+    with StateStore(project) as store:
+        drawn = sheet_candidates(store, report.name)
+    grid = Table(title=f"character sheet of {escape(report.name)} ({escape(report.engine)})")
+    for column in ("view", "id", "score", "draw"):
+        grid.add_column(column)
+    for view, candidates in drawn.items():
+        for number, candidate in enumerate(c for c in candidates if not c.stale):
+            grid.add_row(view_label(view) if number == 0 else "", candidate.id, f"{candidate.score:.3f}",
+                         escape(str(candidate.path.relative_to(project.root) / "still.png")))
+    console.print(grid)
+    console.print(f"pick one per view: [bold]drama cast sheet {escape(str(args.project))} {escape(report.name)} "
+                  "--pick ID ID ID[/] (or on the review page's Cast section)")
+    return 1 if print_failed_draws(report) else 0

@@ -1,21 +1,26 @@
 """What the state store's `shot_id` of a draw names: a shot's video draws (the shot id itself), the stills a shot's
 video starts from (its keyframe track), or the views of a character sheet. Every track has candidates, a pick,
 draws wanted, tasks and ledger rows exactly like a shot, so budgets, the ledger, picks and staleness serve the
-keyframe stage and the character sheets unchanged."""
+keyframe stage and the character sheets unchanged.
+
+A character sheet is one track per view ("cast/沈清/front", "cast/沈清/side"): each view has its own draws and
+its own pick, and the picks together become the character's references (drama.render.sheets)."""
 
 from __future__ import annotations
 
 KEYFRAME = "/keyframe"  # shot "1-2"'s stills are the track "1-2/keyframe"
 SHEET = "cast/"  # 沈清's character sheet is the track "cast/沈清"
 SHEET_EPISODE = "cast"  # the episode a sheet's draws are recorded under
+VIEWS = ("front", "three_quarter", "side")  # a character sheet's views, in the order references list them
 
 
 def keyframe_track(shot_id: str) -> str:
     return shot_id + KEYFRAME
 
 
-def sheet_track(name: str) -> str:
-    return SHEET + name
+def sheet_track(name: str, view: str | None = None) -> str:
+    """The track of one view of a character's sheet; without a view, the prefix every view's track starts with."""
+    return SHEET + name + (f"/{view}" if view else "")
 
 
 def is_shot(track: str) -> bool:
@@ -28,6 +33,15 @@ def shot_of(track: str) -> str | None:
     return track[: -len(KEYFRAME)] if track.endswith(KEYFRAME) else None
 
 
+def view_of(track: str) -> str | None:
+    """The view a sheet track draws ("front" of "cast/沈清/front"), else None."""
+    head, _, view = track.rpartition("/")
+    return view if track.startswith(SHEET) and view in VIEWS and len(head) > len(SHEET) else None
+
+
 def character_of(track: str) -> str | None:
     """The character a sheet track belongs to, else None."""
-    return track[len(SHEET):] if track.startswith(SHEET) else None
+    if not track.startswith(SHEET):
+        return None
+    view = view_of(track)
+    return track[len(SHEET): -len(view) - 1] if view else track[len(SHEET):]
