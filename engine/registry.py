@@ -20,6 +20,7 @@ BUILTIN_ENGINES: dict[str, str] = {
     "dit": "engine.dit.engine:DiTEngine",
     "kling": "engine.remote.kling:KlingEngine",
     "seedance": "engine.remote.seedance:SeedanceEngine",
+    "seedream": "engine.remote.seedream:SeedreamEngine",
     "hailuo": "engine.remote.hailuo:HailuoEngine",
     "fal": "engine.remote.fal:FalEngine",
     "comfyui": "engine.remote.comfyui:ComfyUIEngine",

@@ -74,22 +74,42 @@ def takes_references(model: str) -> bool:
 
 
 def sensitive(code: str | None) -> bool:
-    """Ark's moderation codes: Input{Text,Image}SensitiveContentDetected…, OutputVideoSensitiveContentDetected…"""
+    """Ark's moderation codes: Input{Text,Image}SensitiveContentDetected…, Output{Video,Image}SensitiveContentDetected…"""
     return code is not None and "SensitiveContent" in code
 
 
-class SeedanceEngine(BearerVideoEngine):
+class ArkEngine(BearerVideoEngine):
+    """What every engine on Ark shares (Seedance's video tasks, Seedream's images): the key, the base URL, and
+    Ark's error envelope as typed errors."""
+
+    provider = "ark"
+    key_env = "ARK_API_KEY"
+    credentials = ("ARK_API_KEY",)
+    base_env = "ARK_API_BASE"
+    default_base = "https://ark.cn-beijing.volces.com/api/v3"
+
+    def failure(self, response: httpx.Response) -> RemoteError:
+        """Ark's error envelope → a typed error. Moderation codes are ContentRefused; an overdue account (403
+        AccountOverdueError) is not a key problem: it fails until the account is topped up."""
+        error = (json_object(response) or {}).get("error")
+        error = error if isinstance(error, dict) else {}
+        code, message = error.get("code"), str(error.get("message") or response.text[:200])
+        if sensitive(code):
+            return ContentRefused(self.http().redact(f"refused by moderation: {message}"), provider=self.provider,
+                                  code=code, status=response.status_code)
+        if code == "AccountOverdueError":
+            return RemoteError(self.http().redact(f"the Ark account is overdue, top it up: {message}"),
+                               provider=self.provider, code=code, status=response.status_code)
+        return self.http_failure(response, message, code)
+
+
+class SeedanceEngine(ArkEngine):
     """Seedance text/image-to-video on Ark. Options: `model`, `resolution` (480p|720p|1080p, default 720p),
     `price_per_million_tokens`, or `price_per_task` / `price_per_second`
     to price by task or second instead of tokens."""
 
     name = "seedance"
     version = "1"
-    provider = "ark"
-    key_env = "ARK_API_KEY"
-    credentials = ("ARK_API_KEY",)
-    base_env = "ARK_API_BASE"
-    default_base = "https://ark.cn-beijing.volces.com/api/v3"
     # what the default model (1.0 pro) takes; references only with a model that takes them (1.0 lite i2v, 2.0)
     features = ("text", "first_frame", "last_frame", "seed")
 
@@ -161,20 +181,6 @@ class SeedanceEngine(BearerVideoEngine):
             return TaskStatus(state=state, reason=self.http().redact(reason), retryable=retryable, billed=False,
                               data=data)
         return TaskStatus(state=state, data=data)
-
-    def failure(self, response: httpx.Response) -> RemoteError:
-        """Ark's error envelope → a typed error. Moderation codes are ContentRefused; an overdue account (403
-        AccountOverdueError) is not a key problem: it fails until the account is topped up."""
-        error = (json_object(response) or {}).get("error")
-        error = error if isinstance(error, dict) else {}
-        code, message = error.get("code"), str(error.get("message") or response.text[:200])
-        if sensitive(code):
-            return ContentRefused(self.http().redact(f"refused by moderation: {message}"), provider=self.provider,
-                                  code=code, status=response.status_code)
-        if code == "AccountOverdueError":
-            return RemoteError(self.http().redact(f"the Ark account is overdue, top it up: {message}"),
-                               provider=self.provider, code=code, status=response.status_code)
-        return self.http_failure(response, message, code)
 
     # --- cost ---------------------------------------------------------------------------------------------
 

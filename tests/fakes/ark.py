@@ -5,16 +5,24 @@ only, content items and roles per model, first/last frame exclusive with referen
 decode, output settings as body fields or as a `--ratio 9:16 --duration 5 …` suffix of the text — and answers
 `{"id": "cgt-…"}`. `GET …/tasks/{id}` answers the task with timestamps in seconds. Errors use Ark's envelope
 `{"error":{"code","message","param","type"}}` with Ark's HTTP statuses.
+
+`POST /api/v3/images/generations` (Seedream) is synchronous: it validates the body per model (known fields only,
+reference images that decode within Ark's limits, a size within the model's bounds), makes a PNG whose colours
+come from the seed and the prompt, and answers `{model, created, data: [{url | b64_json, size}], usage}`. Ark's
+table lists `seed` for the 3.0 models only, other sources send it to 4.x too: the fake takes it from either.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import re
+import time
 from typing import Any
 
 from .server import Request, Response
-from .video_tasks import FakeTask, Latency, VideoTaskFake, check_image
+from .video_tasks import FakeTask, Latency, VideoTaskFake, check_image, corrupt_image, seeded_png, truncated_image
 
 # What each model accepts: image roles, how many reference images, durations, audio.
 MODELS: dict[str, dict[str, Any]] = {
@@ -36,6 +44,22 @@ RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}
 SUFFIX = {"ratio": "ratio", "rt": "ratio", "resolution": "resolution", "rs": "resolution", "duration": "duration",
           "dur": "duration", "seed": "seed", "camerafixed": "camera_fixed", "cf": "camera_fixed",
           "watermark": "watermark", "wm": "watermark"}
+
+TASKS = r"/api/v3/contents/generations/tasks"
+IMAGES = r"/api/v3/images/generations"
+IMAGE_RESULTS = r"/results/(?P<name>img-[^/]+)\.png"
+
+# Seedream's models: family ("4": Seedream 4.x, "t2i3": Seedream 3.0 text-to-image, "edit3": SeedEdit 3.0) and how
+# many input images each takes.
+IMAGE_MODELS: dict[str, dict[str, Any]] = {
+    "doubao-seedream-4-0-250828": {"family": "4", "images": 10},
+    "doubao-seedream-4-5-251128": {"family": "4", "images": 14},
+    "doubao-seedream-3-0-t2i-250415": {"family": "t2i3", "images": 0},
+    "doubao-seededit-3-0-i2i-250628": {"family": "edit3", "images": 1},
+}
+IMAGE_FIELDS = {"model", "prompt", "image", "size", "seed", "sequential_image_generation",
+                "sequential_image_generation_options", "stream", "guidance_scale", "response_format", "watermark"}
+PRESETS = {"1K": 1024, "2K": 2048, "4K": 4096}
 
 
 class ArkError(Exception):
@@ -61,6 +85,11 @@ class ArkFake(VideoTaskFake):
         self._ids = itertools.count(1)
         self.route("POST", r"/api/v3/contents/generations/tasks", self._create)
         self.route("GET", r"/api/v3/contents/generations/tasks/(?P<id>[^/]+)", self._query)
+        self.route("POST", IMAGES, self._generate)
+        self.route("GET", IMAGE_RESULTS, self._image)
+        self.images: dict[str, bytes] = {}  # name → PNG of every generated image
+        self.generated = 0  # images made (and billed), answered or not
+        self._lose_answers = 0
 
     @property
     def base(self) -> str:
@@ -68,24 +97,35 @@ class ArkFake(VideoTaskFake):
 
     # --- faults on demand -------------------------------------------------------------------------------
 
-    def refuse_next_create(self, code: str = "InputTextSensitiveContentDetected") -> None:
-        """The next create is refused by moderation (400 with a *SensitiveContentDetected code)."""
-        self.fault("POST", r"/api/v3/contents/generations/tasks", ArkError(
+    def refuse_next_create(self, code: str = "InputTextSensitiveContentDetected", path: str = TASKS) -> None:
+        """The next create (of a task, or with `path=IMAGES` of an image) is refused by moderation (400 with a
+        *SensitiveContentDetected code)."""
+        self.fault("POST", path, ArkError(
             400, code, "The request failed because the input text may contain sensitive information.").response)
 
-    def rate_limit_next(self, retry_after: float = 3, times: int = 1) -> None:
-        self.fault("POST", r"/api/v3/contents/generations/tasks", Response(
+    def rate_limit_next(self, retry_after: float = 3, times: int = 1, path: str = TASKS) -> None:
+        self.fault("POST", path, Response(
             429, {"error": {"code": "RateLimitExceeded.EndpointRPMExceeded", "message": "Too many requests",
                             "param": "", "type": "TooManyRequests"}}, {"retry-after": str(retry_after)}), times=times)
 
-    def server_error_next(self, method: str = "POST", times: int = 1) -> None:
-        pattern = r"/api/v3/contents/generations/tasks" + ("" if method == "POST" else r"/[^/]+")
+    def server_error_next(self, method: str = "POST", times: int = 1, path: str = TASKS) -> None:
+        pattern = path + ("" if method == "POST" else r"/[^/]+")
         self.fault(method, pattern, ArkError(500, "InternalServiceError", "The service encountered an unexpected "
                                              "internal error.", kind="InternalServerError").response, times=times)
 
     def overdue_next(self) -> None:
         self.fault("POST", r"/api/v3/contents/generations/tasks", ArkError(
             403, "AccountOverdueError", "Your account has an overdue balance.", kind="Forbidden").response)
+
+    def lose_next_answer(self) -> None:
+        """The next image is made (and billed) but the connection closes before the answer goes out."""
+        self._lose_answers += 1
+
+    def truncate_next_image(self) -> None:
+        self.fault("GET", IMAGE_RESULTS, truncated_image())
+
+    def corrupt_next_image(self) -> None:
+        self.fault("GET", IMAGE_RESULTS, corrupt_image())
 
     def not_ready_next_download(self) -> None:
         """Right after success the result link can answer 400 video_not_ready once."""
@@ -143,7 +183,128 @@ class ArkFake(VideoTaskFake):
             answer["error"] = {"code": code, "message": message}
         return answer
 
+    def _generate(self, request: Request) -> Response:
+        try:
+            self._authorize(request)
+            body = request.json() if request.body else None
+            if not isinstance(body, dict):
+                raise ArkError(400, "InvalidParameter", "the request body must be a JSON object")
+            width, height = self._validate_image_request(body)
+        except ArkError as error:
+            return error.response
+        except ValueError:
+            return ArkError(400, "InvalidParameter", "the request body is not valid JSON").response
+        seed = body.get("seed", -1)
+        if seed == -1:
+            seed = self._rng.randrange(2**31)
+        digest = hashlib.sha256(f"{seed}|{body['prompt']}".encode()).digest()
+        png = seeded_png(width, height, int.from_bytes(digest[:8], "big"))
+        with self._task_lock:
+            self.generated += 1
+            name = f"img-{self.generated:06d}"
+            self.images[name] = png
+            if self._lose_answers:
+                self._lose_answers -= 1
+                return Response(drop=True)
+        item: dict[str, Any] = {"size": f"{width}x{height}"}
+        if body.get("response_format", "url") == "b64_json":
+            item["b64_json"] = base64.b64encode(png).decode("ascii")
+        else:
+            item["url"] = f"{self.url}/results/{name}.png"
+        tokens = width * height // 256
+        return Response(200, {"model": body["model"], "created": int(time.time()), "data": [item],
+                              "usage": {"generated_images": 1, "output_tokens": tokens, "total_tokens": tokens}})
+
+    def _image(self, request: Request) -> Response:
+        image = self.images.get(request.params["name"])
+        if image is None:
+            return Response(404, b"not found", {"content-type": "text/plain"})
+        return Response(200, image, {"content-type": "image/png"})
+
     # --- validation ---------------------------------------------------------------------------------------
+
+    def _validate_image_request(self, body: dict[str, Any]) -> tuple[int, int]:
+        """Check a Seedream body as Ark does; return the size of the image it makes."""
+        for name in body:
+            if name not in IMAGE_FIELDS:
+                raise invalid(name, "unknown parameter")
+        for name in ("model", "prompt"):
+            if name not in body:
+                raise ArkError(400, "MissingParameter", f"the request is missing the required parameter `{name}`",
+                               name)
+        model = body["model"]
+        if not isinstance(model, str) or model not in IMAGE_MODELS:
+            raise ArkError(404, "InvalidEndpointOrModel.NotFound", f"the model or endpoint {model} does not exist "
+                           "or you do not have access to it", "model", "NotFound")
+        spec = IMAGE_MODELS[model]
+        kind = spec["family"]
+        if not isinstance(body["prompt"], str) or not body["prompt"].strip():
+            raise invalid("prompt", "must be a non-empty string")
+        self._validate_images(body.get("image"), kind, spec["images"])
+        if kind != "4":
+            for name in ("sequential_image_generation", "sequential_image_generation_options", "stream"):
+                if name in body:
+                    raise invalid(name, f"{model} does not support it")
+        if body.get("sequential_image_generation", "disabled") not in ("auto", "disabled"):
+            raise invalid("sequential_image_generation", "must be auto or disabled")
+        if body.get("response_format", "url") not in ("url", "b64_json"):
+            raise invalid("response_format", "must be url or b64_json")
+        for name in ("stream", "watermark"):
+            if name in body and not isinstance(body[name], bool):
+                raise invalid(name, "must be a boolean")
+        if body.get("stream"):
+            raise invalid("stream", "this fake answers whole responses only")
+        if "seed" in body and (not _integer(body["seed"]) or not -1 <= body["seed"] <= 2**31 - 1):
+            raise invalid("seed", "must be an integer in [-1, 2147483647]")
+        if "guidance_scale" in body:
+            scale = body["guidance_scale"]
+            if kind == "4" or isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 1 <= scale <= 10:
+                raise invalid("guidance_scale", "a number in [1, 10], for the 3.0 models only")
+        return self._image_size(body.get("size"), kind)
+
+    @staticmethod
+    def _validate_images(images: Any, kind: str, limit: int) -> None:
+        if images is None:
+            if kind == "edit3":
+                raise invalid("image", "this model edits an image: `image` is required")
+            return
+        if limit == 0:
+            raise invalid("image", "this model takes no image")
+        if kind == "edit3" and not isinstance(images, str):
+            raise invalid("image", "must be one image URL or data URI")
+        items = [images] if isinstance(images, str) else images
+        if not isinstance(items, list) or not items or len(items) > limit:
+            raise invalid("image", f"must be an image or an array of 1 to {limit} images")
+        ratios = (1 / 3, 3.0) if kind == "edit3" else (1 / 16, 16.0)
+        for index, item in enumerate(items):
+            try:
+                check_image(item, min_side=15, ratios=ratios, max_bytes=10 * 1024 * 1024,
+                            formats=("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF"))
+            except ValueError as error:
+                raise invalid(f"image[{index}]", str(error)) from None
+
+    @staticmethod
+    def _image_size(size: Any, kind: str) -> tuple[int, int]:
+        """The output size `size` asks for: "WxH" within the model's bounds, a preset on 4.x, "adaptive" on
+        SeedEdit (the fake keeps 1024×1024), or the model's default when absent."""
+        if size is None:
+            return {"4": (2048, 2048), "t2i3": (1024, 1024), "edit3": (1024, 1024)}[kind]
+        if kind == "edit3":
+            if size != "adaptive":
+                raise invalid("size", "SeedEdit 3.0 takes only adaptive")
+            return 1024, 1024
+        if kind == "4" and size in PRESETS:
+            return PRESETS[size], PRESETS[size]
+        match = re.fullmatch(r"(\d+)x(\d+)", str(size))
+        if match is None:
+            raise invalid("size", "must be WxH" + (" or 1K, 2K, 4K" if kind == "4" else ""))
+        width, height = int(match[1]), int(match[2])
+        if kind == "t2i3" and not (512 <= width <= 2048 and 512 <= height <= 2048):
+            raise invalid("size", "width and height must be within [512, 2048]")
+        if kind == "4" and not (1280 * 720 <= width * height <= 4096 * 4096 and 1 / 16 <= width / height <= 16):
+            raise invalid("size", "total pixels must be within [1280x720, 4096x4096], aspect within [1/16, 16]")
+        return width, height
+
 
     def _validate(self, body: dict[str, Any]) -> dict[str, Any]:
         """Check the body as Ark does; return the effective output settings."""

@@ -1,7 +1,7 @@
-"""What the fakes of video APIs share. All of them: the result mp4, seeded latencies, and checks of images sent
-inline (data URIs, or Kling's raw base64). The task fakes (Ark, MiniMax) also: a task clock, outcomes on demand
-(a failed task, a stuck one), the result file served from the fake itself, and counters of creates and of tasks
-in flight."""
+"""What the fakes of video and image APIs share. All of them: the result mp4 (or a seeded PNG), seeded latencies,
+and checks of images sent inline (data URIs, or Kling's raw base64). The task fakes (Ark, MiniMax) also: a task
+clock, outcomes on demand (a failed task, a stuck one), the result file served from the fake itself, and counters
+of creates and of tasks in flight."""
 
 from __future__ import annotations
 
@@ -42,6 +42,29 @@ def truncated_result() -> Response:
 def corrupt_result() -> Response:
     """A result download complete by length that is not a video (a CDN's error page, say)."""
     return Response(200, bytes(len(result_video())), {"content-type": "video/mp4"})
+
+
+def seeded_png(width: int, height: int, seed: int) -> bytes:
+    """A real PNG for an image fake to answer with, its colours drawn from `seed` (a background and a centred
+    block), so tests can tell draws apart by their pixels."""
+    rng = random.Random(seed)
+    background, block = (tuple(rng.randrange(256) for _ in range(3)) for _ in range(2))
+    image = Image.new("RGB", (width, height), background)  # type: ignore[arg-type]
+    image.paste(block, (width // 4, height // 4, 3 * width // 4, 3 * height // 4))  # type: ignore[arg-type]
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def truncated_image() -> Response:
+    """An image download that promises the whole file and sends half of it."""
+    image = seeded_png(64, 64, 0)
+    return Response(200, image, {"content-type": "image/png"}, truncate=len(image) // 2)
+
+
+def corrupt_image() -> Response:
+    """An image download complete by length that is not an image (a CDN's error page, say)."""
+    return Response(200, b"<html>busy</html>" * 20, {"content-type": "image/png"})
 
 
 def draw_latency(latency: Latency, rng: random.Random) -> float:

@@ -1,0 +1,215 @@
+"""Remote image engines against fakes of their providers: Seedream on Ark, fal's image models, ComfyUI image
+workflows. Each draws a still end to end (the bytes sent carry the reference images; seed and size honoured), every
+fault maps to its typed error and retryability, no key reaches an error, and a keyframe-like job runs through
+drama's task queue with its per-image cost in the ledger."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import pytest
+from fakes.ark import ArkFake
+from fakes.video_tasks import no_sleep, out, seeded_png, wait, write_image
+from PIL import Image
+
+from engine.api import CharacterRef, Control, RenderRequest, SceneContext
+from engine.registry import engine_class
+from engine.remote import ContentRefused, CredentialsError, RateLimited, RemoteError
+from engine.remote.retry import with_retries
+from engine.remote.seedream import DEFAULT_MODEL, SeedreamEngine
+
+ARK_KEY = "ark-SECRET-image-0123456789"
+T2I3 = "doubao-seedream-3-0-t2i-250415"
+EDIT3 = "doubao-seededit-3-0-i2i-250628"
+
+
+def request(**fields) -> RenderRequest:
+    return RenderRequest(**{"prompt": "雨夜，女孩撑伞站在街角，电影感", "width": 540, "height": 960, "seed": 1234,
+                            **fields})
+
+
+def data_uri_of(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def pixels(path: Path) -> tuple[tuple[int, int], tuple[int, ...]]:
+    with Image.open(path) as image:
+        return image.size, image.convert("RGB").getpixel((0, 0))
+
+
+# --- Seedream on Ark ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def ark(monkeypatch: pytest.MonkeyPatch):
+    with ArkFake(ARK_KEY) as fake:
+        monkeypatch.setenv("ARK_API_KEY", ARK_KEY)
+        monkeypatch.setenv("ARK_API_BASE", fake.base)
+        yield fake
+
+
+def ark_body(ark: ArkFake) -> dict:
+    return ark.requests("POST", r"/api/v3/images/generations")[-1].json()
+
+
+def test_seedream_draws_a_still_with_the_references(ark: ArkFake, tmp_path: Path):
+    refs = [write_image(tmp_path / f"ref{i}.png", color=(30 * i, 80, 200)) for i in range(3)]
+    place = write_image(tmp_path / "street.png", size=(640, 360), color=(5, 5, 5))
+    cast = (CharacterRef(name="A", reference_images=(refs[0], refs[1])), CharacterRef(name="B",
+                                                                                     reference_images=(refs[2],)))
+    engine = SeedreamEngine()
+    shot = request(characters=cast, scene=SceneContext(location_image=place))
+    task = engine.submit(shot, key="job-1")
+    assert (task.provider, task.external_id, task.cost.units, task.cost.amount) == ("ark", "job-1", 1.0, 0.03)
+    assert ark.generated == 1  # made at submit: Ark answers with the image
+    status = wait(engine, task)
+    assert status.state == "succeeded" and status.result_urls == [task.data["url"]]
+    folder = out(tmp_path)
+    still = engine.fetch(task, status, folder)
+    assert still.image == folder / "still.png" and list(folder.iterdir()) == [still.image]
+    assert still.image.read_bytes() == ark.images["img-000001"]
+    assert (still.width, still.height) == (720, 1280) and still.meta["provider"] == "ark"
+
+    body = ark_body(ark)
+    # every character's first image before anyone's second, then the place; sent as the files' own bytes
+    assert body == {"model": DEFAULT_MODEL, "prompt": shot.prompt, "size": "720x1280",
+                    "image": [data_uri_of(p) for p in (refs[0], refs[2], refs[1], place)],
+                    "sequential_image_generation": "disabled", "stream": False, "response_format": "url",
+                    "watermark": False}
+    assert ark.requests("POST", r".*")[-1].headers["authorization"] == f"Bearer {ARK_KEY}"
+
+
+def test_seedream_seed_and_size_on_the_3_0_model_tell_draws_apart(ark: ArkFake, tmp_path: Path):
+    engine = SeedreamEngine(model=T2I3)
+    first = engine.render(request(seed=7), out(tmp_path, "a"))
+    again = engine.render(request(seed=7), out(tmp_path, "b"))
+    other = engine.render(request(seed=8), out(tmp_path, "c"))
+    body = ark_body(ark)
+    assert (body["seed"], body["size"], "image" in body, "stream" in body) == (8, "544x960", False, False)
+    assert pixels(first.image) == pixels(again.image) != pixels(other.image)
+    assert pixels(first.image)[0] == (544, 960)
+
+
+def test_seedream_single_reference_goes_as_one_string_and_seededit_edits_the_first_frame(ark: ArkFake,
+                                                                                        tmp_path: Path):
+    ref = write_image(tmp_path / "ref.png")
+    SeedreamEngine().render(request(characters=(CharacterRef(name="A", reference_images=(ref,)),)), out(tmp_path))
+    assert ark_body(ark)["image"] == data_uri_of(ref)
+
+    frame = write_image(tmp_path / "frame.png", size=(400, 400), color=(1, 2, 3))
+    SeedreamEngine(model=EDIT3).render(request(first_frame=frame), out(tmp_path, "edit"))
+    assert {k: ark_body(ark)[k] for k in ("image", "size", "seed")} == {"image": data_uri_of(frame),
+                                                                         "size": "adaptive", "seed": 1234}
+    with pytest.raises(RemoteError, match="no first frame nor reference image"):
+        SeedreamEngine(model=EDIT3).submit(request(), key="k")
+
+
+def test_seedream_says_what_it_cannot_take(ark: ArkFake, tmp_path: Path):
+    layout = write_image(tmp_path / "layout.png")
+    task = SeedreamEngine().submit(request(negative_prompt="blur", controls=(Control(kind="layout", path=layout),)),
+                                   key="k")
+    assert task.data["ignored"] == "negative_prompt,controls"
+    assert "negative" not in str(ark_body(ark))
+
+
+@pytest.mark.parametrize(("fault", "kind", "retryable", "code"), [
+    ("input", ContentRefused, False, "InputTextSensitiveContentDetected"),
+    ("output", ContentRefused, False, "OutputImageSensitiveContentDetected"),
+    ("rate", RateLimited, True, "RateLimitExceeded.EndpointRPMExceeded"),
+    ("server", RemoteError, True, "InternalServiceError"),
+    ("key", CredentialsError, False, "AuthenticationError"),
+])
+def test_seedream_faults_map_to_typed_errors(ark: ArkFake, monkeypatch: pytest.MonkeyPatch, fault: str, kind: type,
+                                            retryable: bool, code: str):
+    images = r"/api/v3/images/generations"
+    if fault == "input":
+        ark.refuse_next_create(path=images)
+    elif fault == "output":
+        ark.refuse_next_create("OutputImageSensitiveContentDetected", path=images)
+    elif fault == "rate":
+        ark.rate_limit_next(retry_after=2, path=images)
+    elif fault == "server":
+        ark.server_error_next(path=images)
+    else:
+        monkeypatch.setenv("ARK_API_KEY", "ark-WRONG-key-987654")
+    with pytest.raises(kind) as caught:
+        SeedreamEngine().submit(request(), key="k")
+    error = caught.value
+    assert (type(error), error.retryable, error.code, error.sent, error.billed) == (kind, retryable, code, False,
+                                                                                   False)
+    assert ARK_KEY not in str(error) and "ark-WRONG-key-987654" not in str(error)
+    if fault == "rate":
+        assert error.retry_after == 2.0
+    if fault == "key":
+        assert "ARK_API_KEY" in str(error)
+    assert ark.generated == 0
+
+
+def test_seedream_retries_get_through_after_429_and_500(ark: ArkFake, tmp_path: Path):
+    images = r"/api/v3/images/generations"
+    ark.rate_limit_next(retry_after=0, path=images)
+    ark.server_error_next(path=images)
+    task = with_retries(lambda: SeedreamEngine().submit(request(), key="k"), sleep=no_sleep)
+    assert ark.generated == 1 and len(ark.requests("POST", images)) == 3
+    assert task.data["url"].endswith("/results/img-000001.png")
+
+
+def test_seedream_lost_answer_is_sent_so_never_resubmitted_blindly(ark: ArkFake):
+    ark.lose_next_answer()
+    with pytest.raises(RemoteError) as caught:
+        SeedreamEngine().submit(request(), key="k")
+    assert (caught.value.sent, caught.value.retryable, ark.generated) == (True, True, 1)
+    assert not SeedreamEngine().finds_lost_tasks  # nothing to look the image up by: RemoteRun will not resubmit
+
+
+@pytest.mark.parametrize("damage", ["truncate", "corrupt", "drop"])
+def test_seedream_damaged_download_is_retryable_and_leaves_nothing(ark: ArkFake, tmp_path: Path, damage: str):
+    engine = SeedreamEngine()
+    task = engine.submit(request(), key="k")
+    status = engine.poll(task)
+    {"truncate": ark.truncate_next_image, "corrupt": ark.corrupt_next_image,
+     "drop": lambda: ark.drop_next("GET", r"/results/.*")}[damage]()
+    folder = out(tmp_path)
+    with pytest.raises(RemoteError) as caught:
+        engine.fetch(task, status, folder)
+    assert caught.value.retryable and list(folder.iterdir()) == []
+    still = engine.fetch(task, status, folder)  # the next try downloads it whole
+    assert still.image.read_bytes() == ark.images["img-000001"]
+
+
+def test_seedream_result_older_than_a_day_is_reported_lost_and_billed(ark: ArkFake):
+    engine = SeedreamEngine()
+    task = engine.submit(request(), key="k")
+    old = task.model_copy(update={"submitted": task.submitted - 25 * 3600})
+    status = engine.poll(old)
+    assert (status.state, status.billed, status.retryable) == ("failed", True, True)
+
+
+def test_ark_fake_refuses_what_ark_refuses(ark: ArkFake, tmp_path: Path):
+    import httpx
+
+    def post(body: dict) -> httpx.Response:
+        return httpx.post(f"{ark.base}/images/generations", json=body,
+                          headers={"authorization": f"Bearer {ARK_KEY}"})
+
+    good = {"model": DEFAULT_MODEL, "prompt": "a cat", "size": "2K"}
+    assert post(good).status_code == 200
+    tiny = "data:image/png;base64," + base64.b64encode(seeded_png(10, 10, 1)).decode()
+    for bad, param in [({"negative_prompt": "x"}, "negative_prompt"), ({"size": "512x512"}, "size"),
+                       ({"size": "4000x100"}, "size"), ({"image": tiny}, "image[0]"),
+                       ({"image": [tiny] * 11}, "image"), ({"response_format": "png"}, "response_format"),
+                       ({"guidance_scale": 3}, "guidance_scale"), ({"seed": 2**31}, "seed")]:
+        answer = post({**good, **bad})
+        assert (answer.status_code, answer.json()["error"]["param"]) == (400, param), bad
+    assert post({**good, "model": T2I3, "size": "2K"}).json()["error"]["param"] == "size"
+    assert post({**good, "model": T2I3, "stream": False}).json()["error"]["param"] == "stream"
+    assert post({"model": EDIT3, "prompt": "x", "size": "adaptive"}).json()["error"]["param"] == "image"
+    b64 = post({**good, "response_format": "b64_json", "seed": 5}).json()["data"][0]
+    assert Image.open(io.BytesIO(base64.b64decode(b64["b64_json"]))).size == (2048, 2048)
+    assert post({**good, "model": "doubao-seedream-9"}).status_code == 404
+
+
+def test_seedream_is_registered_as_an_image_engine():
+    cls = engine_class("seedream")
+    assert cls is SeedreamEngine and cls.kind == "image" and cls.credentials == ("ARK_API_KEY",)
