@@ -13,6 +13,7 @@ from engine.api import Engine
 
 BUILTIN_ENGINES: dict[str, str] = {
     "previz": "engine.previz:PrevizEngine",
+    "previz-image": "engine.previz.still:PrevizImageEngine",
     "wan": "engine.open_weights.wan:WanEngine",
     "ltx": "engine.open_weights.ltx:LTXEngine",
     "cogvideox": "engine.open_weights.cogvideox:CogVideoXEngine",
