@@ -1,15 +1,18 @@
 """The `fal` engine: many video models behind fal's one queue protocol, with the models as a table of data.
 
+`FalQueueEngine` is the protocol, whatever a model makes (videos here, stills in engine/remote/fal_image.py).
 Submit `POST {queue}/{endpoint}` with the model's input JSON → `request_id` and the status and response URLs
 (which drop the endpoint's sub-path); poll `GET …/status?logs=1` (IN_QUEUE → IN_PROGRESS → COMPLETED); read the
-result `GET …/requests/{id}` → `{"video": {"url": …}}`. Which request part goes into which input field, the
-allowed durations and the list prices come from `fal_models.toml`, one row per model.
+result `GET …/requests/{id}` → `{"video": {"url": …}}` (an image model's: `{"images": [{"url": …}, …]}`). Which
+request part goes into which input field, the allowed durations and the list prices come from `fal_models.toml`, one
+row per model.
 """
 
 from __future__ import annotations
 
 import time
 import tomllib
+from abc import abstractmethod
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -111,11 +114,6 @@ class FalModel(BaseModel):
         return FalModel.model_validate({**self.model_dump(exclude={"text"}), "first_frame": None, "last_frame": None,
                                         **self.text})
 
-    @property
-    def app(self) -> str:
-        """`owner/alias`: the part of the endpoint its request URLs are built on (the sub-path is dropped)."""
-        return "/".join(self.endpoint.split("/")[:2])
-
 
 @lru_cache(maxsize=None)
 def load_models(path: Path = MODELS_FILE) -> tuple[str, dict[str, FalModel]]:
@@ -167,19 +165,110 @@ def arguments(model: FalModel, request: RenderRequest) -> tuple[dict[str, Any], 
     return body, ignored
 
 
-class FalEngine(RemoteEngine):
-    """Video models on fal.ai. Option `model` names a row of fal_models.toml (default: the table's `default`);
-    `price_per_second` / `price_per_task` override the row's list price. fal takes no idempotency key, so a
+class FalQueueEngine(RemoteEngine):
+    """fal's queue protocol (FAL_KEY, FAL_QUEUE_BASE): enqueue a model's input, poll its status, read its result.
+    Subclasses build the input and say where a result's files are (`outputs`). fal takes no idempotency key, so a
     task whose record was lost cannot be recovered (`recover` returns None)."""
 
-    name: ClassVar[str] = "fal"
-    version: ClassVar[str] = "1"
     provider: ClassVar[str] = "fal"
     credentials: ClassVar[tuple[str, ...]] = ("FAL_KEY",)
     key_env: ClassVar[str | None] = "FAL_KEY"
     auth_scheme: ClassVar[str] = "Key"
     base_env: ClassVar[str | None] = "FAL_QUEUE_BASE"
     default_base: ClassVar[str] = "https://queue.fal.run"
+    makes: ClassVar[str] = "video"  # what a result holds, for the message when it holds none
+
+    @abstractmethod
+    def outputs(self, answer: dict[str, Any]) -> list[str]:
+        """The URLs of the files a finished request's result holds (empty: the model made nothing)."""
+
+    def enqueue(self, endpoint: str, body: dict[str, Any], key: str, cost: Cost,
+                data: dict[str, str | int | float | bool | None]) -> RemoteTask:
+        """Submit `body` to `endpoint`; the task keeps the status, response and cancel URLs beside `data`."""
+        response = self.http().request("POST", endpoint, json=body)
+        if response.status_code != 200:
+            raise self.failure(response, f"submit to {endpoint}", missing_is_final=True)
+        answer = response.json()
+        request_id = str(answer["request_id"])
+        app = "/".join(endpoint.split("/")[:2])  # request URLs drop the endpoint's sub-path
+        requests_url = f"{self.base_url}/{app}/requests/{request_id}"
+
+        def given(name: str, built: str) -> str:
+            """The answer's URL, built when absent; only ever on the queue host, where the key may be sent."""
+            url = answer.get(name)
+            return url if isinstance(url, str) and url.startswith(f"{self.base_url}/") else built
+
+        return RemoteTask(
+            provider=self.provider, task_id=request_id, external_id=key or None, submitted=time.time(), cost=cost,
+            data={
+                **data, "endpoint": endpoint,
+                "status_url": given("status_url", f"{requests_url}/status"),
+                "response_url": given("response_url", requests_url),
+                "cancel_url": given("cancel_url", f"{requests_url}/cancel"),
+            },
+        )
+
+    def poll(self, task: RemoteTask) -> TaskStatus:
+        response = self.http().request("GET", str(task.data["status_url"]), params={"logs": "1"})
+        if response.status_code not in (200, 202):
+            raise self.failure(response, f"status of {task.task_id}")
+        answer = response.json()
+        state = answer.get("status")
+        if state == "IN_QUEUE":
+            return TaskStatus(state="queued", data={"queue_position": answer.get("queue_position")})
+        if state == "IN_PROGRESS":
+            return TaskStatus(state="running")
+        if state in ("FAILED", "CANCELED", "CANCELLED") or (state == "COMPLETED" and answer.get("error")):
+            return failed_status(str(answer.get("error") or state.lower()), answer.get("error_type"))
+        if state == "COMPLETED":
+            return self.result(task)
+        raise RemoteError(f"unexpected status {state!r} for {task.task_id}", provider=self.provider, retryable=True)
+
+    def result(self, task: RemoteTask) -> TaskStatus:
+        """The finished request's output: its files' URLs, or the model's error when the output is one."""
+        response = self.http().request("GET", str(task.data["response_url"]))
+        if response.status_code == 422:
+            error = self.failure(response, f"result of {task.task_id}")
+            return failed_status(error.message, str(error.code) if error.code else None)
+        if response.status_code != 200:
+            raise self.failure(response, f"result of {task.task_id}")
+        urls = self.outputs(response.json())
+        if not urls:
+            return failed_status(f"the model returned no {self.makes}", "no_media_generated")
+        return TaskStatus(state="succeeded", result_urls=urls)
+
+    def failure(self, response: httpx.Response, what: str, *, missing_is_final: bool = False) -> RemoteError:
+        """The typed error for a refused call: 401/403 → credentials, 422 → the input (content policy →
+        ContentRefused), 429 → rate limited, 5xx → retryable; `X-Fal-Retryable` overrides when present.
+        A 404 is final on submit (no such endpoint) and retryable elsewhere (a result not stored yet)."""
+        status = response.status_code
+        detail, error_type = error_detail(response)
+        message = self.http().redact(f"{what}: HTTP {status}: {detail}")
+        common: dict[str, Any] = {"provider": self.provider, "status": status, "code": error_type,
+                                  "retry_after": retry_after(response)}
+        if status in (401, 403):
+            return CredentialsError(f"{what}: fal refused the key (HTTP {status})", variables=self.credentials,
+                                    **common)
+        if status == 429:
+            return RateLimited(message, **common)
+        if error_type in REFUSED_TYPES:
+            return ContentRefused(message, **common)
+        flag = response.headers.get("x-fal-retryable")
+        if flag is not None:
+            retryable = flag.strip().lower() == "true"
+        elif status == 404:
+            retryable = not missing_is_final
+        else:
+            retryable = status >= 500 or error_type in TRANSIENT_TYPES
+        return RemoteError(message, retryable=retryable, **common)
+
+
+class FalEngine(FalQueueEngine):
+    """Video models on fal.ai. Option `model` names a row of fal_models.toml (default: the table's `default`);
+    `price_per_second` / `price_per_task` override the row's list price."""
+
+    name: ClassVar[str] = "fal"
+    version: ClassVar[str] = "1"
     # what the table's default row (kling-2.1) takes: other rows take other parts, so their union would promise
     # what no single model does
     features: ClassVar[tuple[str, ...]] = ("text", "first_frame", "last_frame")
@@ -207,83 +296,12 @@ class FalEngine(RemoteEngine):
     def submit(self, request: RenderRequest, key: str) -> RemoteTask:
         model = self.model(request)
         body, ignored = arguments(model, request)
-        response = self.http().request("POST", model.endpoint, json=body)
-        if response.status_code != 200:
-            raise self.failure(response, f"submit to {model.endpoint}", missing_is_final=True)
-        answer = response.json()
-        request_id = str(answer["request_id"])
-        requests_url = f"{self.base_url}/{model.app}/requests/{request_id}"
+        return self.enqueue(model.endpoint, body, key, self.estimate(request),
+                            {"model": model.name, "ignored": ",".join(ignored)})
 
-        def given(name: str, built: str) -> str:
-            """The answer's URL, built when absent; only ever on the queue host, where the key may be sent."""
-            url = answer.get(name)
-            return url if isinstance(url, str) and url.startswith(f"{self.base_url}/") else built
-
-        return RemoteTask(
-            provider=self.provider, task_id=request_id, external_id=key or None, submitted=time.time(),
-            cost=self.estimate(request),
-            data={
-                "model": model.name, "endpoint": model.endpoint,
-                "status_url": given("status_url", f"{requests_url}/status"),
-                "response_url": given("response_url", requests_url),
-                "cancel_url": given("cancel_url", f"{requests_url}/cancel"),
-                "ignored": ",".join(ignored),
-            },
-        )
-
-    def poll(self, task: RemoteTask) -> TaskStatus:
-        response = self.http().request("GET", str(task.data["status_url"]), params={"logs": "1"})
-        if response.status_code not in (200, 202):
-            raise self.failure(response, f"status of {task.task_id}")
-        answer = response.json()
-        state = answer.get("status")
-        if state == "IN_QUEUE":
-            return TaskStatus(state="queued", data={"queue_position": answer.get("queue_position")})
-        if state == "IN_PROGRESS":
-            return TaskStatus(state="running")
-        if state in ("FAILED", "CANCELED", "CANCELLED") or (state == "COMPLETED" and answer.get("error")):
-            return failed_status(str(answer.get("error") or state.lower()), answer.get("error_type"))
-        if state == "COMPLETED":
-            return self.result(task)
-        raise RemoteError(f"unexpected status {state!r} for {task.task_id}", provider=self.provider, retryable=True)
-
-    def result(self, task: RemoteTask) -> TaskStatus:
-        """The finished request's output: its video URL, or the model's error when the output is one."""
-        response = self.http().request("GET", str(task.data["response_url"]))
-        if response.status_code == 422:
-            error = self.failure(response, f"result of {task.task_id}")
-            return failed_status(error.message, str(error.code) if error.code else None)
-        if response.status_code != 200:
-            raise self.failure(response, f"result of {task.task_id}")
-        video = (response.json().get("video") or {}).get("url")
-        if not video:
-            return failed_status("the model returned no video", "no_media_generated")
-        return TaskStatus(state="succeeded", result_urls=[str(video)])
-
-    def failure(self, response: httpx.Response, what: str, *, missing_is_final: bool = False) -> RemoteError:
-        """The typed error for a refused call: 401/403 → credentials, 422 → the input (content policy →
-        ContentRefused), 429 → rate limited, 5xx → retryable; `X-Fal-Retryable` overrides when present.
-        A 404 is final on submit (no such endpoint) and retryable elsewhere (a result not stored yet)."""
-        status = response.status_code
-        detail, error_type = error_detail(response)
-        message = self.http().redact(f"{what}: HTTP {status}: {detail}")
-        common: dict[str, Any] = {"provider": self.provider, "status": status, "code": error_type,
-                                  "retry_after": retry_after(response)}
-        if status in (401, 403):
-            return CredentialsError(f"{what}: fal refused the key (HTTP {status})", variables=self.credentials,
-                                    **common)
-        if status == 429:
-            return RateLimited(message, **common)
-        if error_type in REFUSED_TYPES:
-            return ContentRefused(message, **common)
-        flag = response.headers.get("x-fal-retryable")
-        if flag is not None:
-            retryable = flag.strip().lower() == "true"
-        elif status == 404:
-            retryable = not missing_is_final
-        else:
-            retryable = status >= 500 or error_type in TRANSIENT_TYPES
-        return RemoteError(message, retryable=retryable, **common)
+    def outputs(self, answer: dict[str, Any]) -> list[str]:
+        video = (answer.get("video") or {}).get("url")
+        return [str(video)] if video else []
 
 
 def failed_status(reason: str, error_type: str | None) -> TaskStatus:
