@@ -15,8 +15,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from engine.api import Clip, Engine, RenderRequest
+from engine.api import Clip, Engine, ImageEngine, RenderRequest, Still
 from engine.registry import register_engine
+from engine.remote import RemoteEngine
+from engine.remote.image import RemoteImageEngine
+from engine.remote.task import RemoteTask, TaskStatus
 from engine.video import write_mp4
 
 MOVES = ["static", "pan", "tilt", "dolly_in", "dolly_out", "truck", "follow", "crane", "zoom", "orbit", "handheld"]
@@ -135,3 +138,99 @@ class GpuSquaresEngine(SquaresEngine):
 
     name = "test-squares-gpu"
     resources = {"GPU": 1.0}
+
+
+# --- two-stage drawing: a still engine and an image-to-video engine whose pixels can be checked -----------------
+
+def _painted(request: RenderRequest) -> Image.Image:
+    """A seeded picture of the prompt's world: the crop the seed chooses, the characters as discs."""
+    w, h = request.width, request.height
+    rng = np.random.default_rng(request.seed)
+    background = world(seed=int(hashlib.sha256(request.prompt.encode()).hexdigest()[:6], 16))
+    x, y = (int(rng.integers(0, side - size)) for side, size in zip(background.size, (w, h), strict=True))
+    picture = background.crop((x, y, x + w, y + h))
+    draw = ImageDraw.Draw(picture)
+    for character in request.characters:
+        cx, r = character.placement.x * w, 0.12 * w
+        draw.ellipse([cx - r, 0.55 * h - r, cx + r, 0.55 * h + r], fill=character.color)
+    return picture
+
+
+@register_engine
+class StillsEngine(ImageEngine):
+    """An image engine: one seeded picture (`_painted`) per draw."""
+
+    name = "test-stills"
+    version = "1"
+    features = ("text", "seed", "references", "controls")
+
+    def render(self, request: RenderRequest, out_dir: Path) -> Still:
+        _painted(request).save(out_dir / "still.png")
+        return Still(image=out_dir / "still.png", width=request.width, height=request.height)
+
+
+def drift(seed: int) -> int:
+    """Pixels a test-i2v picture moves left per frame: 1 to 3, by the seed, so two draws differ."""
+    return 1 + seed % 3
+
+
+@register_engine
+class I2VEngine(Engine):
+    """An image-to-video engine: frame 0 is `first_frame` exactly (scaled to the request's size), each later frame
+    that picture moved `drift` pixels further left (wrapping around: the camera pans right) and a little darker;
+    without a first frame it starts from `_painted`."""
+
+    name = "test-i2v"
+    version = "1"
+    features = ("text", "seed", "first_frame")
+
+    def render(self, request: RenderRequest, out_dir: Path) -> Clip:
+        w, h = request.width, request.height
+        if request.first_frame is not None:
+            with Image.open(request.first_frame) as image:
+                start = np.asarray(image.convert("RGB").resize((w, h)))
+        else:
+            start = np.asarray(_painted(request))
+        frames = [(np.roll(start, -drift(request.seed) * i, axis=1) * (1 - 0.01 * i)).astype(np.uint8)
+                  for i in range(request.num_frames)]
+        write_mp4(frames, out_dir / "video.mp4", width=w, height=h, fps=request.fps, crf=12)
+        return Clip(video=out_dir / "video.mp4", width=w, height=h, fps=request.fps, num_frames=len(frames))
+
+
+class _Instant:
+    """A paid engine that answers at once, drawing on this machine: the request travels in the task's data, as a
+    provider keeps it, so `fetch` can draw it."""
+
+    provider = "test-paid"
+    poll_interval = 0.01
+
+    def submit(self, request: RenderRequest, key: str) -> RemoteTask:
+        return RemoteTask(provider=self.provider, task_id=f"task-{key}", external_id=key, submitted=time.time(),
+                          data={"request": request.model_dump_json()})
+
+    def poll(self, task: RemoteTask) -> TaskStatus:
+        return TaskStatus(state="succeeded", result_urls=["local:"])
+
+    def fetch(self, task: RemoteTask, status: TaskStatus, out_dir: Path):
+        return self.local().render(RenderRequest.model_validate_json(str(task.data["request"])), out_dir)
+
+
+@register_engine
+class PaidStillsEngine(_Instant, RemoteImageEngine):
+    """test-stills' pictures at 0.05 an image."""
+
+    name = "test-paid-stills"
+    version = "1"
+    price_per_image = 0.05
+    local = StillsEngine
+
+
+@register_engine
+class PaidI2VEngine(_Instant, RemoteEngine):
+    """test-i2v's clips at 0.5 a task."""
+
+    name = "test-paid-i2v"
+    version = "1"
+    features = ("text", "seed", "first_frame")
+    price_per_task = 0.5
+    local = I2VEngine

@@ -19,6 +19,7 @@ from drama.storyboard import select_episodes
 
 if TYPE_CHECKING:
     from drama.render import StateStore
+    from drama.render.status import ShotStatus
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("--cluster", metavar="ADDRESS",
                         help="draw on a Ray cluster: auto (RAY_ADDRESS), HOST:PORT or ray://HOST:10001 "
                              "(default: [render] cluster; docs/cluster.md)")
+    render.add_argument("--stage", choices=("keyframes", "video", "all"), default="all",
+                        help="with [render] keyframes: draw only the keyframes, only the video (from the picked "
+                             "keyframes), or both (default)")
     render.add_argument("--checkpoint", type=Path,
                         help="model checkpoint for a generative engine (sets [render] engine_options.checkpoint)")
     render.set_defaults(handler=render_command)
@@ -56,9 +60,15 @@ def render_command(args: argparse.Namespace) -> int:
     from drama.pipeline import prepare_episode
     from drama.render import render_shots
     from drama.render.executor import resolve_engine
+    from drama.render.keyframes import image_engine
 
     project = Project.load(args.project)
     resolve_engine(args.engine or project.config.render.engine, project)  # a misspelt engine is refused before any voicing
+    if project.config.render.keyframes:
+        image_engine(project, project.config.render.keyframes)
+    elif args.stage == "keyframes":
+        raise RenderError("no keyframe stage: [render] keyframes names no image engine", path=project.root / "drama.toml",
+                          hint='set keyframes = "IMAGE-ENGINE" under [render] (docs/keyframes.md)')
     if args.checkpoint is not None:
         if not args.checkpoint.exists():
             raise EngineError("checkpoint not found", path=args.checkpoint,
@@ -74,11 +84,15 @@ def render_command(args: argparse.Namespace) -> int:
             continue
         with progress_bar() as progress:
             report = render_shots(project, storyboard, draws=args.draws, shot_ids=wanted, engine=args.engine,
-                                  progress=progress, workers=args.workers, cluster=args.cluster)
+                                  progress=progress, workers=args.workers, cluster=args.cluster, stage=args.stage)
         for note in report.notes:
             console.print(f"[dim]{note}[/]")
+        for shot_id, why in report.undrawn.items():
+            err_console.print(f"[yellow]shot {shot_id}: video not drawn[/]: {why}")
+        failed += len(report.undrawn)
+        engines = report.engine + (f", keyframes on {report.keyframe_engine}" if report.keyframe_engine else "")
         table = Table(title=f"{episode}: {report.count('rendered')} rendered, {report.count('cached')} cached, "
-                            f"{len(report.failed)} failed in {report.seconds:.1f}s ({report.engine})")
+                            f"{len(report.failed)} failed in {report.seconds:.1f}s ({engines})")
         for column in ("shot", "draws", "rendered", "cached", "failed", "best score", "time"):
             table.add_column(column, justify="left" if column == "shot" else "right")
         for shot_id in dict.fromkeys(r.shot_id for r in report.results):
@@ -90,8 +104,8 @@ def render_command(args: argparse.Namespace) -> int:
         console.print(table)
         failed += print_failed_draws(report)
     if failed:
-        err_console.print(f"[bold red]{failed} draw(s) failed[/]; the others are saved. Fix the cause and run again "
-                          "to render only what is missing.")
+        err_console.print(f"[bold red]{failed} draw(s) failed or could not start[/]; the others are saved. Fix the "
+                          "cause and run again to render only what is missing.")
         return 1
     return 0
 
@@ -116,9 +130,11 @@ def _shot_ids(project: Project, episodes: list[str], shots: str) -> list[str]:
 def pick_command(args: argparse.Namespace) -> int:
     from drama.render import StateStore
 
+    from drama.render.tracks import shot_of
+
     project = Project.load(args.project)
     with StateStore(project) as store:
-        episode = _episode_of(project, args.shot, store)
+        episode = _episode_of(project, shot_of(args.shot) or args.shot, store)
         if args.candidate == "auto":
             if not store.candidates(args.shot):
                 raise RenderError(f"shot {args.shot!r} of {episode} has no candidates", hint="render it first")
@@ -129,6 +145,9 @@ def pick_command(args: argparse.Namespace) -> int:
         candidate = store.pick(args.shot, args.candidate)
     console.print(f"{args.shot}: picked {candidate.id} (draw {candidate.draw}, score {candidate.score:.3f})"
                   + (" [yellow](stale: the shot changed since this draw)[/]" if candidate.stale else ""))
+    if shot_of(args.shot) is not None:
+        console.print(f"[dim]video draws of {shot_of(args.shot)} that started from another keyframe are stale now; "
+                      "`drama render` draws them from this one[/]")
     return 0
 
 
@@ -158,6 +177,7 @@ def status_command(args: argparse.Namespace) -> int:
     from drama.pipeline import prepare_episode
     from drama.render import StateStore
     from drama.render.status import episode_status
+    from drama.render.tracks import shot_of
 
     project = Project.load(args.project)
     episodes = select_episodes(project, args.episode)
@@ -166,19 +186,28 @@ def status_command(args: argparse.Namespace) -> int:
                 for episode in episodes}
         exported = store.export()
         spend = store.spend()
-        in_flight = Counter(task.shot_id for task in store.tasks()
+        in_flight = Counter(shot_of(task.shot_id) or task.shot_id for task in store.tasks()  # keyframes count as the shot's
                             if task.state in ("submitting", "queued", "running", "downloading"))
     currency = project.config.render.currency
+    per_second = {episode: _cost_per_accepted_second(shots, sum(c for (ep, _), c in spend.items() if ep == episode))
+                  for episode, shots in rows.items()}
     if args.json:
         print(json.dumps({"episodes": {e: [r.model_dump(mode="json") for r in rs] for e, rs in rows.items()},
                           "spend": {e: {s: round(c, 4) for (ep, s), c in spend.items() if ep == e} for e in rows},
+                          "cost_per_accepted_second": {e: v and round(v[0], 4) for e, v in per_second.items()},
                           "paid_tasks_in_flight": dict(in_flight),
                           "currency": currency, **exported}, ensure_ascii=False, indent=2))
         return 0
     for episode, shots in rows.items():
-        spent = {shot_id: cost for (ep, shot_id), cost in spend.items() if ep == episode}
+        spent: Counter[str] = Counter()
+        for (ep, track), cost in spend.items():
+            if ep == episode:
+                spent[shot_of(track) or track] += cost  # a shot's keyframes and its video, both stages
         caption = (f"spent on paid draws: {sum(spent.values()):.2f} {currency} this episode, "
                    f"{sum(spend.values()):.2f} {currency} in the project (billed and running)") if spend else None
+        if caption and per_second[episode]:
+            cost, seconds = per_second[episode]
+            caption += f"; {cost:.3f} {currency} per accepted second ({seconds:.1f} s of current takes in use)"
         table = Table(title=f"{project.config.title} · {episode}", caption=caption)
         table.add_column("#", justify="right")
         table.add_column("shot", no_wrap=True, min_width=10)
@@ -188,6 +217,9 @@ def status_command(args: argparse.Namespace) -> int:
         table.add_column("pick", no_wrap=True, min_width=10)
         table.add_column("score", justify="right")
         table.add_column("best", justify="right")
+        keyframes = project.config.render.keyframes and any(row.keyframes or row.keyframe for row in shots)
+        if keyframes:
+            table.add_column("keyframes", no_wrap=True)
         table.add_column("state")
         if spent:
             table.add_column(f"spent {currency}", justify="right")
@@ -195,7 +227,7 @@ def status_command(args: argparse.Namespace) -> int:
             if row.kind == "title_card":
                 state = "[dim]title card[/]"
             elif row.key is None:  # not known without rendering, and status only reads
-                state = "[yellow]not rendered[/] [dim](previz control)[/]"
+                state = f"[yellow]not rendered[/] [dim]({row.waiting or 'previz control'})[/]"
             elif row.pick is None:
                 state = "[yellow]not rendered[/]"
             else:
@@ -207,13 +239,26 @@ def status_command(args: argparse.Namespace) -> int:
                 state += f" [cyan]{in_flight[row.shot_id]} paid task(s) in flight[/]"
             if row.overridden:
                 state += f" [cyan]edited: {', '.join(row.overridden)}[/]"
+            if row.starts_from and row.starts_from.startswith("shot "):
+                state += f" [dim]continues {row.starts_from}[/]"
             draws = str(row.draws) + (f" +{row.stale_draws} stale" if row.stale_draws else "")
             pick = f"{row.pick} [dim]{row.picked_by}[/]" if row.pick else "-"
             table.add_row(str(row.index), row.shot_id, f"{row.size} {row.move}", f"{row.duration:.1f}", draws, pick,
                           f"{row.pick_score:.3f}" if row.pick_score is not None else "-",
-                          f"{row.best_score:.3f}" if row.best_score is not None else "-", state,
+                          f"{row.best_score:.3f}" if row.best_score is not None else "-",
+                          *([f"{row.keyframes} · {row.keyframe} [dim]{row.keyframe_picked_by}[/]" if row.keyframe
+                             else "chained" if row.starts_from and row.starts_from.startswith("shot ") else "-"]
+                            if keyframes else []), state,
                           *([f"{spent.get(row.shot_id, 0):.2f}"] if spent else []))
         console.print(table)
         counts = Counter(row.state for row in shots)
         console.print(" · ".join(f"{count} {state}" for state, count in counts.most_common()), highlight=False)
     return 0
+
+
+def _cost_per_accepted_second(shots: list[ShotStatus], cost: float) -> tuple[float, float] | None:
+    """What the episode's paid draws (both stages) cost per second of the takes it uses: the spend over the seconds
+    of the shots whose take in use is current (picked by the creator, or the best draw); None when nothing was paid
+    or nothing is in use."""
+    seconds = sum(row.duration for row in shots if row.state == "ok")
+    return (cost / seconds, seconds) if cost > 0 and seconds > 0 else None

@@ -86,6 +86,13 @@ class RenderConfig(_Strict):
     # A Ray cluster to draw on instead: "auto" (RAY_ADDRESS, or the cluster started on this machine),
     # "HOST:PORT" of a head node, or "ray://HOST:10001" through Ray Client. docs/cluster.md.
     cluster: str | None = None
+    # Two-stage drawing (docs/keyframes.md): an image engine draws `keyframe_draws` stills of every shot first
+    # (default: as many as `draws`) and the video draws start from the picked one; "" draws video from text alone.
+    keyframes: str = ""
+    keyframe_draws: int | None = Field(None, ge=1, le=100)
+    # "chain": a shot that continues the one before it (same scene and set, same camera side, no cutaway between)
+    # starts from the last frame of that shot's picked draw.
+    continuity: Literal["none", "chain"] = "none"
 
 
 # [engines.NAME] keys that steer the scheduler and the ledger; every other key is an engine option that can

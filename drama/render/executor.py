@@ -53,6 +53,8 @@ class RenderReport(BaseModel):
     engine: str
     results: list[JobResult]
     seconds: float
+    keyframe_engine: str | None = None  # the image engine the keyframes were drawn on (two-stage drawing)
+    undrawn: dict[str, str] = {}  # shots whose video was not drawn, and why (no keyframe, nothing to continue)
     notes: list[str] = []  # what the run wants the creator to know: where it drew, what it did not use
 
     @property
@@ -81,12 +83,25 @@ def resolve_engine(name: str, project: Project | None = None) -> type[Engine]:
 
 
 def plan_jobs(project: Project, storyboard: Storyboard, *, draws: int, shot_ids: list[str] | None = None,
-              engine: str, wanted: dict[str, WantedDraws] | None = None, store: StateStore | None = None) -> list[Job]:
+              engine: str, wanted: dict[str, WantedDraws] | None = None, store: StateStore | None = None,
+              first_frames: dict[str, Path] | None = None) -> list[Job]:
     """Every job of the episode (or of the given shots) for draws 0..draws-1, or more where more are `wanted`
     (`StateStore.wanted`); title cards have none. Only builds: previz controls the draws follow must be rendered
-    already (`render_controls`). With the state store, a draw it holds for the shot's current version stays that
+    already (`render_controls`), and the image each shot starts from is given (`first_frames`, by shot id:
+    drama.render.continuity). With the state store, a draw it holds for the shot's current version stays that
     draw (one migrated from schema-1 ids keeps the seed its old id gave it)."""
     cls = resolve_engine(engine, project)
+    jobs = []
+    for shot in selected_shots(storyboard, shot_ids):
+        asked = (wanted or {}).get(shot.id)
+        planned = shot_jobs(project, storyboard.episode, shot, range(max(draws, asked.draws if asked else 0)), engine,
+                            cls.version, _rendered_controls(project, shot, engine), (first_frames or {}).get(shot.id))
+        jobs += _as_drawn(planned, store) if store is not None else planned
+    return jobs
+
+
+def selected_shots(storyboard: Storyboard, shot_ids: list[str] | None = None) -> list[Shot]:
+    """The renderable shots of the episode, or of the given ids (unknown ids and title cards refused)."""
     shots = [s for s in storyboard.shots if renderable(s)]
     if shot_ids:
         known = {s.id: s for s in storyboard.shots}
@@ -97,13 +112,7 @@ def plan_jobs(project: Project, storyboard: Storyboard, *, draws: int, shot_ids:
             if not renderable(known[shot_id]):
                 raise DramaError(f"shot {shot_id!r} is a title card; title cards are drawn by the edit, not rendered")
         shots = [s for s in shots if s.id in set(shot_ids)]
-    jobs = []
-    for shot in shots:
-        asked = (wanted or {}).get(shot.id)
-        planned = shot_jobs(project, storyboard.episode, shot, range(max(draws, asked.draws if asked else 0)), engine,
-                            cls.version, _rendered_controls(project, shot, engine))
-        jobs += _as_drawn(planned, store) if store is not None else planned
-    return jobs
+    return shots
 
 
 def _as_drawn(jobs: list[Job], store: StateStore) -> list[Job]:
@@ -139,8 +148,12 @@ def _rendered_controls(project: Project, shot: Shot, engine: str) -> tuple[Contr
 def render_controls(project: Project, shots: list[Shot], engine: str) -> None:
     """The controls stage (`[render] control = "previz"`): render the previz draws the draws of `shots` on
     `engine` follow, unless they are in the cache. Runs before jobs are built; these draws are not candidates."""
-    if not wants_controls(project, engine):
-        return
+    if wants_controls(project, engine):
+        render_previz_controls(project, shots)
+
+
+def render_previz_controls(project: Project, shots: list[Shot]) -> None:
+    """The previz draws of `shots` that controls come from (`drama.render.controls.control_job`), unless cached."""
     missing = [job for job in (control_job(project, shot) for shot in shots if renderable(shot))
                if load_candidate(project, job.key) is None]
     if not missing:
@@ -395,32 +408,60 @@ def choose_runner(project: Project, engine: str, *, workers: int | None = None, 
     return InProcess()
 
 
+def draw_jobs(project: Project, jobs: list[Job], engine: str, *, store: StateStore, progress: Progress | None = None,
+              workers: int | None = None, cluster: str | None = None, notes: list[str] | None = None) -> list[JobResult]:
+    """Draw what is missing of `jobs` (all on `engine`) where `choose_runner` says, after marking the draws of
+    earlier versions of their tracks stale."""
+    for track, key in {job.shot_id: job.shot_key for job in jobs}.items():
+        store.mark_stale(track, key)
+        store.clear_failures(track)  # failures are re-recorded below if they happen again
+    missing = [job for job in jobs if not candidate_dir(project, job.key).is_dir()]
+    runner = choose_runner(project, engine, workers=workers, cluster=cluster, notes=notes) if missing else None
+    return render_jobs(project, jobs, store=store, progress=progress, runner=runner)
+
+
+Stage = Literal["keyframes", "video", "all"]
+
+
 def render_shots(project: Project, storyboard: Storyboard, *, draws: int | None = None,
                  shot_ids: list[str] | None = None, engine: str | None = None, progress: Progress | None = None,
-                 store: StateStore | None = None, workers: int | None = None, cluster: str | None = None) -> RenderReport:
+                 store: StateStore | None = None, workers: int | None = None, cluster: str | None = None,
+                 stage: Stage = "all") -> RenderReport:
     """Make sure every renderable shot (or the given ones) has `draws` candidates for its current version, or as
     many as were asked for from the review page: render only the missing draws, mark candidates of earlier
-    versions stale, and report per job. Draws run where `choose_runner` says."""
+    versions stale, and report per job. Draws run where `choose_runner` says. With `[render] keyframes` the
+    keyframe stage draws first (`stage` "keyframes" stops there, "video" skips it) and the video draws start from
+    the picked keyframes; with `[render] continuity = "chain"` chained shots are drawn after the shots they
+    continue (drama.render.continuity)."""
+    from drama.render.continuity import Starts, render_video
+    from drama.render.keyframes import keyframe_engine, render_keyframes
+
     started = time.perf_counter()
     engine = engine or project.config.render.engine
     draws = draws or project.config.render.draws
-    render_controls(project, [shot for shot in storyboard.shots if not shot_ids or shot.id in shot_ids], engine)
+    selected = selected_shots(storyboard, shot_ids)
     own_store = store is None
     store = store or StateStore(project)
     notes: list[str] = []
+    undrawn: dict[str, str] = {}
+    results: list[JobResult] = []
     try:
         wanted = store.wanted()
-        jobs = plan_jobs(project, storyboard, draws=draws, shot_ids=shot_ids, engine=engine, wanted=wanted,
-                         store=store)
-        for shot_id, key in {job.shot_id: job.shot_key for job in jobs}.items():
-            store.mark_stale(shot_id, key)
-            store.clear_failures(shot_id)  # failures are re-recorded below if they happen again
-        missing = [job for job in jobs if not candidate_dir(project, job.key).is_dir()]
-        runner = choose_runner(project, engine, workers=workers, cluster=cluster, notes=notes) if missing else None
-        results = render_jobs(project, jobs, store=store, progress=progress, runner=runner)
+        if stage != "video" and keyframe_engine(project) is not None:
+            starts = Starts(project, storyboard, store, engine)
+            chained = {shot.id for shot in selected if starts.chained_to(shot) is not None}
+            results += render_keyframes(project, storyboard, [shot for shot in selected if shot.id not in chained],
+                                        draws=draws, wanted=wanted, store=store, progress=progress, workers=workers,
+                                        cluster=cluster, notes=notes)
+        if stage != "keyframes":
+            render_controls(project, selected, engine)
+            results += render_video(project, storyboard, selected, engine=engine, draws=draws, wanted=wanted,
+                                    store=store, progress=progress, workers=workers, cluster=cluster, notes=notes,
+                                    undrawn=undrawn)
         _settle_wanted(store, wanted, results)
     finally:
         if own_store:
             store.close()
     return RenderReport(episode=storyboard.episode, engine=engine, results=results,
-                        seconds=time.perf_counter() - started, notes=notes)
+                        seconds=time.perf_counter() - started, notes=notes, keyframe_engine=keyframe_engine(project),
+                        undrawn=undrawn)

@@ -112,20 +112,27 @@ class Job(BaseModel):
 
 
 def current_shot_key(project: Project, shot: Shot, engine: str, engine_version: str,
-                     controls: tuple[Control, ...] = ()) -> str:
-    request = build_request(project, shot, seed=0, engine=engine, controls=controls)
+                     controls: tuple[Control, ...] = (), first_frame: Path | None = None) -> str:
+    request = build_request(project, shot, seed=0, engine=engine, controls=controls, first_frame=first_frame)
     return shot_key(engine, engine_version, request, engine_class(engine).identity(request))
 
 
 def shot_jobs(project: Project, episode: str, shot: Shot, draws: range, engine: str, engine_version: str,
-              controls: tuple[Control, ...] = ()) -> list[Job]:
-    """The jobs for the given draws of one shot (following `controls`, see drama.render.controls); the shot key
-    is computed once, each draw adds only its seed."""
-    base = build_request(project, shot, seed=0, engine=engine, controls=controls)
+              controls: tuple[Control, ...] = (), first_frame: Path | None = None) -> list[Job]:
+    """The jobs for the given draws of one shot (following `controls`, see drama.render.controls, and starting
+    from `first_frame`, see drama.render.continuity)."""
+    base = build_request(project, shot, seed=0, engine=engine, controls=controls, first_frame=first_frame)
+    return track_jobs(episode, shot.id, base, draws, engine, engine_version)
+
+
+def track_jobs(episode: str, track: str, base: RenderRequest, draws: range, engine: str,
+               engine_version: str) -> list[Job]:
+    """The jobs for the given draws of one track (a shot, or its keyframes: drama.render.tracks) asking for `base`:
+    the track's key is computed once, each draw adds only its seed."""
     key = shot_key(engine, engine_version, base, engine_class(engine).identity(base))
     jobs = []
     for draw in draws:
-        seed = draw_seed(shot.id, draw)
-        jobs.append(Job(episode=episode, shot_id=shot.id, draw=draw, seed=seed, shot_key=key, key=job_key(key, seed),
+        seed = draw_seed(track, draw)
+        jobs.append(Job(episode=episode, shot_id=track, draw=draw, seed=seed, shot_key=key, key=job_key(key, seed),
                         engine=engine, engine_version=engine_version, request=base.model_copy(update={"seed": seed})))
     return jobs

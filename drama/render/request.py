@@ -115,10 +115,11 @@ def _character(project: Project, shot: Shot, index: int) -> CharacterRef:
 
 
 def build_request(project: Project, shot: Shot, seed: int, engine: str | None = None,
-                  controls: tuple[Control, ...] = ()) -> RenderRequest:
+                  controls: tuple[Control, ...] = (), first_frame: Path | None = None) -> RenderRequest:
     """The request for one draw of a shot on `engine` (default: drama.toml's): a pure function of the project,
-    the shot and the `controls` the draw follows (`drama.render.controls`; their bytes are part of the cache key).
-    Title cards have no request: the edit draws them."""
+    the shot, the `controls` the draw follows (`drama.render.controls`) and the image it starts from
+    (`drama.render.continuity`: a keyframe, or the last frame of the shot it continues); the bytes of both are
+    part of the cache key. Title cards have no request: the edit draws them."""
     if shot.kind == "title_card":
         raise ValueError(f"shot {shot.id} is a title card; title cards are drawn by the edit, not rendered")
     width, height = draft_size(project)
@@ -145,6 +146,7 @@ def build_request(project: Project, shot: Shot, seed: int, engine: str | None = 
             extras=shot.extras,
         ),
         controls=controls,
+        first_frame=first_frame,
         options=project.engine_options(engine or render.engine, pixels_only=True),
     )
 

@@ -7,7 +7,8 @@ asked.
 
 Only reads: a candidate is stale when its shot key differs from the shot's key now, computed here and never
 written back (the render that draws the shot again records it). A key that cannot be known by reading — a
-shot whose previz control is not rendered yet — is reported as unknown, not rendered to find out.
+shot whose previz control is not rendered yet, or whose keyframe or chain frame is not there yet
+(drama.render.continuity) — is reported as unknown, not rendered to find out.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from pydantic import BaseModel
 from drama.errors import DramaError
 from drama.project import Project
 from drama.project.warnings import camera_failed
-from drama.render.controls import stored_controls
-from drama.render.executor import resolve_engine
-from drama.render.jobs import current_shot_key
+from drama.render.continuity import Starts, starts_for
+from drama.render.keyframes import keyframe_key_now, take_in_use
 from drama.render.request import renderable
 from drama.render.state import Candidate, StateStore
+from drama.render.tracks import keyframe_track
 from drama.storyboard.model import Shot, Storyboard
 
 
@@ -45,14 +46,21 @@ class ShotStatus(BaseModel):
     stale: bool | None  # the shot changed since the candidate in use was drawn (or it has none); None: unknown yet
     overridden: list[str]  # fields the creator edited
     camera_failed: bool = False  # auto-picked, and every current draw measured a move other than the one asked
+    keyframes: int = 0  # current keyframe stills (two-stage drawing)
+    keyframe: str | None = None  # the keyframe in use (its video draws start from it unless the shot is chained)
+    keyframe_picked_by: Literal["creator", "auto"] | None = None
+    starts_from: str | None = None  # what its video draws start from now: "keyframe ID", "shot 1-1's draw ID"
+    waiting: str | None = None  # why the key is unknown when it is for want of the image the draws start from
     state: Literal["title card", "not rendered", "stale", "camera check failed", "ok"]
 
 
-def shot_key_now(project: Project, shot: Shot, engine: str) -> str | None:
-    """The cache key of the shot as it is now on `engine`, by reading alone; None while it cannot be known."""
-    controls = stored_controls(project, shot, engine)
-    return None if controls is None else current_shot_key(project, shot, engine, resolve_engine(engine).version,
-                                                          controls)
+def shot_key_now(project: Project, shot: Shot, engine: str, *, starts: Starts | None = None) -> str | None:
+    """The cache key of the shot as it is now on `engine`, by reading alone; None while it cannot be known. Where
+    draws start from keyframes or chain frames, pass the episode's `starts` (else the episode is planned again)."""
+    if starts is not None:
+        return starts.key(shot)
+    with starts_for(project, shot, engine) as around:
+        return around.key(shot)
 
 
 def ranked_draws(store: StateStore, shot_id: str, key: str | None) -> list[Candidate]:
@@ -68,6 +76,7 @@ def episode_status(project: Project, storyboard: Storyboard, store: StateStore, 
     """One row per shot."""
     engine = engine or project.config.render.engine
     overrides = store.overrides()
+    starts = Starts(project, storyboard, store, engine)
     rows = []
     for shot in storyboard.shots:
         base = dict(shot_id=shot.id, index=shot.index, kind=shot.kind, size=shot.size.value, move=shot.move.value,
@@ -77,7 +86,7 @@ def episode_status(project: Project, storyboard: Storyboard, store: StateStore, 
             rows.append(ShotStatus(**base, key=None, draws=0, stale_draws=0, failed=0, pick=None, picked_by=None,
                                    pick_score=None, best_score=None, stale=False, state="title card"))
             continue
-        key = shot_key_now(project, shot, engine)
+        key = starts.key(shot)
         candidates = ranked_draws(store, shot.id, key)
         current = [c for c in candidates if not c.stale]
         creator = store.creator_pick(shot.id)
@@ -92,9 +101,24 @@ def episode_status(project: Project, storyboard: Storyboard, store: StateStore, 
             picked_by=None if chosen is None else "creator" if creator else "auto",
             pick_score=chosen.score if chosen else None,
             best_score=max((c.score for c in current), default=None),
-            stale=stale, camera_failed=failed_camera, state=state,
+            stale=stale, camera_failed=failed_camera, state=state, **_starting(project, store, starts, shot),
         ))
     return rows
+
+
+def _starting(project: Project, store: StateStore, starts: Starts, shot: Shot) -> dict:
+    """The ShotStatus fields of where the shot's video draws start, and of its keyframes."""
+    start = starts.start(shot)
+    fields: dict = {"starts_from": None if start.kind == "none" else start.describe(),
+                    "waiting": start.missing}
+    if starts.keyframes is not None and starts.chained_to(shot) is None:
+        track = keyframe_track(shot.id)
+        key = keyframe_key_now(project, shot, starts.keyframes)
+        current = [c for c in store.candidates(track) if (c.shot_key == key if key is not None else not c.stale)]
+        chosen = take_in_use(store, track, key)
+        fields.update(keyframes=len(current), keyframe=chosen.id if chosen else None,
+                      keyframe_picked_by=None if chosen is None else "creator" if store.creator_pick(track) else "auto")
+    return fields
 
 
 def episode_draws(project: Project, storyboard: Storyboard, engine: str | None = None) -> dict[str, list[Candidate]]:
@@ -105,10 +129,11 @@ def episode_draws(project: Project, storyboard: Storyboard, engine: str | None =
         return {}
     engine = engine or project.config.render.engine
     shots = [shot for shot in storyboard.shots if renderable(shot)]
-    try:
-        keys = {shot.id: shot_key_now(project, shot, engine) for shot in shots}
-    except DramaError:
-        keys = {}
     with StateStore(project) as store:
+        try:
+            starts = Starts(project, storyboard, store, engine)
+            keys = {shot.id: starts.key(shot) for shot in shots}
+        except DramaError:
+            keys = {}
         return {shot.id: ranked_draws(store, shot.id, keys.get(shot.id)) for shot in shots
                 if store.creator_pick(shot.id) is None}
