@@ -9,6 +9,7 @@ its own pick, and the picks together become the character's references (drama.re
 from __future__ import annotations
 
 KEYFRAME = "/keyframe"  # shot "1-2"'s stills are the track "1-2/keyframe"
+LIPSYNC = "/lipsync"  # shot "1-2"'s take with the mouth synced to its line is the track "1-2/lipsync"
 SHEET = "cast/"  # 沈清's character sheet is the track "cast/沈清"
 SHEET_EPISODE = "cast"  # the episode a sheet's draws are recorded under
 VIEWS = ("front", "three_quarter", "side")  # a character sheet's views, in the order references list them
@@ -18,14 +19,18 @@ def keyframe_track(shot_id: str) -> str:
     return shot_id + KEYFRAME
 
 
+def lipsync_track(shot_id: str) -> str:
+    return shot_id + LIPSYNC
+
+
 def sheet_track(name: str, view: str | None = None) -> str:
     """The track of one view of a character's sheet; without a view, the prefix every view's track starts with."""
     return SHEET + name + (f"/{view}" if view else "")
 
 
 def is_shot(track: str) -> bool:
-    """Whether `track` is a shot's own (video) track, not keyframes nor a sheet."""
-    return not track.endswith(KEYFRAME) and not track.startswith(SHEET)
+    """Whether `track` is a shot's own (video) track, not keyframes, a lip-sync pass nor a sheet."""
+    return not track.endswith((KEYFRAME, LIPSYNC)) and not track.startswith(SHEET)
 
 
 def shot_of(track: str) -> str | None:
