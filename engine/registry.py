@@ -27,6 +27,7 @@ BUILTIN_ENGINES: dict[str, str] = {
     "seedream": "engine.remote.seedream:SeedreamEngine",
     "hailuo": "engine.remote.hailuo:HailuoEngine",
     "fal": "engine.remote.fal:FalEngine",
+    "fal-image": "engine.remote.fal_image:FalImageEngine",
     "comfyui": "engine.remote.comfyui:ComfyUIEngine",
 }
 

@@ -11,12 +11,16 @@ from pathlib import Path
 
 import pytest
 from fakes.ark import ArkFake
-from fakes.video_tasks import no_sleep, out, seeded_png, wait, write_image
+from fakes.fal import FalFake
+from fakes.server import Response
+from fakes.video_tasks import corrupt_image, no_sleep, out, seeded_png, truncated_image, wait, write_image
 from PIL import Image
 
 from engine.api import CharacterRef, Control, RenderRequest, SceneContext
 from engine.registry import engine_class
 from engine.remote import ContentRefused, CredentialsError, RateLimited, RemoteError
+from engine.remote.fal_image import FalImageEngine, FalImageModel
+from engine.remote.fal_image import load_models as load_fal_image_models
 from engine.remote.retry import with_retries
 from engine.remote.seedream import DEFAULT_MODEL, SeedreamEngine
 
@@ -213,3 +217,135 @@ def test_ark_fake_refuses_what_ark_refuses(ark: ArkFake, tmp_path: Path):
 def test_seedream_is_registered_as_an_image_engine():
     cls = engine_class("seedream")
     assert cls is SeedreamEngine and cls.kind == "image" and cls.credentials == ("ARK_API_KEY",)
+
+
+# --- fal image models -------------------------------------------------------------------------------------------
+
+FAL_KEY = "fal-SECRET-image-key:0123456789"
+
+
+@pytest.fixture
+def fal(monkeypatch: pytest.MonkeyPatch):
+    with FalFake(FAL_KEY, latency=0.02) as fake:
+        monkeypatch.setenv("FAL_KEY", FAL_KEY)
+        monkeypatch.setenv("FAL_QUEUE_BASE", fake.url)
+        yield fake
+
+
+def fal_draw(model: str | None, shot: RenderRequest, folder: Path):
+    engine = FalImageEngine(**({"model": model} if model else {}))
+    task = engine.submit(shot, key="job")
+    status = wait(engine, task)
+    assert status.state == "succeeded", status.reason
+    return task, engine.fetch(task, status, folder)
+
+
+def cast_of(tmp_path: Path) -> tuple[tuple[CharacterRef, ...], list[Path]]:
+    refs = [write_image(tmp_path / f"c{i}.png", color=(60 * i, 20, 90)) for i in range(4)]
+    return (CharacterRef(name="A", reference_images=(refs[0], refs[1])),
+            CharacterRef(name="B", reference_images=(refs[2], refs[3]))), refs
+
+
+def test_fal_seedream_edit_sends_the_references_and_the_size(fal: FalFake, tmp_path: Path):
+    cast, refs = cast_of(tmp_path)
+    place = write_image(tmp_path / "place.jpg", color=(9, 9, 9), format="JPEG")
+    shot = request(characters=cast, scene=SceneContext(location_image=place))
+    task, still = fal_draw(None, shot, out(tmp_path))
+    assert (task.data["model"], task.data["endpoint"], task.cost.amount) == (
+        "seedream-4", "fal-ai/bytedance/seedream/v4/edit", 0.03)
+    [body] = fal.bodies("fal-ai/bytedance/seedream/v4/edit")
+    # 540×960 scaled so the shorter side is 1024 (Seedream's minimum), in multiples of 16
+    assert body == {"num_images": 1, "enable_safety_checker": True, "prompt": shot.prompt, "seed": 1234,
+                    "image_size": {"width": 1024, "height": 1824},
+                    "image_urls": [data_uri_of(p) for p in (refs[0], refs[2], refs[1], refs[3])]
+                    + ["data:image/jpeg;base64," + base64.b64encode(place.read_bytes()).decode()]}
+    assert (still.width, still.height) == (1024, 1824)
+    assert still.image.read_bytes() == fal.jobs[task.task_id].image
+    assert fal.requests("POST", r"/.*")[-1].headers["authorization"] == f"Key {FAL_KEY}"
+
+
+def test_fal_rows_without_references_go_to_text_to_image(fal: FalFake, tmp_path: Path):
+    fal_draw(None, request(), out(tmp_path, "s"))
+    assert "image_urls" not in fal.bodies("fal-ai/bytedance/seedream/v4/text-to-image")[0]
+    fal_draw("nano-banana", request(width=960, height=540), out(tmp_path, "n"))
+    assert fal.bodies("fal-ai/nano-banana")[0] == {"num_images": 1, "output_format": "png", "prompt": request().prompt,
+                                                  "aspect_ratio": "16:9"}
+
+
+def test_fal_kontext_takes_one_image_and_nano_banana_three(fal: FalFake, tmp_path: Path):
+    cast, refs = cast_of(tmp_path)
+    task, still = fal_draw("flux-kontext", request(characters=cast), out(tmp_path, "k"))
+    [body] = fal.bodies("fal-ai/flux-pro/kontext")
+    assert body == {"num_images": 1, "output_format": "png", "guidance_scale": 3.5, "prompt": request().prompt,
+                    "image_url": data_uri_of(refs[0]), "seed": 1234, "aspect_ratio": "9:16"}
+    assert (still.width, still.height) == (768, 1360)  # the fake draws about a megapixel at the ratio
+
+    fal_draw("nano-banana", request(characters=cast), out(tmp_path, "n"))
+    [body] = fal.bodies("fal-ai/nano-banana/edit")
+    assert body["image_urls"] == [data_uri_of(p) for p in (refs[0], refs[2], refs[1])] and "seed" not in body
+
+
+def test_fal_flux_dev_seeds_tell_draws_apart_and_references_are_listed_as_ignored(fal: FalFake, tmp_path: Path):
+    cast, _ = cast_of(tmp_path)
+    task, first = fal_draw("flux-dev", request(seed=3, characters=cast), out(tmp_path, "a"))
+    assert task.data["ignored"] == "references"
+    _, again = fal_draw("flux-dev", request(seed=3), out(tmp_path, "b"))
+    _, other = fal_draw("flux-dev", request(seed=4), out(tmp_path, "c"))
+    assert fal.bodies("fal-ai/flux/dev")[-1] == {"num_images": 1, "num_inference_steps": 28, "output_format": "png",
+                                                 "prompt": request().prompt, "seed": 4,
+                                                 "image_size": {"width": 544, "height": 960}}
+    assert pixels(first.image) == pixels(again.image) != pixels(other.image)
+
+
+def test_fal_rows_match_the_fakes_schemas(fal: FalFake, tmp_path: Path):
+    """Every row of the table, with and without references, is accepted field by field by the fake's own copy of
+    the model pages (so a wrong field name in the table fails here)."""
+    cast, _ = cast_of(tmp_path)
+    _, models = load_fal_image_models()
+    for name in models:
+        for index, shot in enumerate((request(), request(characters=cast))):
+            fal_draw(name, shot, out(tmp_path, f"{name}-{index}"))
+
+
+@pytest.mark.parametrize(("fault", "retryable", "words"), [("refused", False, "content policy"),
+                                                           ("error", True, "Runner disconnected")])
+def test_fal_image_job_that_fails(fal: FalFake, fault: str, retryable: bool, words: str):
+    fal.job_faults.append(fault)
+    engine = FalImageEngine(model="flux-dev")
+    status = wait(engine, engine.submit(request(), key="k"))
+    assert (status.state, status.retryable, status.billed) == ("failed", retryable, False)
+    assert words in status.reason
+
+
+def test_fal_image_submit_faults(fal: FalFake, monkeypatch: pytest.MonkeyPatch):
+    engine = FalImageEngine(model="flux-dev")
+    fal.fault("POST", r"/fal-ai/flux/dev", Response(429, {"detail": "Too many"}, {"retry-after": "4"}))
+    with pytest.raises(RateLimited) as limited:
+        engine.submit(request(), key="k")
+    assert (limited.value.retryable, limited.value.retry_after) == (True, 4.0)
+    fal.fault("POST", r"/fal-ai/flux/dev", Response(drop=True))
+    with pytest.raises(RemoteError) as dropped:
+        engine.submit(request(), key="k")
+    assert dropped.value.sent and dropped.value.retryable
+    monkeypatch.setenv("FAL_KEY", "fal-WRONG:key")
+    with pytest.raises(CredentialsError) as refused:
+        FalImageEngine(model="flux-dev").submit(request(), key="k")
+    assert "FAL_KEY" in str(refused.value) and "fal-WRONG:key" not in str(refused.value)
+    assert FAL_KEY not in str(limited.value) + str(dropped.value)
+    row = FalImageModel(name="refs-only", endpoint="fal-ai/x/edit", references="image_urls", requires=("references",))
+    with pytest.raises(RemoteError, match="needs reference images"):
+        row.arguments(request())
+    assert FalImageEngine().model(request()).endpoint.endswith("text-to-image")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "corrupt"])
+def test_fal_damaged_image_download_is_retryable(fal: FalFake, tmp_path: Path, damage: str):
+    engine = FalImageEngine(model="flux-dev")
+    task = engine.submit(request(), key="k")
+    status = wait(engine, task)
+    fal.fault("GET", r"/files/.*\.png", truncated_image() if damage == "truncate" else corrupt_image())
+    folder = out(tmp_path)
+    with pytest.raises(RemoteError) as caught:
+        engine.fetch(task, status, folder)
+    assert caught.value.retryable and list(folder.iterdir()) == []
+    assert engine.fetch(task, status, folder).image.read_bytes() == fal.jobs[task.task_id].image

@@ -5,25 +5,50 @@ wrong field name in fal_models.toml fails here the way fal would fail it: 422 wi
 Jobs move IN_QUEUE → IN_PROGRESS → COMPLETED over a seeded random latency; the result points at an MP4 the fake
 serves itself. Faults: `FakeServer.fault` for HTTP-level ones (429, 500, drops, truncation, a 404 result) and
 `job_faults` for what happens to the next submitted jobs ("error", "refused", "failed_status", "stuck").
+Image endpoints (Seedream 4, FLUX Kontext, Nano Banana, FLUX dev) answer `{"images": [{url, width, height,
+content_type}], "seed"}` with a PNG whose colours come from the seed and the prompt, at the size asked for.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .server import FakeServer, Request, Response
-from .video_tasks import Latency, check_image, draw_latency, result_video
+from .video_tasks import Latency, check_image, draw_latency, result_video, seeded_png
 
 IMAGE = "image"  # a URL or a data: URI
 IMAGES = "images"  # a list of them
 
 _KLING_DURATION = ("5", "10")
+
+
+@dataclass(frozen=True)
+class Images:
+    """A list of 1 to `max` image URLs or data URIs."""
+
+    max: int
+
+
+@dataclass(frozen=True)
+class ImageSize:
+    """fal's image_size: a preset name, or {width, height} each within [min, max]."""
+
+    min: int = 1
+    max: int = 14142
+
+
+SIZE_PRESETS = {"square_hd": (1024, 1024), "square": (512, 512), "portrait_4_3": (768, 1024),
+                "portrait_16_9": (576, 1024), "landscape_4_3": (1024, 768), "landscape_16_9": (1024, 576)}
+_KONTEXT_RATIOS = ("21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21")
+_NANO_RATIOS = ("21:9", "16:9", "3:2", "4:3", "5:4", "1:1", "4:5", "3:4", "2:3", "9:16")
+_SAFETY = ("1", "2", "3", "4", "5", "6")
 
 
 def _schema(required: tuple[str, ...], **accepted: Any) -> dict[str, Any]:
@@ -103,6 +128,27 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         resolution=("1080p", "1440p", "2160p"), fps=(25, 50), generate_audio=bool),
 }
 
+_KONTEXT = dict(prompt=str, seed=int, guidance_scale=float, num_images=int, output_format=("jpeg", "png"),
+                safety_tolerance=_SAFETY, aspect_ratio=_KONTEXT_RATIOS, sync_mode=bool, enhance_prompt=bool)
+_SEEDREAM = dict(prompt=str, image_size=ImageSize(1024, 4096), seed=int, num_images=int, max_images=int,
+                 sync_mode=bool, enable_safety_checker=bool)
+_NANO = dict(prompt=str, num_images=int, output_format=("jpeg", "png", "webp"), aspect_ratio=_NANO_RATIOS,
+             sync_mode=bool)
+# image endpoints: what they take, as the video ones above; each answers {"images": [...], "seed"}
+IMAGE_SCHEMAS: dict[str, dict[str, Any]] = {
+    "fal-ai/flux/dev": _schema(
+        ("prompt",), prompt=str, image_size=ImageSize(), num_inference_steps=int, seed=int, guidance_scale=float,
+        num_images=int, enable_safety_checker=bool, output_format=("jpeg", "png"), sync_mode=bool,
+        acceleration=("none", "regular", "high")),
+    "fal-ai/flux-pro/kontext": _schema(("prompt", "image_url"), image_url=IMAGE, **_KONTEXT),
+    "fal-ai/flux-pro/kontext/text-to-image": _schema(("prompt",), **_KONTEXT),
+    "fal-ai/bytedance/seedream/v4/edit": _schema(("prompt", "image_urls"), image_urls=Images(10), **_SEEDREAM),
+    "fal-ai/bytedance/seedream/v4/text-to-image": _schema(("prompt",), **_SEEDREAM),
+    "fal-ai/nano-banana/edit": _schema(("prompt", "image_urls"), image_urls=Images(10), **_NANO),
+    "fal-ai/nano-banana": _schema(("prompt",), **_NANO),
+}
+SCHEMAS.update(IMAGE_SCHEMAS)
+
 
 def _problem(field_name: str, message: str, kind: str) -> dict[str, Any]:
     return {"loc": ["body", field_name], "msg": message, "type": kind}
@@ -124,6 +170,13 @@ def validate(schema: dict[str, Any], body: Any) -> list[dict[str, Any]]:
         elif kind == IMAGES and (problem := next(filter(None, map(_image_problem, value)), None)):
             problems.append(_problem(name, f"Input should be a list of valid URLs or data URIs: {problem}",
                                      "url_parsing"))
+        elif isinstance(kind, Images) and not (isinstance(value, list) and 1 <= len(value) <= kind.max):
+            problems.append(_problem(name, f"Input should be a list of 1 to {kind.max} image URLs", "list_type"))
+        elif isinstance(kind, Images) and (problem := next(filter(None, map(_image_problem, value)), None)):
+            problems.append(_problem(name, f"Input should be a list of valid URLs or data URIs: {problem}",
+                                     "url_parsing"))
+        elif isinstance(kind, ImageSize) and (problem := _size_problem(value, kind)):
+            problems.append(_problem(name, problem, "value_error"))
         elif isinstance(kind, tuple) and value not in kind:
             allowed = " or ".join(repr(v) for v in kind)
             problems.append(_problem(name, f"Input should be {allowed}", "literal_error"))
@@ -137,6 +190,29 @@ def _is_a(value: Any, kind: type) -> bool:
     if isinstance(value, bool):
         return kind is bool
     return isinstance(value, kind) or (kind is float and isinstance(value, int))
+
+
+def _size_problem(value: Any, kind: ImageSize) -> str:
+    if isinstance(value, str):
+        return "" if value in SIZE_PRESETS else f"Input should be one of {', '.join(SIZE_PRESETS)} or {{width, height}}"
+    if not isinstance(value, dict) or set(value) != {"width", "height"}:
+        return "Input should be a preset name or an object {width, height}"
+    if not all(isinstance(v, int) and not isinstance(v, bool) and kind.min <= v <= kind.max for v in value.values()):
+        return f"width and height should be integers within [{kind.min}, {kind.max}]"
+    return ""
+
+
+def output_size(body: dict[str, Any]) -> tuple[int, int]:
+    """The size an image endpoint draws at: its image_size, else about a megapixel at its aspect_ratio."""
+    size = body.get("image_size")
+    if isinstance(size, dict):
+        return size["width"], size["height"]
+    if isinstance(size, str):
+        return SIZE_PRESETS[size]
+    ratio = body.get("aspect_ratio", "1:1")
+    w, h = (int(x) for x in ratio.split(":"))
+    width = 16 * round((1024 * 1024 * w / h) ** 0.5 / 16)
+    return width, 16 * round(width * h / w / 16)
 
 
 def _image_problem(value: Any) -> str:
@@ -159,6 +235,8 @@ class Job:
     fault: str | None = None
     cancelled: bool = False
     polls: int = 0
+    seed: int = 0  # an image job's seed: the body's, else drawn at submit
+    image: bytes = field(default=b"", repr=False)  # an image job's PNG, made when it completes
 
 
 class FalFake(FakeServer):
@@ -174,6 +252,7 @@ class FalFake(FakeServer):
         self.job_faults: list[str] = []  # consumed one per submitted job
         self._jobs_lock = threading.Lock()
         self.route("GET", r"/files/(?P<name>[^/]+)\.mp4", self._file)
+        self.route("GET", r"/files/(?P<name>[^/]+)\.png", self._image)
         self.route("GET", r"/(?P<app>[^/]+/[^/]+)/requests/(?P<id>[^/]+)/status", self._status)
         self.route("GET", r"/(?P<app>[^/]+/[^/]+)/requests/(?P<id>[^/]+)", self._result)
         self.route("PUT", r"/(?P<app>[^/]+/[^/]+)/requests/(?P<id>[^/]+)/cancel", self._cancel)
@@ -230,7 +309,7 @@ class FalFake(FakeServer):
         with self._jobs_lock:
             fault = self.job_faults.pop(0) if self.job_faults else None
             job = Job(uuid.uuid4().hex, endpoint, "/".join(endpoint.split("/")[:2]), body, time.monotonic(),
-                      draw_latency(self.latency, self._rng), fault)
+                      draw_latency(self.latency, self._rng), fault, seed=body.get("seed", self._rng.randrange(2**31)))
             self.jobs[job.request_id] = job
             position = sum(1 for j in self.jobs.values() if self._state(j) == "IN_QUEUE") - 1
         return Response(200, {"request_id": job.request_id, **self._urls(job), "queue_position": max(0, position)})
@@ -272,6 +351,8 @@ class FalFake(FakeServer):
         if job.fault in ("error", "failed_status"):
             return Response(500, {"detail": "Runner disconnected", "error_type": "runner_disconnected"},
                             {"x-fal-error-type": "runner_disconnected"})
+        if job.endpoint in IMAGE_SCHEMAS:
+            return Response(200, self._image_result(job))
         video = result_video()
         return Response(200, {"video": {"url": f"{self.url}/files/{job.request_id}.mp4", "content_type": "video/mp4",
                                         "file_name": "output.mp4", "file_size": len(video)},
@@ -283,6 +364,25 @@ class FalFake(FakeServer):
             return job
         job.cancelled = True
         return Response(202, {"status": "CANCELLATION_REQUESTED"})
+
+    def _image_result(self, job: Job) -> dict[str, Any]:
+        width, height = output_size(job.body)
+        if not job.image:
+            digest = hashlib.sha256(f"{job.seed}|{job.body['prompt']}".encode()).digest()
+            job.image = seeded_png(width, height, int.from_bytes(digest[:8], "big"))
+        answer: dict[str, Any] = {"images": [{"url": f"{self.url}/files/{job.request_id}.png", "width": width,
+                                              "height": height, "content_type": "image/png"}]}
+        if "nano-banana" in job.endpoint:
+            answer["description"] = ""  # Nano Banana answers the model's text beside the images, and no seed
+        else:
+            answer["seed"] = job.seed
+        return answer
+
+    def _image(self, request: Request) -> Response:
+        job = self.jobs.get(request.params["name"])
+        if job is None or not job.image:
+            return Response(404, {"detail": "file not found"})
+        return Response(200, job.image, {"content-type": "image/png"})
 
     def _file(self, request: Request) -> Response:
         if request.params["name"] not in self.jobs:
