@@ -166,6 +166,10 @@ class Engine(ABC):
     resources: ClassVar[dict[str, float]] = {"CPU": 1.0}
     # What a draw is: a clip ("video") or a still ("image": an ImageEngine, whose render returns a Still).
     kind: ClassVar[Literal["video", "image"]] = "video"
+    # The most frames one draw makes (None: any length, e.g. an engine that extends its clips itself); a longer shot
+    # is drawn in parts, each from the last frame of the one before (drama.render.extend). `[engines.NAME]
+    # max_frames` overrides it.
+    max_frames: ClassVar[int | None] = None
 
     @classmethod
     def identity(cls, request: RenderRequest) -> dict[str, str]:

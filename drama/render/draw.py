@@ -53,7 +53,7 @@ def draw(engine: Engine, request: RenderRequest, folder: Path, *,
     poster.png beside the engine's side channels (an image engine's: still.png, and its copy as poster.png), check
     it and score it."""
     started = time.perf_counter()
-    result = make(folder) if make is not None else engine.render(request, folder)
+    result = make(folder) if make is not None else _render(engine, request, folder)
     rendered = time.perf_counter()
     if isinstance(result, Still):
         return _still(request, result, folder, rendered - started)
@@ -82,6 +82,16 @@ def draw(engine: Engine, request: RenderRequest, folder: Path, *,
         score=score,
         timings={"render_s": round(rendered - started, 3), "score_s": round(scored - rendered, 3)},
     )
+
+
+def _render(engine: Engine, request: RenderRequest, folder: Path) -> Clip | Still:
+    """The engine's draw, in parts when the shot is longer than its longest draw and it can start from a frame."""
+    from drama.render.extend import draw_extended, longest_draw
+
+    longest = longest_draw(engine, request) if engine.kind == "video" and "first_frame" in engine.features else None
+    if longest is not None and request.num_frames > longest:
+        return draw_extended(engine, request, folder, longest)
+    return engine.render(request, folder)
 
 
 def _still(request: RenderRequest, still: Still, folder: Path, render_s: float) -> Drawn:
