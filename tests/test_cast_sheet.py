@@ -4,12 +4,13 @@ it was; reruns cached; clear refusals naming cast.toml and its line."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
 import pytest
 
-import still_fakes
+import render_fakes  # noqa: F401  (registers test-stills, an image engine)
 from drama.cli import main
 from drama.errors import ProjectError, RenderError
 from drama.project import Project
@@ -48,16 +49,18 @@ def test_tracks_of_a_sheet_name_their_character_and_view():
 
 
 def test_a_sheet_draws_every_view_from_the_description_and_a_rerun_is_cached(project):
-    still_fakes.CALLS.clear()
     report = draw_sheet(project, "Lin Wan", engine="test-stills", draws=2)  # an alias finds her
     assert report.name == "林晚" and [r.status for r in report.results] == ["rendered"] * 6
     assert [r.shot_id for r in report.results] == [sheet_track("林晚", v) for v in VIEWS for _ in range(2)]
-    views = [request.options["view"] for request in still_fakes.CALLS]
-    assert views == ["front", "front", "three_quarter", "three_quarter", "side", "side"]
-    for request in still_fakes.CALLS:
-        assert "short bob, round glasses, grey wool coat" in request.prompt and "neutral grey" in request.prompt
-        assert [c.name for c in request.characters] == ["林晚"] and request.num_frames == 1
-    assert [r.shot_size for r in still_fakes.CALLS[::2]] == ["MS", "MS", "FS"]
+    asked = [json.loads((project.renders_dir / r.key / "candidate.json").read_text(encoding="utf-8"))["request"]
+             for r in report.results]
+    assert [request["options"]["view"] for request in asked] == \
+        ["front", "front", "three_quarter", "three_quarter", "side", "side"]
+    for request in asked:
+        assert "short bob, round glasses, grey wool coat" in request["prompt"] and "neutral grey" in request["prompt"]
+        assert [c["name"] for c in request["characters"]] == ["林晚"] and request["num_frames"] == 1
+    assert [request["shot_size"] for request in asked[::2]] == ["MS", "MS", "FS"]
+    assert len({r.seed for r in report.results}) == 6
     drawn = current(project, "林晚")
     assert all(len(ids) == 2 for ids in drawn.values())
     with StateStore(project) as store:
@@ -65,7 +68,7 @@ def test_a_sheet_draws_every_view_from_the_description_and_a_rerun_is_cached(pro
             assert (candidate.path / "still.png").is_file() and (candidate.path / "poster.png").is_file()
 
     again = draw_sheet(project, "林晚", engine="test-stills", draws=2)
-    assert [r.status for r in again.results] == ["cached"] * 6 and len(still_fakes.CALLS) == 6
+    assert [r.status for r in again.results] == ["cached"] * 6
     assert current(project, "林晚") == drawn
 
 
@@ -180,3 +183,12 @@ def test_set_references_edits_only_that_key():
         '[[character]]\nname = "E"\ncolor = "#111111"\n\n# the next one\n[[character]]\nname = "F"\nreferences = ["refs/F-front.png"]\n'
     with pytest.raises(ProjectError, match="by hand"):
         set_references('[[character]]\nname = "G"\n', 3, ["x"], path=path)
+
+
+def test_the_engine_is_the_keyframe_engine_else_previz_image(project):
+    report = draw_sheet(project, "林晚", draws=1)
+    assert report.engine == "previz-image" and [r.status for r in report.results] == ["rendered"] * 3
+    toml = project.root / "drama.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[render]", '[render]\nkeyframes = "test-stills"'),
+                    encoding="utf-8")
+    assert draw_sheet(Project.load(project.root), "林晚", draws=1).engine == "test-stills"

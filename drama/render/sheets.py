@@ -5,7 +5,8 @@ listed in cast.toml — which every shot they are in keeps the face from.
 
 Each view is a state-store track of its own (`sheet_track(name, view)`, drama.render.tracks), drawn through
 `render_jobs` like any shot: cached by content, stale when the description changes, and a paid image engine goes
-through the task queue, the budget and the ledger (a sheet's spend is booked under the episode "cast").
+through the task queue, the budget and the ledger (a sheet's spend is booked under the episode "cast"), and a
+local one where `[render] workers` or `cluster` say.
 
 Planning is pure (`sheet_jobs`); drawing and picking are the side effects, each refusing before it writes.
 """
@@ -24,8 +25,8 @@ from drama.errors import ProjectError, RenderError, did_you_mean
 from drama.project import Project
 from drama.project.config import Character
 from drama.project.project import toml_line
-from drama.render.executor import JobResult, render_jobs, resolve_engine
-from drama.render.jobs import Job, draw_seed, job_key, shot_key
+from drama.render.executor import JobResult, draw_jobs, resolve_engine
+from drama.render.jobs import Job, track_jobs
 from drama.render.request import draft_size
 from drama.render.state import Candidate, StateStore
 from drama.render.tracks import SHEET_EPISODE, VIEWS, character_of, sheet_track, view_of
@@ -46,6 +47,10 @@ NEGATIVE = "two people, crowd, text, watermark, busy background, props, cropped 
 
 def view_label(view: str) -> str:
     return view.replace("_", " ")
+
+
+class PortraitsExist(ProjectError):
+    """A pick for a character whose references are not a sheet's (their own portraits): needs `replace`."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ def sheet_request(project: Project, character: Character, view: str, engine: str
 
 def sheet_engine(project: Project, engine: str | None) -> str:
     """The image engine sheets are drawn on: `engine` if given, else `[render] keyframes`, else previz-image."""
-    name = engine or getattr(project.config.render, "keyframes", None) or DEFAULT_ENGINE
+    name = engine or project.config.render.keyframes or DEFAULT_ENGINE
     if resolve_engine(name, project).kind != "image":
         raise RenderError(f"engine {name!r} draws video; a character sheet is drawn on an image engine",
                           hint=f"pass --engine with an image engine, e.g. --engine {DEFAULT_ENGINE}")
@@ -119,18 +124,10 @@ def sheet_engine(project: Project, engine: str | None) -> str:
 
 def sheet_jobs(project: Project, character: Character, engine: str, draws: int) -> list[Job]:
     """Draws 0..draws-1 of every view of the character's sheet (pure: nothing is drawn or written)."""
-    cls = resolve_engine(engine, project)
-    jobs = []
-    for view in VIEWS:
-        track = sheet_track(character.name, view)
-        base = sheet_request(project, character, view, engine)
-        key = shot_key(engine, cls.version, base, cls.identity(base))
-        for draw in range(draws):
-            seed = draw_seed(track, draw)
-            jobs.append(Job(episode=SHEET_EPISODE, shot_id=track, draw=draw, seed=seed, shot_key=key,
-                            key=job_key(key, seed), engine=engine, engine_version=cls.version,
-                            request=base.model_copy(update={"seed": seed})))
-    return jobs
+    version = resolve_engine(engine, project).version
+    return [job for view in VIEWS for job in track_jobs(SHEET_EPISODE, sheet_track(character.name, view),
+                                                         sheet_request(project, character, view, engine),
+                                                         range(draws), engine, version)]
 
 
 def draw_sheet(project: Project, name: str, *, engine: str | None = None, draws: int | None = None,
@@ -150,10 +147,7 @@ def draw_sheet(project: Project, name: str, *, engine: str | None = None, draws:
     engine = sheet_engine(project, engine)
     jobs = sheet_jobs(project, character, engine, draws or project.config.render.draws)
     with StateStore(project) as store:
-        for track, key in {job.shot_id: job.shot_key for job in jobs}.items():
-            store.mark_stale(track, key)
-            store.clear_failures(track)
-        results = render_jobs(project, jobs, store=store, progress=progress)
+        results = draw_jobs(project, jobs, engine, store=store, progress=progress)
     return SheetReport(name=character.name, engine=engine, results=results)
 
 
@@ -208,7 +202,7 @@ def pick_sheet(project: Project, name: str | None, candidate_ids: list[str], *, 
     sheet = {view: reference_path(character.name, view) for view in VIEWS}
     foreign = [ref for ref in character.references if ref not in sheet.values()]
     if foreign and not replace:
-        raise ProjectError(f"{character.name} already has references: {', '.join(foreign)}", path=cast_path(project),
+        raise PortraitsExist(f"{character.name} already has references: {', '.join(foreign)}", path=cast_path(project),
                            line=_character_line(project, index, "references"),
                            hint="pass --replace to make the sheet's picks their references instead (the old files "
                                 "stay in refs/)")
