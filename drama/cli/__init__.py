@@ -31,6 +31,7 @@ COMMAND_MODULES = {
     "render": "render",
     "pick": "render",
     "status": "render",
+    "lipsync": "lipsync",
     "review": "review",
     "make": "make",
     "export": "make",
