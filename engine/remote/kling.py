@@ -1,5 +1,10 @@
 """Kling's official API as a drama engine: text-, image- and multi-image-to-video, run as provider tasks.
 
+`KlingApi` is what every Kling endpoint shares (the JWT, the envelope and its typed errors, create / query by task
+or external id / recover); `KlingVideoApi` adds the `video_id` of each result to `Clip.meta`, the handle Kling's
+passes over a take (engine.remote.kling_passes: lip-sync, extension) need. Image generation is
+engine.remote.kling_image.
+
 Which endpoint a draw uses (all under `/v1/videos/`):
 
 - `request.first_frame` set → `image2video` with `image` (raw base64, no `data:` prefix) and, when
