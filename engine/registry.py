@@ -29,6 +29,7 @@ BUILTIN_ENGINES: dict[str, str] = {
     "fal": "engine.remote.fal:FalEngine",
     "fal-image": "engine.remote.fal_image:FalImageEngine",
     "comfyui": "engine.remote.comfyui:ComfyUIEngine",
+    "comfyui-image": "engine.remote.comfyui_image:ComfyUIImageEngine",
 }
 
 _registered: dict[str, type[Engine]] = {}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fakes.ark import ArkFake
+from fakes.comfyui import ComfyUIFake
 from fakes.fal import FalFake
 from fakes.server import Response
 from fakes.video_tasks import corrupt_image, no_sleep, out, seeded_png, truncated_image, wait, write_image
@@ -19,6 +20,7 @@ from PIL import Image
 from engine.api import CharacterRef, Control, RenderRequest, SceneContext
 from engine.registry import engine_class
 from engine.remote import ContentRefused, CredentialsError, RateLimited, RemoteError
+from engine.remote.comfyui_image import ComfyUIImageEngine
 from engine.remote.fal_image import FalImageEngine, FalImageModel
 from engine.remote.fal_image import load_models as load_fal_image_models
 from engine.remote.retry import with_retries
@@ -349,3 +351,56 @@ def test_fal_damaged_image_download_is_retryable(fal: FalFake, tmp_path: Path, d
         engine.fetch(task, status, folder)
     assert caught.value.retryable and list(folder.iterdir()) == []
     assert engine.fetch(task, status, folder).image.read_bytes() == fal.jobs[task.task_id].image
+
+
+# --- ComfyUI image workflows ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def comfy(monkeypatch: pytest.MonkeyPatch):
+    with ComfyUIFake(latency=0.02) as fake:
+        monkeypatch.setenv("COMFYUI_URL", fake.url)
+        yield fake
+
+
+def test_comfyui_image_workflow_draws_a_seeded_still(comfy: ComfyUIFake, tmp_path: Path):
+    engine = ComfyUIImageEngine()
+    task = engine.submit(request(seed=99, negative_prompt="blur"), key="job-9")
+    status = wait(engine, task)
+    assert status.state == "succeeded" and status.result_urls[0].startswith("view?filename=still_00000_.png")
+    still = engine.fetch(task, status, out(tmp_path))
+    assert (still.image.name, still.width, still.height) == ("still.png", 544, 960)  # SDXL: multiples of 8
+    graph = comfy.prompts[task.task_id].graph
+    assert graph["3"]["inputs"]["seed"] == 99
+    assert graph["5"]["inputs"] == {"width": 544, "height": 960, "batch_size": 1}
+    assert (graph["6"]["inputs"]["text"], graph["7"]["inputs"]["text"]) == (request().prompt, "blur")
+    assert still.image.read_bytes() == comfy.outputs[("drama", "still_00000_.png")]
+    assert task.cost.amount == 0.0 and engine.estimate(request(options={"price_per_task": 0.01})).amount == 0.01
+
+    again = engine.render(request(seed=99, negative_prompt="blur"), out(tmp_path, "again"))
+    other = engine.render(request(seed=100, negative_prompt="blur"), out(tmp_path, "other"))
+    assert pixels(again.image) == pixels(still.image) != pixels(other.image)
+
+
+def test_comfyui_image_failures(comfy: ComfyUIFake, tmp_path: Path):
+    engine = ComfyUIImageEngine()
+    comfy.job_faults.append("oom")
+    status = wait(engine, engine.submit(request(), key="oom"))
+    assert (status.state, status.retryable) == ("failed", True) and "out of memory" in status.reason
+    comfy.models["checkpoints"] = []  # the checkpoint is not on the server: refused before queueing
+    with pytest.raises(RemoteError, match="model file not on the server: sd_xl_base_1.0.safetensors"):
+        engine.submit(request(), key="missing")
+    comfy.models["checkpoints"] = ["sd_xl_base_1.0.safetensors"]
+    # a video workflow run by the image engine finishes without a still: said so, not fetched as one
+    status = wait(engine, engine.submit(request(options={"workflow": str(template("wan22_ti2v_5b"))}), key="v"))
+    assert (status.state, status.reason) == ("failed", "the workflow finished without an image output (SaveImage)")
+
+
+def test_comfyui_image_lost_record_is_recovered_by_its_key(comfy: ComfyUIFake):
+    engine = ComfyUIImageEngine()
+    task = engine.submit(request(), key="job-lost")
+    found = ComfyUIImageEngine().recover("job-lost")
+    assert found is not None and found.task_id == task.task_id and len(comfy.prompts) == 1
+
+
+def template(name: str) -> Path:
+    return Path(__file__).resolve().parents[1] / "templates" / "comfyui" / f"{name}.json"

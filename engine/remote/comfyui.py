@@ -46,15 +46,15 @@ def template_path(name: str, root: Path = _ROOT) -> Path:
     raise FileNotFoundError(f"{name} is in neither {root / 'drama' / '_templates'} nor {root / 'templates'}")
 
 
-def workflow_path(chosen: str | None) -> Path:
+def workflow_path(chosen: str | None, shipped: tuple[str, ...] = SHIPPED, default: str = DEFAULT_WORKFLOW) -> Path:
     """The workflow option as a file: the path of an API-format `.json`, else a shipped workflow by name
     (`wan22_ti2v_5b`, `wan22_i2v`; the default when not set). drama makes file options absolute against the
     project, so a name is read from the last part of a path without the .json suffix."""
-    path = Path(chosen or DEFAULT_WORKFLOW)
+    path = Path(chosen or default)
     if path.suffix == ".json":
         return path
-    if path.name not in SHIPPED:
-        raise ValueError(f"comfyui workflow {chosen!r} is neither a shipped one ({', '.join(SHIPPED)}) nor a .json")
+    if path.name not in shipped:
+        raise ValueError(f"comfyui workflow {chosen!r} is neither a shipped one ({', '.join(shipped)}) nor a .json")
     return template_path(f"comfyui/{path.name}.json")
 
 
@@ -219,6 +219,9 @@ class ComfyUIEngine(RemoteEngine):
     default_base: ClassVar[str] = "http://127.0.0.1:8188"
     poll_interval: ClassVar[float] = 2.0
     features: ClassVar[tuple[str, ...]] = ("text", "first_frame", "seed")  # the default workflow's declared slots
+    shipped: ClassVar[tuple[str, ...]] = SHIPPED
+    default_workflow: ClassVar[str] = DEFAULT_WORKFLOW
+    makes: ClassVar[str] = "a video output (SaveVideo or VHS_VideoCombine)"  # for a workflow that made none
 
     def __init__(self, **options: Any):
         super().__init__(**options)
@@ -228,7 +231,7 @@ class ComfyUIEngine(RemoteEngine):
     def files(cls, request: RenderRequest, options: dict[str, Any] | None = None) -> tuple[Path, Path]:
         """The workflow (option `workflow`: request options first, then engine options) and its declaration."""
         chosen = request.options.get("workflow", (options or {}).get("workflow"))
-        workflow = workflow_path(str(chosen) if chosen else None)
+        workflow = workflow_path(str(chosen) if chosen else None, cls.shipped, cls.default_workflow)
         return workflow, inputs_path(workflow)
 
     @classmethod
@@ -358,13 +361,16 @@ class ComfyUIEngine(RemoteEngine):
             return TaskStatus(state="failed", reason=reason, retryable=retryable)
         if status.get("status_str") != "success" and not status.get("completed"):
             return TaskStatus(state="running")
-        video = video_output(entry.get("outputs") or {})
-        if video is None:
-            return TaskStatus(state="failed", reason="the workflow finished without a video output (SaveVideo or "
-                                                     "VHS_VideoCombine)")
-        query = urlencode({"filename": video["filename"], "subfolder": video.get("subfolder", ""),
-                           "type": video.get("type", "output")})
+        result = self.output(entry.get("outputs") or {})
+        if result is None:
+            return TaskStatus(state="failed", reason=f"the workflow finished without {self.makes}")
+        query = urlencode({"filename": result["filename"], "subfolder": result.get("subfolder", ""),
+                           "type": result.get("type", "output")})
         return TaskStatus(state="succeeded", result_urls=[f"view?{query}"])
+
+    def output(self, outputs: dict[str, Any]) -> dict[str, Any] | None:
+        """The result file among a history entry's outputs: the first video."""
+        return video_output(outputs)
 
     def history(self, prompt_id: str) -> dict[str, Any] | None:
         """The prompt's history entry, or None while it has none (queued, running or unknown)."""

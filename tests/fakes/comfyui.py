@@ -4,13 +4,15 @@
 `[node_id, output_index]` point at existing nodes, known class types get their required inputs and value lists,
 and model file names must be among `models` (the "installed" files) or the answer is 400 `value_not_in_list`.
 A queued prompt waits for half its latency, runs for the other half, then its /history entry appears with the
-video under `images` + `animated` (core SaveVideo) or `gifs` (VHS_VideoCombine). Faults: `FakeServer.fault` for
+video under `images` + `animated` (core SaveVideo) or `gifs` (VHS_VideoCombine), or a still under `images` (core
+SaveImage: a PNG whose colours come from the KSampler's seed and the prompt, at the EmptyLatentImage's size). Faults: `FakeServer.fault` for
 HTTP-level ones, `job_faults` for the next prompts ("error": an execution_error, "oom", "stuck").
 """
 
 from __future__ import annotations
 
 import email.parser
+import hashlib
 import email.policy
 import random
 import threading
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .server import FakeServer, Request, Response
-from .video_tasks import Latency, draw_latency, result_video
+from .video_tasks import Latency, draw_latency, result_video, seeded_png
 
 LINK = "link"
 STRING = str
@@ -79,12 +81,18 @@ NODES: dict[str, Node] = {
     "CreateVideo": Node({"images": LINK, "fps": Number(float, 1.0, 120.0)}, {"audio": LINK}),
     "SaveVideo": Node({"video": LINK, "filename_prefix": STRING, "format": ("auto", "mp4"),
                        "codec": ("auto", "h264")}, output=True),
+    # image workflows (SDXL text-to-image)
+    "CheckpointLoaderSimple": Node({"ckpt_name": Files("checkpoints")}),
+    "EmptyLatentImage": Node({"width": Number(int, 16, 16384), "height": Number(int, 16, 16384),
+                              "batch_size": Number(int, 1, 4096)}),
+    "SaveImage": Node({"images": LINK, "filename_prefix": STRING}, output=True),
     "VHS_VideoCombine": Node({"images": LINK, "frame_rate": Number(float, 1.0, 120.0), "loop_count": INT,
                               "filename_prefix": STRING, "format": STRING, "pingpong": BOOL, "save_output": BOOL},
                              {"audio": LINK}, output=True),
 }
 
 INSTALLED = {
+    "checkpoints": ["sd_xl_base_1.0.safetensors"],
     "text_encoders": ["umt5_xxl_fp8_e4m3fn_scaled.safetensors"],
     "vae": ["wan_2.1_vae.safetensors", "wan2.2_vae.safetensors"],
     "diffusion_models": ["wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors",
@@ -234,6 +242,11 @@ class ComfyUIFake(FakeServer):
                 self.outputs[(subfolder, name)] = result_video()
                 outputs[node_id] = {"images": [{"filename": name, "subfolder": subfolder, "type": "output"}],
                                     "animated": [True]}
+            elif node["class_type"] == "SaveImage":
+                subfolder, _, stem = node["inputs"]["filename_prefix"].rpartition("/")
+                name = f"{stem}_{prompt.number:05d}_.png"
+                self.outputs[(subfolder, name)] = self._still(prompt.graph)
+                outputs[node_id] = {"images": [{"filename": name, "subfolder": subfolder, "type": "output"}]}
             elif node["class_type"] == "VHS_VideoCombine":
                 name = f"{node['inputs']['filename_prefix']}_{prompt.number:05d}.mp4"
                 self.outputs[("", name)] = result_video()
@@ -242,6 +255,15 @@ class ComfyUIFake(FakeServer):
         success = ["execution_success", {"prompt_id": prompt.prompt_id, "timestamp": 1764669660000}]
         return {"prompt": self._queue_item(prompt), "outputs": outputs,
                 "status": {"status_str": "success", "completed": True, "messages": [started, success]}}
+
+    @staticmethod
+    def _still(graph: dict[str, Any]) -> bytes:
+        """The PNG an image graph makes: the EmptyLatentImage's size, colours from the seed and the prompts."""
+        latent = next(n["inputs"] for n in graph.values() if n["class_type"] == "EmptyLatentImage")
+        seed = next(n["inputs"]["seed"] for n in graph.values() if n["class_type"] == "KSampler")
+        texts = "|".join(n["inputs"]["text"] for n in graph.values() if n["class_type"] == "CLIPTextEncode")
+        digest = hashlib.sha256(f"{seed}|{texts}".encode()).digest()
+        return seeded_png(latent["width"], latent["height"], int.from_bytes(digest[:8], "big"))
 
     def _queue_item(self, prompt: Prompt) -> list[Any]:
         outputs = [i for i, n in prompt.graph.items() if NODES[n["class_type"]].output]
@@ -301,7 +323,8 @@ class ComfyUIFake(FakeServer):
         key = (request.query.get("subfolder", ""), request.query.get("filename", ""))
         if request.query.get("type", "output") != "output" or key not in self.outputs:
             return Response(404, b"")
-        return Response(200, self.outputs[key], {"content-type": "video/mp4"})
+        kind = "image/png" if key[1].endswith(".png") else "video/mp4"
+        return Response(200, self.outputs[key], {"content-type": kind})
 
     def _system_stats(self, request: Request) -> Response:
         return Response(200, {"system": {"os": "posix", "ram_total": 68719476736, "ram_free": 34359738368,
