@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -404,3 +405,72 @@ def test_comfyui_image_lost_record_is_recovered_by_its_key(comfy: ComfyUIFake):
 
 def template(name: str) -> Path:
     return Path(__file__).resolve().parents[1] / "templates" / "comfyui" / f"{name}.json"
+
+
+# --- through drama's task queue ---------------------------------------------------------------------------------
+
+SCREENPLAY = """INT. KITCHEN - DAY
+
+Ann pours tea by the window.
+
+ANN
+You came back.
+
+EXT. GARDEN - NIGHT
+
+Rain falls on the empty garden.
+"""
+
+
+def test_stills_through_drama_render_with_budget_and_ledger(tmp_path: Path, ark: ArkFake, capsys):
+    """Three shots, two draws each, on seedream at 0.25 an image with a budget of four: four stills are drawn and
+    billed in the ledger at 0.25 each, two draws are refused by the budget and never reach Ark."""
+    from drama.cli import main
+    from drama.project import Project
+    from drama.render.state import StateStore
+
+    root = tmp_path / "p"
+    (root / "episodes").mkdir(parents=True)
+    (root / "episodes" / "ep01.fountain").write_text(SCREENPLAY, encoding="utf-8")
+    (root / "drama.toml").write_text(
+        'title = "stills"\nlanguage = "en"\n[video]\nwidth = 144\nheight = 256\nfps = 12\n'
+        '[render]\nengine = "seedream"\ndraws = 2\nbudget = 1.01\n[voice]\nbackend = "offline"\n'
+        '[engines.seedream]\npoll_interval = 0.01\nprice_per_task = 0.25\nconcurrency = 1\n', encoding="utf-8")
+    assert main(["render", str(root)]) == 0
+    captured = capsys.readouterr()
+    printed = " ".join((captured.out + captured.err).split())
+    with StateStore(Project.load(root)) as store:
+        entries, found = store.ledger(), store.candidates()
+    assert ark.generated == len(entries) == len(found) == 4
+    assert {(e.outcome, e.cost, e.units, e.provider) for e in entries} == {("billed", 0.25, 1.0, "ark")}
+    assert "not drawn 2 draw(s): the budget of episode ep01" in printed
+    for candidate in found:
+        manifest = json.loads((candidate.path / "candidate.json").read_text(encoding="utf-8"))
+        assert manifest["clip"]["still"] == "still.png" and manifest["clip"]["meta"]["provider"] == "ark"
+        with Image.open(candidate.path / "still.png") as still:
+            assert still.size == (720, 1280)  # 144×256 scaled up to Seedream 4's smallest size
+    assert {r.json()["size"] for r in ark.requests("POST", r"/api/v3/images/generations")} == {"720x1280"}
+
+
+def test_a_lost_answer_in_drama_render_is_billed_and_never_sent_twice(tmp_path: Path, ark: ArkFake, capsys):
+    from drama.cli import main
+    from drama.project import Project
+    from drama.render.state import StateStore
+
+    root = tmp_path / "p"
+    (root / "episodes").mkdir(parents=True)
+    (root / "episodes" / "ep01.fountain").write_text(SCREENPLAY, encoding="utf-8")
+    (root / "drama.toml").write_text(
+        'title = "stills"\nlanguage = "en"\n[video]\nwidth = 144\nheight = 256\nfps = 12\n'
+        '[render]\nengine = "seedream"\ndraws = 1\n[voice]\nbackend = "offline"\n'
+        '[engines.seedream]\npoll_interval = 0.01\nconcurrency = 1\n', encoding="utf-8")
+    ark.lose_next_answer()
+    main(["render", str(root)])
+    captured = capsys.readouterr()
+    printed = " ".join((captured.out + captured.err).split())
+    assert ark.generated == 3 and len(ark.requests("POST", r"/api/v3/images/generations")) == 3
+    assert "so it was not sent again" in printed
+    with StateStore(Project.load(root)) as store:
+        outcomes = sorted(e.outcome for e in store.ledger())
+    assert outcomes == ["billed", "billed", "billed"]  # the lost one counts as paid: Ark made it
+    assert ARK_KEY not in printed
