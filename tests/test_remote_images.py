@@ -364,7 +364,7 @@ def comfy(monkeypatch: pytest.MonkeyPatch):
 
 
 def test_comfyui_image_workflow_draws_a_seeded_still(comfy: ComfyUIFake, tmp_path: Path):
-    engine = ComfyUIImageEngine()
+    engine = ComfyUIImageEngine(poll_interval=0.01)
     task = engine.submit(request(seed=99, negative_prompt="blur"), key="job-9")
     status = wait(engine, task)
     assert status.state == "succeeded" and status.result_urls[0].startswith("view?filename=still_00000_.png")
