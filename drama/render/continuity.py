@@ -4,7 +4,7 @@
 A shot's video draws start from, in this order:
 1. the last frame of the shot it continues, when it is chained (`continues`): the draw of that shot in use (the
    creator's pick, else its best current draw), its last frame extracted once to .drama/cache/frames/<key>-last.png
-   (drama.render.keyframes.draw_frame). A chained shot does not use a keyframe of its own, so none is drawn for it;
+   (drama.render.keyframes.extract_frame; addressed by that name in cache keys). A chained shot does not use a keyframe of its own, so none is drawn for it;
 2. else, with `[render] keyframes`, the shot's keyframe in use (drama.render.keyframes);
 3. else nothing: the prompt alone.
 Engines that take no first frame (`"first_frame"` not in their `features`, e.g. previz) are given none, and then
@@ -31,7 +31,8 @@ from drama.render.controls import stored_controls
 from drama.render.damage import CANDIDATE_FILE
 from drama.render.executor import JobResult, draw_jobs, plan_jobs, resolve_engine
 from drama.render.jobs import ID_LENGTH, current_shot_key
-from drama.render.keyframes import STILL, draw_frame, keyframe_engine, keyframe_in_use, still_of, take_in_use
+from drama.render.keyframes import (STILL, extract_frame, frame_file, keyframe_engine, keyframe_in_use, still_of,
+                                    take_in_use)
 from drama.render.request import renderable
 from drama.render.state import Candidate, StateStore, WantedDraws
 from drama.storyboard.model import Shot, Storyboard
@@ -83,7 +84,7 @@ class Start(BaseModel):
 class Starts:
     """The starts and cache keys of the shots of one episode's video draws on `engine`, worked out once each, in
     storyboard order (a chained shot's key depends on its predecessor's draw in use, which depends on its key …).
-    `extract` (renders only) writes a chain frame that is missing; otherwise its key stays unknown (None)."""
+    `extract` (renders only) writes a chain frame that is missing; reading needs none to know the keys."""
 
     def __init__(self, project: Project, storyboard: Storyboard | None, store: StateStore | None, engine: str, *,
                  extract: bool = False):
@@ -124,14 +125,14 @@ class Starts:
             if take is None:
                 return Start(kind="chain", after=before.id, missing=f"shot {before.id}, which it continues, has no "
                                                                     "current draw")
-            try:
-                image = draw_frame(self.project, take.key, take.video, "last", extract=self.extract)
-            except ValueError as error:  # an unreadable video: the render sets the draw aside
-                image, problem = None, f"the video of shot {before.id}'s draw {take.id} cannot be read: {error}"
-            else:
-                problem = None if image else f"the last frame of shot {before.id}'s draw {take.id} is not extracted " \
-                                             "yet (the next render does it)"
-            return Start(kind="chain", image=image, source=take, after=before.id, missing=problem)
+            image = frame_file(self.project, take.key, "last")
+            if self.extract:
+                try:
+                    extract_frame(self.project, take.key, take.video, "last")
+                except ValueError as error:  # an unreadable video: the next render sets the draw aside
+                    return Start(kind="chain", source=take, after=before.id,
+                                 missing=f"the video of shot {before.id}'s draw {take.id} cannot be read: {error}")
+            return Start(kind="chain", image=image, source=take, after=before.id)
         if self.keyframes is not None:
             take = keyframe_in_use(self.project, self.store, shot, self.keyframes)
             if take is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +49,21 @@ def file_digest(path: Path) -> str:
     return _file_hashes[memo]
 
 
+# A frame drama took from a draw (.drama/cache/frames/<draw key>-first.png or -last.png, drama.render.keyframes): the
+# draw's key already fixes the video it comes from, so the name addresses it, and is known before it is extracted.
+DRAWN_FRAME = re.compile(r"[0-9a-f]{%d}-(first|last)\.png" % KEY_LENGTH)
+
+
+def drawn_frame(path: Path) -> bool:
+    return DRAWN_FRAME.fullmatch(path.name) is not None and path.parent.name == "frames" and \
+        path.parent.parent.name == "cache" and path.parent.parent.parent.name == ".drama"
+
+
 def _content_addressed(value: Any) -> Any:
-    """The request as plain data with every path replaced by the hash of the file's contents."""
+    """The request as plain data with every path replaced by the hash of the file's contents (a frame of a draw by
+    its name: `drawn_frame`)."""
     if isinstance(value, Path):
-        return {"sha256": file_digest(value)}
+        return {"frame": value.name} if drawn_frame(value) else {"sha256": file_digest(value)}
     if isinstance(value, BaseModel):
         return {name: _content_addressed(getattr(value, name)) for name in type(value).model_fields}
     if isinstance(value, dict):

@@ -9,9 +9,10 @@ creator's pick, else the best-scored current still (`take_in_use`); its bytes ar
 another keyframe makes exactly the video draws that started from the old one stale.
 
 Frames of draws that later draws start from (the previz draw's first frame here, the last frame of a chained
-shot's predecessor in drama.render.continuity) are extracted once into .drama/cache/frames/<draw key>-<which>.png,
-written atomically: the file's bytes are what the cache keys hash, so it is never written twice. Reading (status,
-the review page) never extracts: a frame not there yet leaves the key unknown.
+shot's predecessor in drama.render.continuity) are extracted by a render into .drama/cache/frames/<draw key>-
+<which>.png, once, written atomically. The draw's key fixes the video, so cache keys address such a frame by its
+name (drama.render.jobs.drawn_frame): reading (status, the review page) knows every key without extracting
+anything, and a frame extracted again on another machine changes no key.
 """
 
 from __future__ import annotations
@@ -69,13 +70,12 @@ def frame_file(project: Project, key: str, which: Literal["first", "last"]) -> P
     return project.cache_dir / "frames" / f"{key}-{which}.png"
 
 
-def draw_frame(project: Project, key: str, video: Path, which: Literal["first", "last"], *,
-               extract: bool) -> Path | None:
-    """The first or last frame of the draw `key`'s `video` as a PNG (see the module's docstring): extracted when
-    missing and `extract`, else the path only if it is there."""
+def extract_frame(project: Project, key: str, video: Path, which: Literal["first", "last"]) -> Path:
+    """The first or last frame of the draw `key`'s `video` as a PNG (see the module's docstring), extracted unless
+    it is there. ValueError when the video cannot be read."""
     path = frame_file(project, key, which)
-    if path.is_file() or not extract:
-        return path if path.is_file() else None
+    if path.is_file():
+        return path
     from PIL import Image
 
     from engine.video import read_selected
@@ -92,23 +92,22 @@ def wants_layout(project: Project, engine: str) -> bool:
     return project.config.render.control == PREVIZ and not engine.startswith(PREVIZ)
 
 
-def stored_layout(project: Project, shot: Shot, engine: str, *, extract: bool = False) -> tuple[Control, ...] | None:
-    """The controls a keyframe of `shot` follows: () when none, else the first frame of the shot's previz draw as
-    `layout`; None while that draw or (reading alone) its frame is not there yet."""
+def layout_controls(project: Project, shot: Shot, engine: str) -> tuple[Control, ...]:
+    """The controls a keyframe of `shot` follows: none, or the first frame of the shot's previz draw as `layout`
+    (its path; `extract_layout` makes it)."""
     if not wants_layout(project, engine):
         return ()
+    frame = frame_file(project, control_job(project, shot).key, "first")
+    return (Control(kind="layout", path=frame, strength=project.config.render.control_strength),)
+
+
+def extract_layout(project: Project, shot: Shot) -> None:
+    """The first frame of the shot's previz draw (rendered before: `render_previz_controls`), unless it is there."""
     key = control_job(project, shot).key
     folder = project.renders_dir / key
-    frame = frame_file(project, key, "first")
-    if not frame.is_file():
-        if not extract:
-            return None
-        try:
-            read_draw(folder, key)  # the checks a render makes before using a draw
-        except DamagedDraw:
-            return None
-        frame = draw_frame(project, key, folder / "video.mp4", "first", extract=True)
-    return (Control(kind="layout", path=frame, strength=project.config.render.control_strength),)
+    if not frame_file(project, key, "first").is_file():
+        read_draw(folder, key)  # the checks a render makes before using a draw: DamagedDraw if it fails them
+        extract_frame(project, key, folder / "video.mp4", "first")
 
 
 def keyframe_request(project: Project, shot: Shot, engine: str, layout: tuple[Control, ...]) -> RenderRequest:
@@ -116,13 +115,10 @@ def keyframe_request(project: Project, shot: Shot, engine: str, layout: tuple[Co
     return build_request(project, shot, seed=0, engine=engine, controls=layout).model_copy(update={"num_frames": 1})
 
 
-def keyframe_key_now(project: Project, shot: Shot, engine: str) -> str | None:
-    """The key of the shot's keyframe track as it is now, by reading alone; None while its layout is not there."""
-    layout = stored_layout(project, shot, engine)
-    if layout is None:
-        return None
+def keyframe_key_now(project: Project, shot: Shot, engine: str) -> str:
+    """The key of the shot's keyframe track as it is now, by reading alone."""
     cls = engine_class(engine)
-    request = keyframe_request(project, shot, engine, layout)
+    request = keyframe_request(project, shot, engine, layout_controls(project, shot, engine))
     return shot_key(engine, cls.version, request, cls.identity(request))
 
 
@@ -163,12 +159,14 @@ def render_keyframes(project: Project, storyboard: Storyboard, shots: list[Shot]
         render_previz_controls(project, shots)
     jobs: list[Job] = []
     for shot in shots:
-        layout = stored_layout(project, shot, engine, extract=True)
-        if layout is None:
-            raise EngineError(f"the previz draw of shot {shot.id} that its keyframes follow is damaged",
-                              hint="run again: it is set aside and drawn again")
+        if wants_layout(project, engine):
+            try:
+                extract_layout(project, shot)
+            except (DamagedDraw, ValueError) as error:  # damaged since it was checked a moment ago
+                raise EngineError(f"the previz draw of shot {shot.id} that its keyframes follow cannot be read: "
+                                  f"{error}", hint="run again: a damaged draw is set aside and drawn again") from None
         asked = wanted.get(keyframe_track(shot.id))
         jobs += keyframe_jobs(project, storyboard.episode, shot, range(max(draws, asked.draws if asked else 0)),
-                              engine, layout)
+                              engine, layout_controls(project, shot, engine))
     return draw_jobs(project, jobs, engine, store=store, progress=progress, workers=workers, cluster=cluster,
                      notes=notes) if jobs else []

@@ -114,7 +114,7 @@ def _starting(project: Project, store: StateStore, starts: Starts, shot: Shot) -
     if starts.keyframes is not None and starts.chained_to(shot) is None:
         track = keyframe_track(shot.id)
         key = keyframe_key_now(project, shot, starts.keyframes)
-        current = [c for c in store.candidates(track) if (c.shot_key == key if key is not None else not c.stale)]
+        current = [c for c in store.candidates(track) if c.shot_key == key]
         chosen = take_in_use(store, track, key)
         fields.update(keyframes=len(current), keyframe=chosen.id if chosen else None,
                       keyframe_picked_by=None if chosen is None else "creator" if store.creator_pick(track) else "auto")
