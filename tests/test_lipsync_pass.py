@@ -107,6 +107,13 @@ def test_a_speaker_off_screen_or_facing_away_is_skipped(tmp_path, kling, change:
     assert not lipsync_tasks(kling)
 
 
+def test_an_unknown_shot_id_is_refused(tmp_path, kling, capsys):
+    root = make_project(tmp_path / "p")
+    shot_id = next(shot.id for shot in prepare_episode(Project.load(root), "ep01").storyboard.shots if shot.text)
+    assert main(["lipsync", str(root), "--shots", shot_id[:-1] + "x"]) == 2
+    assert f"did you mean '{shot_id}'?" in said(capsys) and not kling.tasks
+
+
 def test_a_take_not_drawn_on_kling_is_skipped(tmp_path, kling, capsys):
     root = make_project(tmp_path / "p")
     assert main(["render", str(root), "--engine", "previz"]) == 0

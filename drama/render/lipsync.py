@@ -19,6 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from drama.errors import DramaError, did_you_mean
 from drama.pipeline import PreparedEpisode
 from drama.project import Project
 from drama.render.damage import CANDIDATE_FILE
@@ -90,6 +91,11 @@ def lipsync_episode(project: Project, prepared: PreparedEpisode, *, shot_ids: li
     """Run the pass over every shot of the episode that has a line (or the given shots): one job per shot that
     can be synced, one skip with its reason per shot that cannot."""
     storyboard = prepared.storyboard
+    known = {shot.id for shot in storyboard.shots}
+    for shot_id in shot_ids or ():
+        if shot_id not in known:
+            raise DramaError(f"no shot {shot_id!r} in episode {storyboard.episode}",
+                             hint=did_you_mean(shot_id, known) or "`drama status PROJECT` lists the shot ids")
     lines = {line.shot_id: line for line in prepared.lines}
     own_store = store is None
     store = store or StateStore(project)
