@@ -143,7 +143,10 @@ def create_app(session: ReviewSession, *, access: Access | None = None) -> Starl
         return session.pick(request.path_params["shot"], str(data.get("candidate", "")))
 
     def draw(request: Request, data: dict[str, Any]) -> dict[str, Any]:
-        return session.draw(request.path_params["shot"], data.get("count", 1))
+        return session.draw(request.path_params["shot"], data.get("count", 1), data.get("track", "video"))
+
+    def pick_sheet(request: Request, data: dict[str, Any]) -> dict[str, Any]:
+        return session.pick_sheet(str(data.get("candidate", "")), data.get("replace", False))
 
     def edit(request: Request, data: dict[str, Any]) -> dict[str, Any]:
         return session.edit(request.path_params["shot"], data)
@@ -158,8 +161,9 @@ def create_app(session: ReviewSession, *, access: Access | None = None) -> Starl
         Route("/api/episode", episode),
         Route("/api/watch", watch),
         Route("/api/shots/{shot}/pick", action(pick, ["candidate"], "pick"), methods=["POST"]),
-        Route("/api/shots/{shot}/draw", action(draw, ["count"], "draw request"), methods=["POST"]),
+        Route("/api/shots/{shot}/draw", action(draw, ["count", "track"], "draw request"), methods=["POST"]),
         Route("/api/shots/{shot}/edit", action(edit, EditForm.model_fields, "edit form"), methods=["POST"]),
+        Route("/api/cast/pick", action(pick_sheet, ["candidate", "replace"], "sheet pick"), methods=["POST"]),
         Route("/api/export", action(export, [], "export request"), methods=["POST"]),
     ]
 

@@ -1,6 +1,10 @@
 """What the review page does to a project: read the episode's shots and draws, pick, draw more, edit a shot
 and redraw, export. Every change goes straight to the project's state store (the one `drama render` uses),
 so the page and a running render see each other's work; long jobs run on one background worker.
+
+Stills are picked like draws: a shot's keyframes (its keyframe track, drama.render.tracks) by the same pick call
+as its video draws, and the views of the character sheets, whose picks become the characters' references in
+cast.toml (drama.render.sheets).
 """
 
 from __future__ import annotations
@@ -22,10 +26,14 @@ from drama.errors import DramaError, did_you_mean
 from drama.pipeline import PreparedEpisode, prepare_episode
 from drama.project import Project
 from drama.render import StateStore, render_shots
+from drama.render.continuity import Starts, stale_reason
+from drama.render.keyframes import image_engine, keyframe_engine, keyframe_key_now, still_of, take_in_use
 from drama.render.request import renderable
-from drama.render.state import read_only_connection
+from drama.render.sheets import PortraitsExist, pick_sheet, sheet_candidates, view_label
+from drama.render.state import Candidate, read_only_connection
 from drama.render.status import episode_status, ranked_draws, shot_key_now
-from drama.review.security import new_token
+from drama.render.tracks import keyframe_track, sheet_track
+from drama.review.security import Refused, new_token
 from drama.review.watch import ScriptWatch
 from drama.storyboard import select_episodes
 from drama.storyboard.model import Shot
@@ -33,13 +41,14 @@ from drama.storyboard.vocabulary import Angle, Move, ShotSize
 from drama.voice.model import dual_id
 
 MAX_DRAWS_PER_REQUEST = 12
+TRACKS = ("video", "keyframe")  # what "draw more" on a shot's card draws: its video draws, or its keyframe stills
 
 
 class Job(BaseModel):
     """A background task as the page sees it."""
 
     id: str
-    kind: Literal["draw", "redraw", "export"]
+    kind: Literal["draw", "redraw", "stills", "export"]
     shot_id: str | None = None
     status: Literal["queued", "running", "done", "failed"] = "queued"
     done: int = 0
@@ -145,8 +154,9 @@ class ReviewSession:
     def url(self, path: Path) -> str:
         return "/media/" + path.resolve().relative_to(self.project.root.resolve()).as_posix()
 
-    def _audio(self, path: Path) -> str | None:
-        """The page's URL of a voice line's audio; None for a file outside the project, which the page never serves."""
+    def _served(self, path: Path) -> str | None:
+        """The page's URL of a file (a voice line's audio, a portrait); None for a file outside the project, which
+        the page never serves."""
         return self.url(path) if path.resolve().is_relative_to(self.project.root.resolve()) else None
 
     def _source(self, shot: Shot) -> str:
@@ -202,8 +212,12 @@ class ReviewSession:
         lines = {line.shot_id: line for line in prepared.lines}
         with self._lock:
             jobs = list(self._jobs)
+        stills_engine = keyframe_engine(self.project)
+        if stills_engine is not None:
+            image_engine(self.project, stills_engine)  # a misnamed one: its drama.toml line, as for the video engine
         with self._reading() as store:
             statuses = {row.shot_id: row for row in episode_status(self.project, storyboard, store)}
+            starts = Starts(self.project, storyboard, store, self.project.config.render.engine)  # for stale reasons
             overrides = store.overrides()
             shots, cut = [], []
             for shot in storyboard.shots:
@@ -229,11 +243,10 @@ class ReviewSession:
                     "prompt": shot.prompt, "source_lines": shot.source_lines, "source": self._source(shot),
                     "override": overrides[shot.id].model_dump(mode="json", exclude_none=True) if shot.id in overrides else None,
                     "pick": status.pick, "pick_by": status.picked_by, "stale": status.stale,
-                    "candidates": [{
-                        "id": c.id, "seed": c.seed, "draw": c.draw, "score": c.score, "stale": c.stale,
-                        "parts": [part.model_dump(mode="json") for part in c.parts],
-                        "video": self.url(c.video), "poster": self.url(c.poster),
-                    } for c in candidates],
+                    "candidates": [{**self._tile(c), "video": self.url(c.video),
+                                    "stale_reason": stale_reason(self.project, store, shot, c, starts=starts) if c.stale else None}
+                                   for c in candidates],
+                    "keyframes": self._keyframes(store, shot, stills_engine) if renderable(shot) else None,
                     "jobs": [job.model_dump() for job in jobs if job.shot_id == shot.id] +
                             [f.model_dump() for f in failures + paid],
                 })
@@ -241,20 +254,56 @@ class ReviewSession:
                 cut.append({
                     "shot_id": shot.id, "kind": shot.kind, "duration": shot.duration,
                     "video": self.url(picked.video) if picked else None,
-                    "audio": [url for line in (own, dual) if line and (url := self._audio(line.audio))],
+                    "audio": [url for line in (own, dual) if line and (url := self._served(line.audio))],
                     "subtitle": "\n".join(f"{speaker}: {text}" for speaker, text in
                                           ((shot.speaker, shot.text), (shot.dual.speaker, shot.dual.text)))
                                 if shot.dual else shot.text or "",
                 })
+            cast = self._cast(store)
         export = next((job for job in reversed(jobs) if job.kind == "export"), None)
         if export is not None and export.status == "running":
             export = export.model_copy(update={"progress": self._export_fraction()})
         video = self.project.config.video
         return {
             "project": self.project.config.title, "episode": self.episode_id, "width": video.width,
-            "height": video.height, "duration": storyboard.duration, "shots": shots, "cut": cut,
+            "height": video.height, "duration": storyboard.duration, "shots": shots, "cut": cut, "cast": cast,
             "export": export.model_dump() if export else None,
         }
+
+    def _tile(self, candidate: Candidate) -> dict[str, Any]:
+        """What a draw's or a still's tile shows: its score with the parts, its poster."""
+        return {"id": candidate.id, "seed": candidate.seed, "draw": candidate.draw, "score": candidate.score,
+                "stale": candidate.stale, "parts": [part.model_dump(mode="json") for part in candidate.parts],
+                "poster": self.url(candidate.poster)}
+
+    def _keyframes(self, store: StateStore, shot: Shot, engine: str | None) -> dict[str, Any] | None:
+        """The shot's keyframe stills (stale as of the shot now) and the one its video draws start from: shown
+        while `[render] keyframes` is set or the shot has stills; None otherwise."""
+        track = keyframe_track(shot.id)
+        key = keyframe_key_now(self.project, shot, engine) if engine is not None else None
+        stills = ranked_draws(store, track, key)
+        if engine is None and not stills:
+            return None
+        in_use = take_in_use(store, track, key)
+        picked = store.creator_pick(track)
+        return {"pick": in_use.id if in_use else None, "pick_by": "creator" if picked else "auto" if in_use else None,
+                "candidates": [{**self._tile(c), "still": self.url(still_of(c))} for c in stills]}
+
+    def _cast(self, store: StateStore) -> list[dict[str, Any]]:
+        """The characters with sheet draws: their references now, and per view the draws and the creator's pick
+        (only a pick makes references: no draw is picked automatically)."""
+        cast = []
+        for character in self.project.cast.character:
+            views = sheet_candidates(store, character.name)
+            if not any(views.values()):
+                continue
+            references = [self._served(self.project.root / ref) for ref in character.references]
+            cast.append({"name": character.name, "references": [url for url in references if url], "views": [
+                {"view": view, "label": view_label(view),
+                 "pick": picked.id if (picked := store.creator_pick(sheet_track(character.name, view))) else None,
+                 "candidates": [{**self._tile(c), "still": self.url(still_of(c))} for c in candidates]}
+                for view, candidates in views.items()]})
+        return cast
 
     # changing
 
@@ -266,21 +315,47 @@ class ReviewSession:
         return shots[shot_id]
 
     def pick(self, shot_id: str, candidate_id: str) -> dict[str, Any]:
+        """Pick one of the shot's video draws or, the same way, one of its keyframe stills."""
         self._shot(shot_id)
+        track = keyframe_track(shot_id)
         with StateStore(self.project) as store:
-            chosen = store.pick(shot_id, candidate_id)
-        return {"pick": chosen.id}
+            still = store.candidate(candidate_id)
+            chosen = store.pick(track if still is not None and still.shot_id == track else shot_id, candidate_id)
+        return {"pick": chosen.id, "track": chosen.shot_id}
 
-    def draw(self, shot_id: str, count: Any) -> dict[str, Any]:
+    def draw(self, shot_id: str, count: Any, track: Any = "video") -> dict[str, Any]:
+        """Ask for `count` more draws of the shot's video, or (`track` "keyframe") of its keyframe stills."""
         shot = self._shot(shot_id)
         if not renderable(shot):
             raise DramaError(f"shot {shot_id} is a title card: it has no draws")
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_DRAWS_PER_REQUEST:
             raise DramaError(f"draw count must be a whole number from 1 to {MAX_DRAWS_PER_REQUEST}")
+        if track not in TRACKS:
+            raise DramaError(f"unknown track {track!r}", hint=f"one of {', '.join(TRACKS)}")
+        render = self.project.config.render
         with StateStore(self.project) as store:  # recorded first: a render running now or next draws them too
-            store.want_draws(shot_id, shot_key_now(self.project, shot, self.project.config.render.engine), count,
-                             at_least=self.project.config.render.draws)
-        return {"job": self._submit("draw", shot_id, count).id}
+            if track == "video":
+                store.want_draws(shot_id, shot_key_now(self.project, shot, render.engine), count, at_least=render.draws)
+                return {"job": self._submit("draw", shot_id, count).id}
+            engine = keyframe_engine(self.project)
+            if engine is None:
+                raise DramaError("this project draws no keyframes",
+                                 hint='set [render] keyframes = "IMAGE-ENGINE" in drama.toml (docs/keyframes.md)')
+            image_engine(self.project, engine)
+            store.want_draws(keyframe_track(shot_id), keyframe_key_now(self.project, shot, engine), count,
+                             at_least=render.keyframe_draws or render.draws)
+        return {"job": self._submit("stills", shot_id, count).id}
+
+    def pick_sheet(self, candidate_id: str, replace: Any = False) -> dict[str, Any]:
+        """Pick a view of a character sheet: it becomes one of the character's references (drama.render.sheets).
+        Refused with 409 when the character has portraits of their own and `replace` is not true."""
+        if not isinstance(replace, bool):
+            raise DramaError("replace must be true or false")
+        try:
+            references = pick_sheet(self.project, None, [candidate_id], replace=replace)
+        except PortraitsExist as error:
+            raise Refused(error.message, 409, hint="pick again to replace them (the old files stay in refs/)") from None
+        return {"references": references}
 
     def edit(self, shot_id: str, data: dict[str, Any]) -> dict[str, Any]:
         shot = self._shot(shot_id)
@@ -368,7 +443,7 @@ class ReviewSession:
         storyboard = prepare_episode(self.project, self.episode_id, speak=True).storyboard
         with StateStore(self.project) as store:
             report = render_shots(self.project, storyboard, draws=1, shot_ids=[job.shot_id], store=store,
-                                  progress=_DrawsLeft(left))
+                                  progress=_DrawsLeft(left), stage="keyframes" if job.kind == "stills" else "all")
         if report.failed:
             raise DramaError(report.failed[0].error or "the engine failed")
         self._update(job, status="done", done=job.total, progress=1.0)

@@ -3,6 +3,8 @@
 // only the cards whose data changed, so playing previews are not interrupted. Under `drama review --watch`
 // it also listens to /api/watch (server-sent events): each save of the screenplay is a revision, with the
 // shots it added or changed (marked on their cards) and the check's findings (on their cards and in a panel).
+// Stills are picked like draws: a shot's keyframes (a row above its video draws) with the same pick call, and the
+// views of the character sheets in the Cast section, whose picks become the characters' references.
 "use strict";
 
 const TOKEN = document.body.dataset.token;
@@ -49,7 +51,7 @@ async function post(url, body) {
   });
   let data = {};
   try { data = await response.json(); } catch (_) { data = { error: `${response.status} ${response.statusText}` }; }
-  if (!response.ok || data.error) throw new Error(data.error || `request failed (${response.status})`);
+  if (!response.ok || data.error) throw Object.assign(new Error(data.error || `request failed (${response.status})`), { status: response.status });
   return data;
 }
 
@@ -85,6 +87,7 @@ function render() {
     `${model.shots.length} shots · ${draws} draws · ${picked}/${model.shots.length} picked · ${model.duration.toFixed(1)} s` +
     (model.export && model.export.status ? ` · export ${model.export.status}` : "");
   renderExport();
+  renderCast();
   const seen = new Set();
   let lastScene = null;
   let previous = null;
@@ -174,7 +177,7 @@ function shotCard(shot) {
     draws.append(el("p", { class: "muted" }, "No draws yet."));
   }
   shot.candidates.forEach((candidate, number) => draws.append(drawTile(shot, candidate, number)));
-  const right = el("div", {}, draws, controls(shot), jobList(shot), editForm(shot));
+  const right = el("div", {}, keyframeRow(shot), draws, controls(shot), jobList(shot), editForm(shot));
   card.append(meta, right);
   return card;
 }
@@ -271,21 +274,96 @@ function whyList(shot) {
     el("summary", {}, `why (${shot.notes.length})`), el("ul", {}, shot.notes.map((note) => el("li", {}, note))));
 }
 
+// A draw's score and its parts, each part's explanation on hover (video draws and stills alike).
+function scoreParts(candidate) {
+  return [
+    el("div", { class: "score" }, el("strong", {}, candidate.score.toFixed(3)), el("span", { class: "muted" }, `seed ${candidate.seed}`)),
+    el("ul", { class: "parts" }, candidate.parts.map((part) => el("li", { title: `${part.explanation} (weight ${part.weight})` },
+      el("span", {}, part.name), el("span", {}, part.value === null ? "n/a" : part.value.toFixed(2))))),
+  ];
+}
+
 function drawTile(shot, candidate, number) {
   const picked = shot.pick === candidate.id;
+  const why = candidate.stale_reason ? `stale: ${candidate.stale_reason}` : candidate.stale ? "stale: the shot changed since" : "";
   const tile = el("div", {
     class: `draw${picked ? " picked" : ""}${candidate.stale ? " stale" : ""}`,
-    dataset: { candidate: candidate.id }, title: `draw ${number + 1}: seed ${candidate.seed} — click to pick`,
+    dataset: { candidate: candidate.id }, title: `draw ${number + 1}: seed ${candidate.seed} — click to pick${why ? `\n${why}` : ""}`,
     onclick: (event) => { event.stopPropagation(); pick(shot, candidate); },
   },
   el("video", { src: candidate.video, poster: candidate.poster, muted: true, loop: true, autoplay: true, playsinline: true, preload: "metadata" }),
   el("span", { class: "badge" }, `${number + 1}${candidate.stale ? " · stale" : ""}`),
   picked ? el("span", { class: "pickmark" }, shot.pick_by === "creator" ? "picked" : "best") : null,
-  el("div", { class: "score" }, el("strong", {}, candidate.score.toFixed(3)), el("span", { class: "muted" }, `seed ${candidate.seed}`)),
-  el("ul", { class: "parts" }, candidate.parts.map((part) => el("li", { title: `${part.explanation} (weight ${part.weight})` },
-    el("span", {}, part.name), el("span", {}, part.value === null ? "n/a" : part.value.toFixed(2))))));
+  ...scoreParts(candidate),
+  candidate.stale_reason ? el("p", { class: "stale-reason" }, candidate.stale_reason) : null);
   tile.querySelector("video").muted = true;
   return tile;
+}
+
+// A still (a keyframe, a view of a character sheet): its picture, score and parts, a pick button, and a mark on the
+// one in use ("picked" by the creator, "best" picked automatically).
+function stillTile(candidate, label, mark, onPick) {
+  const tile = el("div", {
+    class: `draw still${mark ? " picked" : ""}${candidate.stale ? " stale" : ""}`,
+    dataset: { candidate: candidate.id }, title: `${label}: seed ${candidate.seed} — click to pick`,
+    onclick: (event) => { event.stopPropagation(); onPick(); },
+  },
+  el("img", { src: candidate.poster, alt: label, loading: "lazy" }),
+  el("span", { class: "badge" }, `${label}${candidate.stale ? " · stale" : ""}`),
+  mark ? el("span", { class: "pickmark" }, mark) : null,
+  ...scoreParts(candidate),
+  el("button", { type: "button", class: "pick-still", disabled: mark === "picked",
+    onclick: (event) => { event.stopPropagation(); onPick(); } }, mark === "picked" ? "Picked" : "Pick"));
+  return tile;
+}
+
+// The shot's keyframe stills, above its video draws: the video draws start from the one in use.
+function keyframeRow(shot) {
+  const keyframes = shot.keyframes;
+  if (!keyframes) return null;
+  const count = el("input", { type: "number", min: 1, max: 12, value: 1, "aria-label": "how many stills" });
+  const row = el("div", { class: "stills" }, keyframes.candidates.length ? keyframes.candidates.map((candidate, number) =>
+    stillTile(candidate, `still ${number + 1}`, keyframes.pick === candidate.id ? (keyframes.pick_by === "creator" ? "picked" : "best") : null,
+      () => pick(shot, candidate, `still ${number + 1}`))) : el("p", { class: "muted" }, "No keyframes yet."));
+  return el("section", { class: "keyframes", "aria-label": "keyframes" },
+    el("h4", {}, "Keyframes ", el("span", { class: "muted" }, "the video draws start from the picked one")), row,
+    el("div", { class: "controls" },
+      el("button", { type: "button", class: "more-stills", onclick: (event) => { event.stopPropagation(); drawMore(shot, Number(count.value), "keyframe"); } }, "More stills"), count));
+}
+
+// The Cast section: each character's sheet, a row of stills per view; a pick makes the view one of their references.
+function renderCast() {
+  const section = document.getElementById("cast");
+  const key = JSON.stringify(model.cast);
+  if (renderCast.key === key) return;
+  renderCast.key = key;
+  section.hidden = !model.cast.length;
+  document.getElementById("cast-sheets").replaceChildren(...model.cast.map(sheetCard));
+}
+
+function sheetCard(character) {
+  const references = character.references.map((url) => el("img", { class: "reference", src: url, alt: `reference of ${character.name}` }));
+  const views = character.views.map((view) => {
+    const stills = view.candidates.map((candidate, number) => stillTile(candidate, `${view.label} ${number + 1}`,
+      view.pick === candidate.id ? "picked" : null, () => pickSheet(character, view, candidate)));
+    return el("div", { class: "view", dataset: { view: view.view } }, el("h4", {}, view.label),
+      el("div", { class: "stills" }, stills.length ? stills : el("p", { class: "muted" }, "No draws of this view.")));
+  });
+  return el("article", { class: "sheet", dataset: { name: character.name } },
+    el("h3", {}, character.name, " ", el("span", { class: "muted" }, references.length ? "references:" : "no references yet"), references),
+    views);
+}
+
+async function pickSheet(character, view, candidate, replace = false) {
+  try {
+    await post("/api/cast/pick", { candidate: candidate.id, replace });
+    say(`${character.name}'s ${view.label} view is one of their references now.`);
+    refresh();
+  } catch (error) {
+    if (error.status === 409 && !replace && confirm(`${error.message}\n\nReplace their references with the sheet's picks?`)) {
+      pickSheet(character, view, candidate, true);
+    } else say(error.message, true);
+  }
 }
 
 function controls(shot) {
@@ -345,18 +423,18 @@ function toggleEdit(shot) {
   if (form) { form.hidden = !form.hidden; if (!form.hidden) form.querySelector("textarea").focus(); }
 }
 
-async function pick(shot, candidate) {
+async function pick(shot, candidate, label = `draw ${shot.candidates.indexOf(candidate) + 1}`) {
   try {
     await post(`/api/shots/${shot.id}/pick`, { candidate: candidate.id });
-    say(`Picked draw ${shot.candidates.indexOf(candidate) + 1} for ${shot.id}.`);
+    say(`Picked ${label} for ${shot.id}.`);
     refresh();
   } catch (error) { say(error.message, true); }
 }
 
-async function drawMore(shot, count) {
+async function drawMore(shot, count, track = "video") {
   try {
-    await post(`/api/shots/${shot.id}/draw`, { count });
-    say(`Drawing ${count} more for ${shot.id}…`);
+    await post(`/api/shots/${shot.id}/draw`, { count, track });
+    say(`Drawing ${count} more ${track === "keyframe" ? "stills" : ""} for ${shot.id}…`.replace("  ", " "));
     refresh();
   } catch (error) { say(error.message, true); }
 }
