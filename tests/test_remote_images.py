@@ -382,6 +382,29 @@ def test_comfyui_image_workflow_draws_a_seeded_still(comfy: ComfyUIFake, tmp_pat
     assert pixels(again.image) == pixels(still.image) != pixels(other.image)
 
 
+def test_comfyui_layout_workflow_follows_the_previz_layout(comfy: ComfyUIFake, tmp_path: Path):
+    layout = write_image(tmp_path / "layout.png", size=(540, 960), color=(70, 70, 70))
+    depth_video = tmp_path / "depth.mp4"  # a video engine's control: not a picture, never uploaded
+    depth_video.write_bytes(b"not used")
+    engine = ComfyUIImageEngine(workflow="sdxl_layout_image", poll_interval=0.01)
+    shot = request(controls=(Control(kind="depth", path=depth_video), Control(kind="layout", path=layout,
+                                                                             strength=0.45)))
+    task = engine.submit(shot, key="layout-1")
+    graph = comfy.prompts[task.task_id].graph
+    assert comfy.uploads[graph["10"]["inputs"]["image"]] == layout.read_bytes()
+    assert graph["13"]["inputs"]["strength"] == 0.45 and graph["3"]["inputs"]["positive"] == ["13", 0]
+    assert list(comfy.uploads) == [graph["10"]["inputs"]["image"]]
+    first = engine.fetch(task, wait(engine, task), out(tmp_path, "a"))
+    other = write_image(tmp_path / "other.png", size=(540, 960), color=(200, 10, 10))
+    moved = engine.render(request(controls=(Control(kind="layout", path=other),)), out(tmp_path, "b"))
+    assert pixels(first.image) != pixels(moved.image)  # same seed and prompt, another layout
+
+    posts = len(comfy.requests("POST", r".*"))
+    with pytest.raises(RemoteError, match="sdxl_layout_image.json needs layout"):
+        engine.submit(request(), key="no-layout")
+    assert len(comfy.requests("POST", r".*")) == posts  # refused before any upload or queueing
+
+
 def test_comfyui_image_failures(comfy: ComfyUIFake, tmp_path: Path):
     engine = ComfyUIImageEngine()
     comfy.job_faults.append("oom")

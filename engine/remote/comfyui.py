@@ -83,7 +83,11 @@ class Target(BaseModel):
         return f"{where}.{self.input}"
 
 
-SLOTS = ("prompt", "negative", "seed", "width", "height", "frames", "fps", "first_frame", "references")
+SLOTS = ("prompt", "negative", "seed", "width", "height", "frames", "fps", "first_frame", "references", "layout",
+         "depth", "layout_strength", "depth_strength")
+# controls an image workflow takes as pictures (a LoadImage each, fed to a ControlNet): the previz layout, depth
+CONTROL_SLOTS: tuple[Literal["layout", "depth"], ...] = ("layout", "depth")
+STILL_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 
 class Inputs(BaseModel):
@@ -94,7 +98,7 @@ class Inputs(BaseModel):
     native_fps: float | None = None  # the model's frame rate: frames = duration × this, and it is the fps sent
     frames_rule: Literal["4n+1"] | None = None
     size_multiple: int = 1
-    required: tuple[Literal["first_frame", "references"], ...] = ()
+    required: tuple[Literal["first_frame", "references", "layout", "depth"], ...] = ()
     prompt: tuple[Target, ...] = ()
     negative: tuple[Target, ...] = ()
     seed: tuple[Target, ...] = ()
@@ -104,6 +108,13 @@ class Inputs(BaseModel):
     fps: tuple[Target, ...] = ()
     first_frame: tuple[Target, ...] = ()
     references: tuple[Target, ...] = ()  # one LoadImage per reference image, filled in order
+    # a LoadImage taking the control's picture, and the input taking its strength (ControlNetApplyAdvanced's).
+    # A workflow whose ControlNet sits between the prompts and the sampler should list the slot as required:
+    # removing its LoadImage would cut the graph.
+    layout: tuple[Target, ...] = ()
+    depth: tuple[Target, ...] = ()
+    layout_strength: tuple[Target, ...] = ()
+    depth_strength: tuple[Target, ...] = ()
 
     @field_validator(*SLOTS, mode="before")
     @classmethod
@@ -263,7 +274,10 @@ class ComfyUIEngine(RemoteEngine):
         graph = json.loads(workflow_file.read_text(encoding="utf-8"))
         inputs = Inputs.load(declared_path)
         references = reference_images(request, len(inputs.references), location=True)
-        parts = {"first_frame": request.first_frame, "references": references or None}
+        controls = {c.kind: c for c in reversed(request.controls)  # the first of a kind wins
+                    if c.kind in CONTROL_SLOTS and c.path.suffix.lower() in STILL_SUFFIXES}
+        parts = {"first_frame": request.first_frame, "references": references or None,
+                 **{kind: controls.get(kind) for kind in CONTROL_SLOTS}}
         missing = [part for part in inputs.required if parts[part] is None]
         if missing:
             raise RemoteError(f"workflow {workflow_file.name} needs {' and '.join(missing)}", provider=self.provider)
@@ -283,7 +297,12 @@ class ComfyUIEngine(RemoteEngine):
             values.append((inputs.first_frame, self.upload(request.first_frame)))
         for target, image in zip(inputs.references, references, strict=False):
             values.append(((target,), self.upload(image)))
-        empty = (inputs.first_frame if request.first_frame is None else ()) + inputs.references[len(references):]
+        for kind, control in controls.items():
+            if getattr(inputs, kind):
+                values += [(getattr(inputs, kind), self.upload(control.path)),
+                           (getattr(inputs, f"{kind}_strength"), control.strength)]
+        empty = (inputs.first_frame if request.first_frame is None else ()) + inputs.references[len(references):] \
+            + tuple(target for kind in CONTROL_SLOTS if kind not in controls for target in getattr(inputs, kind))
         try:
             for targets, value in values:
                 patch(graph, targets, value)

@@ -1,7 +1,8 @@
 """The `comfyui-image` engine: an image workflow on a ComfyUI server, one still per draw. The protocol is the
 comfyui engine's (patch the API-format graph from its `.inputs.toml`, upload images, queue under a prompt_id derived
-from the job key, read /history, download through /view); what differs is the shipped workflow (`sdxl_image`) and
-that the result is the first saved image (SaveImage's `images`, not an animated one)."""
+from the job key, read /history, download through /view); what differs is the shipped workflows (`sdxl_image`, and
+`sdxl_layout_image`, which follows the previz layout through a Canny ControlNet) and that the result is the first
+saved image (SaveImage's `images`, not an animated one)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any, ClassVar
 from engine.remote.comfyui import VIDEO_SUFFIXES, ComfyUIEngine
 from engine.remote.image import RemoteImageEngine
 
-SHIPPED_IMAGE = ("sdxl_image",)  # templates/comfyui/<name>.json, each with its .inputs.toml
+SHIPPED_IMAGE = ("sdxl_image", "sdxl_layout_image")  # templates/comfyui/<name>.json, each with its .inputs.toml
 
 
 def image_output(outputs: dict[str, Any]) -> dict[str, Any] | None:
@@ -27,8 +28,9 @@ def image_output(outputs: dict[str, Any]) -> dict[str, Any] | None:
 
 
 class ComfyUIImageEngine(ComfyUIEngine, RemoteImageEngine):
-    """Stills from a ComfyUI server (COMFYUI_URL). Option `workflow`: `sdxl_image` (the default) or the path of an
-    API-format image workflow with its `.inputs.toml` beside it. Priced 0 per image unless price_per_task is set."""
+    """Stills from a ComfyUI server (COMFYUI_URL). Option `workflow`: `sdxl_image` (the default), `sdxl_layout_image`
+    (needs the `layout` control) or the path of an API-format image workflow with its `.inputs.toml` beside it.
+    Priced 0 per image unless price_per_task is set."""
 
     name: ClassVar[str] = "comfyui-image"
     version: ClassVar[str] = "1"

@@ -86,6 +86,12 @@ NODES: dict[str, Node] = {
     "EmptyLatentImage": Node({"width": Number(int, 16, 16384), "height": Number(int, 16, 16384),
                               "batch_size": Number(int, 1, 4096)}),
     "SaveImage": Node({"images": LINK, "filename_prefix": STRING}, output=True),
+    "Canny": Node({"image": LINK, "low_threshold": Number(float, 0.01, 0.99),
+                   "high_threshold": Number(float, 0.01, 0.99)}),
+    "ControlNetLoader": Node({"control_net_name": Files("controlnet")}),
+    "ControlNetApplyAdvanced": Node({"positive": LINK, "negative": LINK, "control_net": LINK, "image": LINK,
+                                     "strength": Number(float, 0.0, 10.0), "start_percent": Number(float, 0.0, 1.0),
+                                     "end_percent": Number(float, 0.0, 1.0)}, {"vae": LINK}),
     "VHS_VideoCombine": Node({"images": LINK, "frame_rate": Number(float, 1.0, 120.0), "loop_count": INT,
                               "filename_prefix": STRING, "format": STRING, "pingpong": BOOL, "save_output": BOOL},
                              {"audio": LINK}, output=True),
@@ -93,6 +99,7 @@ NODES: dict[str, Node] = {
 
 INSTALLED = {
     "checkpoints": ["sd_xl_base_1.0.safetensors"],
+    "controlnet": ["controlnet-canny-sdxl-1.0.safetensors"],
     "text_encoders": ["umt5_xxl_fp8_e4m3fn_scaled.safetensors"],
     "vae": ["wan_2.1_vae.safetensors", "wan2.2_vae.safetensors"],
     "diffusion_models": ["wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors",
@@ -258,11 +265,13 @@ class ComfyUIFake(FakeServer):
 
     @staticmethod
     def _still(graph: dict[str, Any]) -> bytes:
-        """The PNG an image graph makes: the EmptyLatentImage's size, colours from the seed and the prompts."""
+        """The PNG an image graph makes: the EmptyLatentImage's size, colours from the seed, the prompts and the
+        images loaded (a layout changes the picture)."""
         latent = next(n["inputs"] for n in graph.values() if n["class_type"] == "EmptyLatentImage")
         seed = next(n["inputs"]["seed"] for n in graph.values() if n["class_type"] == "KSampler")
         texts = "|".join(n["inputs"]["text"] for n in graph.values() if n["class_type"] == "CLIPTextEncode")
-        digest = hashlib.sha256(f"{seed}|{texts}".encode()).digest()
+        images = "|".join(n["inputs"]["image"] for n in graph.values() if n["class_type"] == "LoadImage")
+        digest = hashlib.sha256(f"{seed}|{texts}|{images}".encode()).digest()
         return seeded_png(latent["width"], latent["height"], int.from_bytes(digest[:8], "big"))
 
     def _queue_item(self, prompt: Prompt) -> list[Any]:
