@@ -153,6 +153,16 @@ def test_seedream_faults_map_to_typed_errors(ark: ArkFake, monkeypatch: pytest.M
     assert ark.generated == 0
 
 
+@pytest.mark.parametrize(("code", "kind", "retryable"), [("OutputImageSensitiveContentDetected", ContentRefused, False),
+                                                      ("InternalServiceError", RemoteError, True)])
+def test_seedream_image_failed_inside_a_200_answer(ark: ArkFake, code: str, kind: type, retryable: bool):
+    ark.fail_next_image(code)
+    with pytest.raises(kind) as caught:
+        SeedreamEngine().submit(request(), key="k")
+    assert (type(caught.value), caught.value.code, caught.value.retryable) == (kind, code, retryable)
+    assert ark.generated == 0
+
+
 def test_seedream_retries_get_through_after_429_and_500(ark: ArkFake, tmp_path: Path):
     images = r"/api/v3/images/generations"
     ark.rate_limit_next(retry_after=0, path=images)

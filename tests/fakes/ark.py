@@ -90,6 +90,7 @@ class ArkFake(VideoTaskFake):
         self.images: dict[str, bytes] = {}  # name → PNG of every generated image
         self.generated = 0  # images made (and billed), answered or not
         self._lose_answers = 0
+        self._failed_images: list[str] = []  # codes the next images fail with (in the answer's data, HTTP 200)
 
     @property
     def base(self) -> str:
@@ -120,6 +121,11 @@ class ArkFake(VideoTaskFake):
     def lose_next_answer(self) -> None:
         """The next image is made (and billed) but the connection closes before the answer goes out."""
         self._lose_answers += 1
+
+    def fail_next_image(self, code: str = "OutputImageSensitiveContentDetected") -> None:
+        """The next image fails inside an answer of HTTP 200: its `data` item is `{"error": {code, message}}` and
+        nothing is generated (nor billed), as Ark reports an image it could not deliver."""
+        self._failed_images.append(code)
 
     def truncate_next_image(self) -> None:
         self.fault("GET", IMAGE_RESULTS, truncated_image())
@@ -194,6 +200,12 @@ class ArkFake(VideoTaskFake):
             return error.response
         except ValueError:
             return ArkError(400, "InvalidParameter", "the request body is not valid JSON").response
+        if self._failed_images:
+            code = self._failed_images.pop(0)
+            return Response(200, {"model": body["model"], "created": int(time.time()),
+                                  "data": [{"error": {"code": code, "message": "The output image may contain "
+                                                      "sensitive information."}}],
+                                  "usage": {"generated_images": 0, "output_tokens": 0, "total_tokens": 0}})
         seed = body.get("seed", -1)
         if seed == -1:
             seed = self._rng.randrange(2**31)
