@@ -93,7 +93,8 @@ def test_a_chained_shot_starts_from_the_last_frame_of_the_shot_before(tmp_path):
             assert np.abs(frame(second.video, 0) - last).mean() < H264
             assert np.abs(frame(second.video, 0) - frame(first.video, 0)).mean() > 5 * H264  # it did move on
         rows = {row.shot_id: row for row in episode_status(project, storyboard, store)}
-        assert rows["s2"].starts_from == f"shot s1's draw {first.id}" and rows["s1"].starts_from is None
+        assert (rows["s2"].continues, rows["s2"].starts_from) == ("s1", f"shot s1's draw {first.id}")
+        assert (rows["s1"].continues, rows["s1"].starts_from) == (None, None)
 
 
 def test_the_shot_after_a_cutaway_does_not_chain(tmp_path):

@@ -239,7 +239,7 @@ def status_command(args: argparse.Namespace) -> int:
                 state += f" [cyan]{in_flight[row.shot_id]} paid task(s) in flight[/]"
             if row.overridden:
                 state += f" [cyan]edited: {', '.join(row.overridden)}[/]"
-            if row.starts_from and row.starts_from.startswith("shot "):
+            if row.continues:
                 state += f" [dim]continues {row.starts_from}[/]"
             draws = str(row.draws) + (f" +{row.stale_draws} stale" if row.stale_draws else "")
             pick = f"{row.pick} [dim]{row.picked_by}[/]" if row.pick else "-"
@@ -247,7 +247,7 @@ def status_command(args: argparse.Namespace) -> int:
                           f"{row.pick_score:.3f}" if row.pick_score is not None else "-",
                           f"{row.best_score:.3f}" if row.best_score is not None else "-",
                           *([f"{row.keyframes} · {row.keyframe} [dim]{row.keyframe_picked_by}[/]" if row.keyframe
-                             else "chained" if row.starts_from and row.starts_from.startswith("shot ") else "-"]
+                             else "chained" if row.continues else "-"]
                             if keyframes else []), state,
                           *([f"{spent.get(row.shot_id, 0):.2f}"] if spent else []))
         console.print(table)

@@ -89,8 +89,8 @@ class Starts:
     def __init__(self, project: Project, storyboard: Storyboard | None, store: StateStore | None, engine: str, *,
                  extract: bool = False):
         self.project, self.store, self.engine, self.extract = project, store, engine, extract
-        self.version = resolve_engine(engine, project).version
-        self.takes_first = "first_frame" in resolve_engine(engine, project).features
+        cls = resolve_engine(engine, project)
+        self.version, self.takes_first = cls.version, "first_frame" in cls.features
         self.keyframes = keyframe_engine(project)
         self.chain = project.config.render.continuity == "chain"
         shots = storyboard.shots if storyboard is not None else []

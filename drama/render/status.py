@@ -50,6 +50,7 @@ class ShotStatus(BaseModel):
     keyframe: str | None = None  # the keyframe in use (its video draws start from it unless the shot is chained)
     keyframe_picked_by: Literal["creator", "auto"] | None = None
     starts_from: str | None = None  # what its video draws start from now: "keyframe ID", "shot 1-1's draw ID"
+    continues: str | None = None  # the shot it is chained to ([render] continuity = "chain")
     waiting: str | None = None  # why the key is unknown when it is for want of the image the draws start from
     state: Literal["title card", "not rendered", "stale", "camera check failed", "ok"]
 
@@ -109,8 +110,8 @@ def episode_status(project: Project, storyboard: Storyboard, store: StateStore, 
 def _starting(project: Project, store: StateStore, starts: Starts, shot: Shot) -> dict:
     """The ShotStatus fields of where the shot's video draws start, and of its keyframes."""
     start = starts.start(shot)
-    fields: dict = {"starts_from": None if start.kind == "none" else start.describe(),
-                    "waiting": start.missing}
+    fields: dict = {"starts_from": None if start.kind == "none" else start.describe(), "waiting": start.missing,
+                    "continues": start.after}
     if starts.keyframes is not None and starts.chained_to(shot) is None:
         track = keyframe_track(shot.id)
         key = keyframe_key_now(project, shot, starts.keyframes)
