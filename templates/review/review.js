@@ -302,14 +302,14 @@ function drawTile(shot, candidate, number) {
 
 // A still (a keyframe, a view of a character sheet): its picture, score and parts, a pick button, and a mark on the
 // one in use ("picked" by the creator, "best" picked automatically).
-function stillTile(candidate, label, mark, onPick) {
+function stillTile(candidate, number, label, mark, onPick) {
   const tile = el("div", {
     class: `draw still${mark ? " picked" : ""}${candidate.stale ? " stale" : ""}`,
     dataset: { candidate: candidate.id }, title: `${label}: seed ${candidate.seed} — click to pick`,
     onclick: (event) => { event.stopPropagation(); onPick(); },
   },
   el("img", { src: candidate.poster, alt: label, loading: "lazy" }),
-  el("span", { class: "badge" }, `${label}${candidate.stale ? " · stale" : ""}`),
+  el("span", { class: "badge" }, `${number}${candidate.stale ? " · stale" : ""}`),
   mark ? el("span", { class: "pickmark" }, mark) : null,
   ...scoreParts(candidate),
   el("button", { type: "button", class: "pick-still", disabled: mark === "picked",
@@ -323,7 +323,7 @@ function keyframeRow(shot) {
   if (!keyframes) return null;
   const count = el("input", { type: "number", min: 1, max: 12, value: 1, "aria-label": "how many stills" });
   const row = el("div", { class: "stills" }, keyframes.candidates.length ? keyframes.candidates.map((candidate, number) =>
-    stillTile(candidate, `still ${number + 1}`, keyframes.pick === candidate.id ? (keyframes.pick_by === "creator" ? "picked" : "best") : null,
+    stillTile(candidate, number + 1, `still ${number + 1}`, keyframes.pick === candidate.id ? (keyframes.pick_by === "creator" ? "picked" : "best") : null,
       () => pick(shot, candidate, `still ${number + 1}`))) : el("p", { class: "muted" }, "No keyframes yet."));
   return el("section", { class: "keyframes", "aria-label": "keyframes" },
     el("h4", {}, "Keyframes ", el("span", { class: "muted" }, "the video draws start from the picked one")), row,
@@ -344,7 +344,7 @@ function renderCast() {
 function sheetCard(character) {
   const references = character.references.map((url) => el("img", { class: "reference", src: url, alt: `reference of ${character.name}` }));
   const views = character.views.map((view) => {
-    const stills = view.candidates.map((candidate, number) => stillTile(candidate, `${view.label} ${number + 1}`,
+    const stills = view.candidates.map((candidate, number) => stillTile(candidate, number + 1, `${view.label} ${number + 1}`,
       view.pick === candidate.id ? "picked" : null, () => pickSheet(character, view, candidate)));
     return el("div", { class: "view", dataset: { view: view.view } }, el("h4", {}, view.label),
       el("div", { class: "stills" }, stills.length ? stills : el("p", { class: "muted" }, "No draws of this view.")));
