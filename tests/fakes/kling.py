@@ -52,6 +52,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import av
@@ -150,6 +151,7 @@ class FakeTask:
     images: int = 0  # an image task's result count (`n`)
     image_size: tuple[int, int] = (0, 0)
     image_seed: bytes = b""  # a digest of the request: the result's pixels depend on it
+    start_image: bytes | None = None  # image2video's `image` (sent as base64): the result starts on it
 
     def status(self, now: float) -> str:
         if now >= self.ready:
@@ -345,6 +347,10 @@ class KlingFake(FakeServer):
             task.seconds, task.frames = parent.seconds, parent.frames
         else:
             task.seconds = float(task.duration) + 0.1
+            image = body.get("image")
+            if endpoint == "image2video" and isinstance(image, str) and not image.startswith("http"):
+                # the result is the image, pushed in on for the whole duration, as image-to-video starts on it
+                task.start_image, task.frames = base64.b64decode(image), round(24 * float(task.duration))
         self.tasks[task.task_id] = task
         if task.external_id:
             self._external[(account, task.external_id)] = task
@@ -374,7 +380,8 @@ class KlingFake(FakeServer):
             return Response(200, result_image(task.image_seed, int(index), task.image_size),
                             {"content-type": "image/png"})
         if suffix == "mp4" and not index and not task.images:
-            return Response(200, video_of(task.frames), {"content-type": "video/mp4"})
+            video = video_of(task.frames) if task.start_image is None else push_in(task.start_image, task.frames)
+            return Response(200, video, {"content-type": "video/mp4"})
         return Response(404, b"NoSuchKey", {"content-type": "text/plain"})
 
     def _authorize(self, request: Request) -> str | Response:
@@ -597,6 +604,31 @@ def result_image(seed: bytes, index: int, size: tuple[int, int]) -> bytes:
 def video_of(frames: int) -> bytes:
     """The result video of a task: the shared one, or a longer one for extended videos."""
     return result_video() if frames == 24 else tiny_mp4(width=64, height=112, frames=frames, fps=24.0)
+
+
+@functools.lru_cache(maxsize=64)
+def push_in(image: bytes, frames: int) -> bytes:
+    """An image-to-video result: `frames` frames at 24 fps whose first is the image (scaled to 288 px on its shorter
+    side), then a slow push-in on its centre, so a clip drawn from a keyframe or a chained frame visibly starts on it."""
+    import tempfile
+
+    from engine.video import write_mp4
+
+    with Image.open(io.BytesIO(image)) as opened:
+        start = opened.convert("RGB")
+    scale = 288 / min(start.size)
+    width, height = (round(side * scale / 2) * 2 for side in start.size)
+    start = start.resize((width, height), Image.Resampling.LANCZOS)
+
+    def frame(i: int) -> np.ndarray:
+        crop = 1 - 0.1 * i / max(1, frames - 1)  # 10 % closer by the last frame
+        box = (width * (1 - crop) / 2, height * (1 - crop) / 2, width * (1 + crop) / 2, height * (1 + crop) / 2)
+        return np.asarray(start.resize((width, height), Image.Resampling.BILINEAR, box=box))
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "result.mp4"
+        write_mp4((frame(i) for i in range(frames)), path, width=width, height=height, fps=24.0, crf=18)
+        return path.read_bytes()
 
 
 def validate_video(endpoint: str, body: dict[str, Any]) -> None:
