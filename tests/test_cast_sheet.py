@@ -192,3 +192,11 @@ def test_the_engine_is_the_keyframe_engine_else_previz_image(project):
     toml.write_text(toml.read_text(encoding="utf-8").replace("[render]", '[render]\nkeyframes = "test-stills"'),
                     encoding="utf-8")
     assert draw_sheet(Project.load(project.root), "林晚", draws=1).engine == "test-stills"
+
+
+def test_a_character_without_a_description_is_refused_at_their_line(project):
+    cast = project.root / "cast.toml"
+    cast.write_text(cast.read_text(encoding="utf-8") + '\n[[character]]\nname = "路人"\n', encoding="utf-8")
+    with pytest.raises(ProjectError, match="路人 has no description") as refused:
+        draw_sheet(Project.load(project.root), "路人", engine="test-stills")
+    assert cast.read_text(encoding="utf-8").splitlines()[refused.value.line - 1] == 'name = "路人"'
