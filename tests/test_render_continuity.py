@@ -35,10 +35,10 @@ def chained_project(tmp_path: Path, render: str = "") -> Project:
 
 
 def shot(project: Project, index: int, *, people: dict[str, str] | None = None, kind: str = "dialogue",
-         scene: str = "1", location: str = "kitchen", transition: str = "cut") -> Shot:
-    """Shot s<index>: `people` by name → facing (Ann by default, facing right), panning right."""
+         scene: str = "1", location: str = "kitchen", transition: str = "cut", size: ShotSize = ShotSize.MS) -> Shot:
+    """Shot s<index>: `people` by name → facing (Ann by default, facing right), a medium shot panning right."""
     people = {"Ann": "right"} if people is None else people
-    return Shot(id=f"s{index}", index=index, kind=kind, scene=scene, location=location, size=ShotSize.MS,
+    return Shot(id=f"s{index}", index=index, kind=kind, scene=scene, location=location, size=size,
                 move=Move.PAN, duration=1.0, prompt=f"shot {index}", transition_in=transition,
                 characters=[ShotCharacter(name=name, facing=facing, x=0.5,
                                           reference_images=[project.root / "refs" / "ann.png"] if name == "Ann" else [])
@@ -72,6 +72,9 @@ def test_what_continues(tmp_path):
     assert not continues(ann, shot(project, 2, scene="2"))
     assert not continues(ann, shot(project, 2, location="garden"))
     assert not continues(ann, shot(project, 2, transition="dissolve"))
+    assert continues(ann, shot(project, 2, size=ShotSize.MCU)) and continues(ann, shot(project, 2, size=ShotSize.OTS))
+    assert not continues(ann, shot(project, 2, size=ShotSize.CU))  # from medium to close: a new setup
+    assert not continues(shot(project, 1, size=ShotSize.EWS), shot(project, 2, size=ShotSize.FS))
     title = Shot(id="t", index=1, kind="title_card", scene="1", size=ShotSize.WS, duration=1.0, text="Later")
     assert not continues(title, shot(project, 2))
 

@@ -36,8 +36,15 @@ from drama.render.keyframes import (STILL, extract_frame, frame_file, keyframe_e
 from drama.render.request import renderable
 from drama.render.state import Candidate, StateStore, WantedDraws
 from drama.storyboard.model import Shot, Storyboard
+from drama.storyboard.vocabulary import ShotSize
 
 LAST = "-last.png"  # the name's end of a chain frame in .drama/cache/frames/
+
+
+# How close each framing is: a chained shot opens on the last picture of the shot before, so it continues only
+# framings one step apart at most (an over-the-shoulder shot frames its speaker about as a medium shot does).
+FRAMING = {ShotSize.EWS: 0, ShotSize.WS: 1, ShotSize.FS: 2, ShotSize.MS: 3, ShotSize.OTS: 3, ShotSize.MCU: 4,
+           ShotSize.CU: 5, ShotSize.ECU: 6}
 
 
 def camera_side(shot: Shot) -> dict[str, str]:
@@ -49,12 +56,12 @@ def camera_side(shot: Shot) -> dict[str, str]:
 def continues(before: Shot, shot: Shot) -> bool:
     """Whether `shot` picks up where `before`, the shot just before it, ends: both drawn (no title card), joined by a
     cut (a dissolve, fade or dip lets time pass), neither an insert (a cutaway to an object), the same scene, place
-    and inside/outside, and the same camera side — the people both show face the same way in frame, and they
-    show at least one person in common (or both show none). So a reverse angle, a cutaway to a listener and the
-    shot after a cutaway start afresh."""
+    and inside/outside, framings at most a step apart (`FRAMING`), and the same camera side — the people both show
+    face the same way in frame, and they show at least one person in common (or both show none). So a reverse
+    angle, a cutaway to a listener, the shot after a cutaway and a jump from wide to close start afresh."""
     if not (renderable(before) and renderable(shot)) or shot.transition_in != "cut":
         return False
-    if "insert" in (before.kind, shot.kind):
+    if "insert" in (before.kind, shot.kind) or abs(FRAMING[before.size] - FRAMING[shot.size]) > 1:
         return False
     if (before.scene, before.location, before.interior) != (shot.scene, shot.location, shot.interior):
         return False
