@@ -507,3 +507,31 @@ def test_a_lost_answer_in_drama_render_is_billed_and_never_sent_twice(tmp_path: 
         outcomes = sorted(e.outcome for e in store.ledger())
     assert outcomes == ["billed", "billed", "billed"]  # the lost one counts as paid: Ark made it
     assert ARK_KEY not in printed
+
+
+@pytest.mark.parametrize("engine", ["seedream", "fal-image", "comfyui-image"])
+def test_every_image_engine_draws_stills_through_drama_render(tmp_path: Path, engine: str, monkeypatch, capsys):
+    from drama.cli import main
+    from drama.project import Project
+    from drama.render.state import StateStore
+
+    fake = {"seedream": ArkFake(ARK_KEY), "fal-image": FalFake(FAL_KEY), "comfyui-image": ComfyUIFake()}[engine]
+    with fake:
+        environ = {"seedream": {"ARK_API_KEY": ARK_KEY, "ARK_API_BASE": f"{fake.url}/api/v3"},
+                   "fal-image": {"FAL_KEY": FAL_KEY, "FAL_QUEUE_BASE": fake.url},
+                   "comfyui-image": {"COMFYUI_URL": fake.url}}[engine]
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        root = tmp_path / "p"
+        (root / "episodes").mkdir(parents=True)
+        (root / "episodes" / "ep01.fountain").write_text(SCREENPLAY, encoding="utf-8")
+        (root / "drama.toml").write_text(
+            'title = "stills"\nlanguage = "en"\n[video]\nwidth = 144\nheight = 256\nfps = 12\n'
+            f'[render]\nengine = "{engine}"\ndraws = 1\n[voice]\nbackend = "offline"\n'
+            f'[engines.{engine}]\npoll_interval = 0.01\n', encoding="utf-8")
+        assert main(["render", str(root)]) == 0, capsys.readouterr()
+        with StateStore(Project.load(root)) as store:
+            found, entries = store.candidates(), store.ledger()
+    assert len(found) == len(entries) == 3 and {c.engine for c in found} == {engine}
+    assert {e.outcome for e in entries} == {"billed"} and {e.units for e in entries} == {1.0}
+    assert all((c.path / "still.png").is_file() for c in found)
