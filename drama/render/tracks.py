@@ -10,7 +10,7 @@ from __future__ import annotations
 
 KEYFRAME = "/keyframe"  # shot "1-2"'s stills are the track "1-2/keyframe"
 LIPSYNC = "/lipsync"  # shot "1-2"'s take with the mouth synced to its line is the track "1-2/lipsync"
-SHEET = "cast/"  # 沈清's character sheet is the track "cast/沈清"
+SHEET = "cast/"  # the front view of 沈清's character sheet is the track "cast/沈清/front"
 SHEET_EPISODE = "cast"  # the episode a sheet's draws are recorded under
 VIEWS = ("front", "three_quarter", "side")  # a character sheet's views, in the order references list them
 
@@ -23,9 +23,9 @@ def lipsync_track(shot_id: str) -> str:
     return shot_id + LIPSYNC
 
 
-def sheet_track(name: str, view: str | None = None) -> str:
-    """The track of one view of a character's sheet; without a view, the prefix every view's track starts with."""
-    return SHEET + name + (f"/{view}" if view else "")
+def sheet_track(name: str, view: str) -> str:
+    """The track of one view (one of VIEWS) of a character's sheet."""
+    return f"{SHEET}{name}/{view}"
 
 
 def is_shot(track: str) -> bool:

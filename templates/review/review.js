@@ -434,7 +434,7 @@ async function pick(shot, candidate, label = `draw ${shot.candidates.indexOf(can
 async function drawMore(shot, count, track = "video") {
   try {
     await post(`/api/shots/${shot.id}/draw`, { count, track });
-    say(`Drawing ${count} more ${track === "keyframe" ? "stills" : ""} for ${shot.id}…`.replace("  ", " "));
+    say(`Drawing ${count} more${track === "keyframe" ? " stills" : ""} for ${shot.id}…`);
     refresh();
   } catch (error) { say(error.message, true); }
 }
