@@ -18,6 +18,7 @@ BUILTIN_ENGINES: dict[str, str] = {
     "ltx": "engine.open_weights.ltx:LTXEngine",
     "cogvideox": "engine.open_weights.cogvideox:CogVideoXEngine",
     "hunyuan": "engine.open_weights.hunyuan:HunyuanVideoEngine",
+    "diffusers-image": "engine.open_weights.image:DiffusersImageEngine",
     "dit": "engine.dit.engine:DiTEngine",
     "kling": "engine.remote.kling:KlingEngine",
     "kling-image": "engine.remote.kling_image:KlingImageEngine",
