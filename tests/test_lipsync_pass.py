@@ -10,6 +10,7 @@ import pytest
 from fakes.kling import KlingFake
 
 from drama.cli import main
+from drama.edit.export import current_timeline
 from drama.pipeline import prepare_episode
 from drama.project import Project
 from drama.render.lipsync import lipsync_episode
@@ -121,3 +122,24 @@ def test_a_take_not_drawn_on_kling_is_skipped(tmp_path, kling, capsys):
     assert main(["lipsync", str(root)]) == 0
     assert "was drawn on previz, not on Kling: lip-sync needs a Kling-drawn take" in said(capsys)
     assert not kling.tasks
+
+
+def test_the_edit_cuts_the_synced_take_while_it_is_the_pass_over_the_pick(tmp_path, kling):
+    root = make_project(tmp_path / "p")
+    (root / "drama.toml").write_text((root / "drama.toml").read_text().replace("draws = 1", "draws = 2"))
+    assert main(["render", str(root)]) == 0
+    project = Project.load(root)
+    prepared = prepare_episode(project, "ep01", speak=True)
+    dialogue = next(shot for shot in prepared.storyboard.shots if shot.speaker == "ANN")
+    assert main(["lipsync", str(root)]) == 0
+    with StateStore(project) as store:
+        [synced] = store.candidates(lipsync_track(dialogue.id))
+        pick = store.pick_for(dialogue.id)
+        other = next(c for c in store.candidates(dialogue.id) if c.id != pick.id)
+    cut = {segment.shot_id: segment.take for segment in current_timeline(project, prepared).segments}
+    assert cut[dialogue.id].video == synced.video  # the mouth moves with the line
+
+    with StateStore(project) as store:
+        store.pick(dialogue.id, other.id)  # another take: the pass was over the old one
+    cut = {segment.shot_id: segment.take for segment in current_timeline(project, prepared).segments}
+    assert cut[dialogue.id].video == other.video

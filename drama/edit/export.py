@@ -41,10 +41,12 @@ from drama.pipeline import PreparedEpisode
 from drama.project import Project
 from drama.render import Candidate, StateStore
 from drama.render.damage import DamagedDraw, read_draw
+from drama.render.lipsync import synced_take
 from drama.render.request import renderable
 from drama.storyboard.model import Storyboard
 from drama.voice import lock as voice_lock
 from drama.voice.cache import VoiceCache
+from drama.voice.model import VoiceLine
 from engine.video import ffmpeg_exe
 
 EXPORT_VERSION = 3  # bump when the export's output changes for the same inputs
@@ -292,14 +294,17 @@ def _publish(project: Project, episode: str, built: dict[str, Path], stamp: Expo
     atomic.write_text(paths["stamp"], stamp.model_dump_json(indent=2))
 
 
-def current_takes(project: Project, storyboard: Storyboard) -> tuple[dict[str, Candidate], dict[str, list[Candidate]]]:
-    """Per shot: the pick (creator's, else best score) and every current candidate, for the timeline."""
+def current_takes(project: Project, storyboard: Storyboard, lines: list[VoiceLine] = ()) -> \
+        tuple[dict[str, Candidate], dict[str, list[Candidate]]]:
+    """Per shot: the take to cut — the pick (creator's, else best score), or the lip-synced pass over it with the
+    shot's line as it is now (drama.render.lipsync) — and every current candidate, for the timeline."""
+    spoken = {line.shot_id: line for line in lines}
     picks, alternates = {}, {}
     with StateStore(project) as store:
         for shot in storyboard.shots:
             if not renderable(shot) or (pick := store.pick_for(shot.id)) is None:
                 continue
-            picks[shot.id] = pick
+            picks[shot.id] = synced_take(store, shot.id, pick, spoken.get(shot.id)) or pick
             alternates[shot.id] = [c for c in store.candidates(shot.id) if not c.stale or c.id == pick.id]
     return picks, alternates
 
@@ -329,7 +334,7 @@ def check_replaceable(project: Project, storyboard: Storyboard, *, force: bool =
 
 def current_timeline(project: Project, prepared: PreparedEpisode) -> Timeline:
     """The episode as the state store has it now (the cut `drama export` would encode), its picks checked whole."""
-    picks, alternates = current_takes(project, prepared.storyboard)
+    picks, alternates = current_takes(project, prepared.storyboard, prepared.lines)
     for shot_id, pick in picks.items():
         try:
             read_draw(pick.path, pick.key)

@@ -8,8 +8,8 @@ budget, written to the ledger and cached. Its key hashes the take's video and th
 new pick or a re-voiced line is a new pass and an unchanged one costs nothing.
 
 Kling syncs only videos it made, named by their Kling `video_id`: a pick drawn on another engine is skipped and says
-so. The previz draws its own mouth shapes and needs no pass. Using the synced take in the edit and the export is
-not done here (the edit still cuts the pick).
+so. The previz draws its own mouth shapes and needs no pass. The edit and the export cut the synced take in place of
+the pick while it is the pass over that very pick with the line's audio as it is now (`synced_take`).
 """
 
 from __future__ import annotations
@@ -131,3 +131,21 @@ def lipsync_episode(project: Project, prepared: PreparedEpisode, *, shot_ids: li
 def read_clip(pick: Candidate) -> dict:
     """The `clip` record of a draw's candidate.json (size, frames, the engine's meta)."""
     return json.loads((pick.path / CANDIDATE_FILE).read_text(encoding="utf-8")).get("clip", {})
+
+
+def synced_take(store: StateStore, shot_id: str, pick: Candidate, line: VoiceLine | None) -> Candidate | None:
+    """The lip-synced take the edit cuts in place of `pick`: a current draw of the shot's lip-sync track made from
+    this pick's video with the line's audio as it is now (a later pick or a re-voiced line leaves it out until the
+    pass runs again); None when there is none."""
+    if line is None:
+        return None
+    for candidate in store.candidates(lipsync_track(shot_id)):
+        if candidate.stale:
+            continue
+        try:
+            request = json.loads((candidate.path / CANDIDATE_FILE).read_text(encoding="utf-8"))["request"]
+        except (OSError, ValueError, KeyError):
+            continue
+        if request.get("source_video") == str(pick.video) and request.get("audio") == str(line.audio):
+            return candidate
+    return None
