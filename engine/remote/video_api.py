@@ -1,4 +1,4 @@
-"""What the hosted video APIs with one Bearer key share (Seedance on Ark, MiniMax Hailuo): the limits of their
+"""What the hosted APIs with one Bearer key share (Seedance and Seedream on Ark, MiniMax Hailuo): the limits of their
 inline images, JSON answers, and the mapping of plain HTTP failures to typed errors."""
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def json_object(response: httpx.Response) -> dict[str, Any] | None:
 
 class BearerVideoEngine(RemoteEngine):
     """A RemoteEngine whose provider takes `Authorization: Bearer <key>` from one environment variable (`key_env`)
-    and answers JSON objects, failing with plain HTTP statuses."""
+    and answers JSON objects, failing with plain HTTP statuses. Image engines mix it in before RemoteImageEngine
+    (Seedream), so the name says where it began, not all it serves."""
 
     key_env: ClassVar[str]
 
