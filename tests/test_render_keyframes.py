@@ -202,6 +202,11 @@ def test_cli_stage_keyframes_needs_a_keyframe_engine(tmp_path, capsys):
     root = screenplay_project(tmp_path / "q", 'engine = "test-i2v"\nkeyframes = "test-i2v"\n')
     assert main(["render", str(root)]) == 2
     assert "'test-i2v' draws video, not stills" in said(capsys)
+    root = screenplay_project(tmp_path / "r", 'engine = "test-i2v"\nkeyframes = "test-stils"\n')
+    for command in ("render", "status"):
+        assert main([command, str(root)]) == 2
+        text = said(capsys)
+        assert "drama.toml:13: unknown keyframe engine 'test-stils'" in text and "did you mean 'test-stills'?" in text
 
 
 def test_budget_and_ledger_count_both_stages(tmp_path, capsys):

@@ -31,8 +31,8 @@ from drama.render.controls import stored_controls
 from drama.render.damage import CANDIDATE_FILE
 from drama.render.executor import JobResult, draw_jobs, plan_jobs, resolve_engine
 from drama.render.jobs import ID_LENGTH, current_shot_key
-from drama.render.keyframes import (STILL, extract_frame, frame_file, keyframe_engine, keyframe_in_use, still_of,
-                                    take_in_use)
+from drama.render.keyframes import (STILL, extract_frame, frame_file, image_engine, keyframe_engine, keyframe_in_use,
+                                    still_of, take_in_use)
 from drama.render.request import renderable
 from drama.render.state import Candidate, StateStore, WantedDraws
 from drama.storyboard.model import Shot, Storyboard
@@ -99,6 +99,8 @@ class Starts:
         cls = resolve_engine(engine, project)
         self.version, self.takes_first = cls.version, "first_frame" in cls.features
         self.keyframes = keyframe_engine(project)
+        if self.keyframes is not None:
+            image_engine(project, self.keyframes)  # a misspelt or video engine is said once, at its line of drama.toml
         self.chain = project.config.render.continuity == "chain"
         shots = storyboard.shots if storyboard is not None else []
         self._before = {shot.id: before for before, shot in zip(shots, shots[1:], strict=False)}
