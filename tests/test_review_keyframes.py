@@ -13,6 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 import render_fakes  # noqa: F401  (registers test-stills and test-i2v)
+from test_looking_read_only import snapshot
 from drama.pipeline import prepare_episode
 from drama.project import Project
 from drama.render import StateStore, render_shots
@@ -84,6 +85,20 @@ def test_each_shot_lists_its_keyframe_stills(stills):
         assert still.status_code == 200 and still.content[:8] == b"\x89PNG\r\n\x1a\n"
         assert still.content == (best.path / "still.png").read_bytes()
         assert client.get(tile["poster"]).status_code == 200
+
+
+def test_looking_at_stills_writes_nothing(stills):
+    """A poll reads the keyframes and the reasons draws are stale; it extracts no frame and marks nothing stale."""
+    session, client, (first, _) = stills
+    with StateStore(session.project) as store:
+        store.pick(keyframe_track(first), store.candidates(keyframe_track(first))[1].id)  # its draws are stale now
+        recorded = [(c.id, c.stale) for c in store.candidates(first)]
+    before = snapshot(session.project.root)
+    shot = card(client, first)
+    assert all(c["stale"] and c["stale_reason"] for c in shot["candidates"])
+    assert snapshot(session.project.root) == before
+    with StateStore(session.project) as store:
+        assert [(c.id, c.stale) for c in store.candidates(first)] == recorded, "looking wrote no stale flag"
 
 
 def test_picking_a_still_uses_the_pick_call_and_says_why_video_draws_are_stale(stills):
