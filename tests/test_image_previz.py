@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from drama.render.draw import draw
+from drama.render.engines import describe_engine
 from engine.api import CameraMove, CharacterRef, Placement, RenderRequest, SceneContext
 from engine.previz import PrevizEngine
 from engine.previz.still import PrevizImageEngine
@@ -38,9 +39,10 @@ def still(tmp_path: Path, label: str, **fields) -> tuple[dict, np.ndarray]:
         return result.meta, np.asarray(image.convert("RGB")).astype(np.int16)
 
 
-def test_registry_serves_an_image_engine():
+def test_registry_serves_an_image_engine_and_drama_engines_says_so():
     assert engine_class("previz-image").kind == "image"
     assert isinstance(get_engine("previz-image"), PrevizImageEngine)
+    assert (describe_engine("previz-image", None).draws, describe_engine("previz", None).draws) == ("image", "video")
 
 
 def test_still_is_the_videos_first_frame(tmp_path):

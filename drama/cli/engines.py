@@ -1,4 +1,4 @@
-"""`drama engines`: every video engine, whether it can be used here, what it takes from a shot, what it costs."""
+"""`drama engines`: every engine (video and image), whether it can be used here, what it takes from a shot, what it costs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from drama.project import Project
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    engines = subparsers.add_parser("engines", help="list the video engines: configured or not, what each supports")
+    engines = subparsers.add_parser("engines", help="list the video and image engines: configured or not, what each supports")
     engines.add_argument("project", type=Path, nargs="?",
                          help="a project whose [engines.NAME] options (model, prices …) to apply")
     engines.add_argument("--json", action="store_true", help="machine-readable")
@@ -29,11 +29,11 @@ def engines_command(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([row.model_dump(mode="json") for row in rows], ensure_ascii=False, indent=2))
         return 0
-    table = Table(title="video engines" + (f" for {project.config.title}" if project else ""))
-    for column in ("engine", "kind", "ready", "takes", "price", "detail"):
+    table = Table(title="engines" + (f" for {project.config.title}" if project else ""))
+    for column in ("engine", "draws", "kind", "ready", "takes", "price", "detail"):
         table.add_column(column)
-    for row in rows:
+    for row in sorted(rows, key=lambda row: row.draws != "video"):  # video engines first, then image engines
         ready = "[green]yes[/]" if row.ready else "[yellow]no[/]"
-        table.add_row(row.name, row.kind, ready, ", ".join(row.features), row.price or "-", escape(row.detail))
+        table.add_row(row.name, row.draws, row.kind, ready, ", ".join(row.features), row.price or "-", escape(row.detail))
     console.print(table)
     return 0

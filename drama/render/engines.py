@@ -20,6 +20,7 @@ SAMPLE_DRAW = RenderRequest(prompt="a sample shot", width=720, height=1280, fps=
 class EngineInfo(BaseModel):
     name: str
     kind: Literal["local", "remote"]
+    draws: Literal["video", "image"] = "video"  # what one draw is: a clip, or a still (keyframes, character sheets)
     ready: bool
     features: list[str]
     price: str = ""
@@ -33,15 +34,16 @@ def describe_engine(name: str, project: Project | None) -> EngineInfo:
         return EngineInfo(name=name, kind="local", ready=False, features=[], detail=f"cannot be loaded: {error}")
     features = list(cls.features)
     if not issubclass(cls, RemoteEngine):
-        return EngineInfo(name=name, kind="local", ready=True, features=features,
+        return EngineInfo(name=name, kind="local", draws=cls.kind, ready=True, features=features,
                           detail=f"needs {cls.requires}" if cls.requires else "")
     options = project.engine_options(name) if project is not None else {}
     engine = get_engine(name, **options)
     check = engine.check()
     currency = project.config.render.currency if project is not None else "USD"
     cost = engine.estimate(SAMPLE_DRAW)
-    return EngineInfo(name=name, kind="remote", ready=check.configured, features=features,
-                      price=f"{cost.amount:.2f} {currency} per 5 s draw", detail=check.detail)
+    per = "image" if cls.kind == "image" else "5 s draw"
+    return EngineInfo(name=name, kind="remote", draws=cls.kind, ready=check.configured, features=features,
+                      price=f"{cost.amount:.2f} {currency} per {per}", detail=check.detail)
 
 
 def describe_engines(project: Project | None = None) -> list[EngineInfo]:
