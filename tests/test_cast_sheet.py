@@ -200,3 +200,15 @@ def test_a_character_without_a_description_is_refused_at_their_line(project):
     with pytest.raises(ProjectError, match="路人 has no description") as refused:
         draw_sheet(Project.load(project.root), "路人", engine="test-stills")
     assert cast.read_text(encoding="utf-8").splitlines()[refused.value.line - 1] == 'name = "路人"'
+
+
+def test_a_draw_whose_still_is_gone_is_refused_and_replace_needs_pick(project):
+    draw_sheet(project, "林晚", engine="test-stills", draws=1)
+    front = current(project, "林晚")["front"][0]
+    with StateStore(project) as store:
+        (store.candidate(front).path / "still.png").unlink()
+    before = (project.root / "cast.toml").read_bytes()
+    with pytest.raises(RenderError, match=f"draw {front} has no still.png"):
+        pick_sheet(project, "林晚", [front])
+    assert (project.root / "cast.toml").read_bytes() == before and not (project.root / "refs/林晚-front.png").exists()
+    assert main(["cast", "sheet", str(project.root), "林晚", "--replace"]) == 2

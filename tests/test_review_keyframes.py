@@ -179,8 +179,12 @@ def test_a_sheet_pick_on_the_page_writes_the_reference_into_cast_toml(tiny_demo)
             assert store.creator_pick(sheet_track("林晚", "front")).id == front
             assert (tiny_demo / "refs/林晚-front.png").read_bytes() == \
                 (store.candidate(front).path / "still.png").read_bytes()
+        side = lin["views"][2]["candidates"][0]["id"]  # picked at once, before any poll saw the first pick
+        assert client.post("/api/cast/pick", json={"candidate": side}, headers=token(session)).json()["references"] \
+            == ["refs/林晚-front.png", "refs/林晚-side.png"]
         lin = next(c for c in client.get("/api/episode").json()["cast"] if c["name"] == "林晚")
-        assert lin["references"] == ["/media/refs/林晚-front.png"] and lin["views"][0]["pick"] == front
+        assert lin["references"] == ["/media/refs/林晚-front.png", "/media/refs/林晚-side.png"]
+        assert lin["views"][0]["pick"] == front and lin["views"][2]["pick"] == side
 
         # 沈清 has a portrait of her own: 409 until the page confirms the replacement
         hers = next(c for c in client.get("/api/episode").json()["cast"] if c["name"] == "沈清")["views"][2]

@@ -76,11 +76,14 @@ def run_cast_init(args: argparse.Namespace) -> int:
 def run_cast_sheet(args: argparse.Namespace) -> int:
     from drama.cli import console
     from drama.cli.common import print_failed_draws, progress_bar
+    from drama.errors import DramaError
     from drama.project import Project
     from drama.render.sheets import draw_sheet, pick_sheet, sheet_candidates, view_label
     from drama.render.state import StateStore
 
     project = Project.load(args.project)
+    if args.replace and not args.pick:
+        raise DramaError("--replace goes with --pick", hint="pick the draws that replace their portraits: --pick ID …")
     if args.pick:
         references = pick_sheet(project, args.name, args.pick, replace=args.replace)
         console.print(f"[green]references[/] of {escape(args.name)} in cast.toml: {escape(', '.join(references))}")

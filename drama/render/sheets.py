@@ -206,6 +206,10 @@ def pick_sheet(project: Project, name: str | None, candidate_ids: list[str], *, 
                            line=_character_line(project, index, "references"),
                            hint="pass --replace to make the sheet's picks their references instead (the old files "
                                 "stay in refs/)")
+    for candidate in by_view.values():
+        if not (candidate.path / "still.png").is_file():
+            raise RenderError(f"draw {candidate.id} has no still.png ({candidate.path})",
+                              hint=f"draw the sheet again (drama cast sheet PROJECT {character.name!r}) and pick anew")
     for view, candidate in by_view.items():
         target = project.root / sheet[view]
         if target.exists() and sheet[view] not in character.references and \

@@ -106,6 +106,7 @@ class ReviewSession:
         self._prepared: tuple[tuple, PreparedEpisode] | None = None
         self._view: tuple[tuple, dict[str, Any]] | None = None
         self._view_lock = threading.Lock()
+        self._cast_lock = threading.Lock()  # one sheet pick at a time edits cast.toml
         self._store_watch: sqlite3.Connection | None = None
         self._reader: StateStore | None = None
         self._export_progress: Progress | None = None
@@ -348,11 +349,13 @@ class ReviewSession:
 
     def pick_sheet(self, candidate_id: str, replace: Any = False) -> dict[str, Any]:
         """Pick a view of a character sheet: it becomes one of the character's references (drama.render.sheets).
-        Refused with 409 when the character has portraits of their own and `replace` is not true."""
+        Refused with 409 when the character has portraits of their own and `replace` is not true. Reads cast.toml
+        as it is now: the pick just before this one (not yet seen by a poll) changed it."""
         if not isinstance(replace, bool):
             raise DramaError("replace must be true or false")
         try:
-            references = pick_sheet(self.project, None, [candidate_id], replace=replace)
+            with self._cast_lock:
+                references = pick_sheet(Project.load(self.project.root), None, [candidate_id], replace=replace)
         except PortraitsExist as error:
             raise Refused(error.message, 409, hint="pick again to replace them (the old files stay in refs/)") from None
         return {"references": references}
