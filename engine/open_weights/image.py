@@ -95,7 +95,7 @@ class DiffusersImageEngine(DiffusersEngine, ImageEngine):
         pipe.set_progress_bar_config(disable=not config.progress)
         multiple = max(kind.least_multiple, pipe.vae_scale_factor * (2 if kind.packed else 1))
         width, height = model_size(request.width, request.height, multiple=multiple,
-                                   max_area=_first(config.max_area, MAX_AREA))
+                                   max_area=_first(config.max_area, self.defaults.max_area))
         inputs = still_inputs(request, kind, width, height, multiple)
         negative = request.negative_prompt or config.negative_prompt or ""
         if negative and not kind.negative:
