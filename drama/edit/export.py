@@ -41,6 +41,7 @@ from drama.pipeline import PreparedEpisode
 from drama.project import Project
 from drama.render import Candidate, StateStore
 from drama.render.damage import DamagedDraw, read_draw
+from drama.render.extension import extended_take
 from drama.render.lipsync import synced_take
 from drama.render.request import renderable
 from drama.storyboard.model import Storyboard
@@ -297,14 +298,16 @@ def _publish(project: Project, episode: str, built: dict[str, Path], stamp: Expo
 def current_takes(project: Project, storyboard: Storyboard, lines: list[VoiceLine] = ()) -> \
         tuple[dict[str, Candidate], dict[str, list[Candidate]]]:
     """Per shot: the take to cut — the pick (creator's, else best score), or the lip-synced pass over it with the
-    shot's line as it is now (drama.render.lipsync) — and every current candidate, for the timeline."""
+    shot's line as it is now (drama.render.lipsync), or its extension to the shot's length (drama.render.extension) —
+    and every current candidate, for the timeline."""
     spoken = {line.shot_id: line for line in lines}
     picks, alternates = {}, {}
     with StateStore(project) as store:
         for shot in storyboard.shots:
             if not renderable(shot) or (pick := store.pick_for(shot.id)) is None:
                 continue
-            picks[shot.id] = synced_take(store, shot.id, pick, spoken.get(shot.id)) or pick
+            picks[shot.id] = (synced_take(store, shot.id, pick, spoken.get(shot.id))
+                              or extended_take(store, shot.id, pick) or pick)
             alternates[shot.id] = [c for c in store.candidates(shot.id) if not c.stale or c.id == pick.id]
     return picks, alternates
 

@@ -14,17 +14,11 @@ the pick while it is the pass over that very pick with the line's audio as it is
 
 from __future__ import annotations
 
-import json
-from typing import Literal
-
-from pydantic import BaseModel
-
-from drama.errors import DramaError, did_you_mean
 from drama.pipeline import PreparedEpisode
 from drama.project import Project
-from drama.render.damage import CANDIDATE_FILE
-from drama.render.executor import render_jobs, resolve_engine
-from drama.render.jobs import Job, job_key, shot_key
+from drama.render.executor import render_jobs
+from drama.render.jobs import Job
+from drama.render.passes import PassResult, check_shot_ids, made_from, pass_job, read_clip, read_record
 from drama.render.request import renderable
 from drama.render.state import Candidate, StateStore
 from drama.render.tracks import lipsync_track
@@ -33,18 +27,6 @@ from drama.voice.model import VoiceLine
 from engine.api import RenderRequest
 
 ENGINE = "kling-lipsync"
-
-
-class LipSync(BaseModel):
-    """What the pass did for one shot with a line: synced (a new task), cached (synced before), failed, or skipped
-    with the reason."""
-
-    shot_id: str
-    status: Literal["synced", "cached", "failed", "skipped"]
-    reason: str = ""
-    take: str | None = None  # the pick's candidate id
-    key: str | None = None  # the pass's job key (its draw under renders/)
-    score: float | None = None
 
 
 def skip_reason(shot: Shot) -> str | None:
@@ -76,30 +58,23 @@ def take_reason(pick: Candidate | None, clip: dict) -> str | None:
 
 def lipsync_job(project: Project, episode: str, shot: Shot, pick: Candidate, clip: dict, line: VoiceLine) -> Job:
     """The pass over `pick` with `line`'s audio, as one job on the shot's lip-sync track."""
-    cls = resolve_engine(ENGINE, project)
     options = {**project.engine_options(ENGINE, pixels_only=True), "video_id": str(clip["meta"]["video_id"])}
     request = RenderRequest(prompt=shot.prompt or shot.text or "", width=int(clip["width"]),
                             height=int(clip["height"]), fps=float(clip["fps"]), num_frames=int(clip["num_frames"]),
                             source_video=pick.video, audio=line.audio, options=options)
-    key = shot_key(ENGINE, cls.version, request, cls.identity(request))
-    return Job(episode=episode, shot_id=lipsync_track(shot.id), draw=0, seed=0, shot_key=key, key=job_key(key, 0),
-               engine=ENGINE, engine_version=cls.version, request=request)
+    return pass_job(project, ENGINE, episode, lipsync_track(shot.id), 0, request)
 
 
 def lipsync_episode(project: Project, prepared: PreparedEpisode, *, shot_ids: list[str] | None = None,
-                    store: StateStore | None = None) -> list[LipSync]:
+                    store: StateStore | None = None) -> list[PassResult]:
     """Run the pass over every shot of the episode that has a line (or the given shots): one job per shot that
     can be synced, one skip with its reason per shot that cannot."""
     storyboard = prepared.storyboard
-    known = {shot.id for shot in storyboard.shots}
-    for shot_id in shot_ids or ():
-        if shot_id not in known:
-            raise DramaError(f"no shot {shot_id!r} in episode {storyboard.episode}",
-                             hint=did_you_mean(shot_id, known) or "`drama status PROJECT` lists the shot ids")
+    check_shot_ids(storyboard, shot_ids)
     lines = {line.shot_id: line for line in prepared.lines}
     own_store = store is None
     store = store or StateStore(project)
-    results: dict[str, LipSync] = {}
+    results: dict[str, PassResult] = {}
     jobs: list[tuple[str, Candidate, Job]] = []
     try:
         for shot in storyboard.shots:
@@ -112,15 +87,15 @@ def lipsync_episode(project: Project, prepared: PreparedEpisode, *, shot_ids: li
             clip = read_clip(pick) if pick is not None else {}
             reason = reason or take_reason(pick, clip)
             if reason is not None or pick is None:
-                results[shot.id] = LipSync(shot_id=shot.id, status="skipped", reason=reason or "")
+                results[shot.id] = PassResult(shot_id=shot.id, status="skipped", reason=reason or "")
                 continue
             jobs.append((shot.id, pick, lipsync_job(project, storyboard.episode, shot, pick, clip, lines[shot.id])))
         for _, _, job in jobs:
             store.mark_stale(job.shot_id, job.shot_key)  # a pass over an earlier pick or voice is stale now
         done = render_jobs(project, [job for _, _, job in jobs], store=store) if jobs else []
         for (shot_id, pick, job), result in zip(jobs, done, strict=True):
-            status = "synced" if result.status == "rendered" else result.status
-            results[shot_id] = LipSync(shot_id=shot_id, status=status, reason=result.error or "", take=pick.id,
+            status = "done" if result.status == "rendered" else result.status
+            results[shot_id] = PassResult(shot_id=shot_id, status=status, reason=result.error or "", take=pick.id,
                                        key=job.key, score=result.score)
     finally:
         if own_store:
@@ -128,24 +103,11 @@ def lipsync_episode(project: Project, prepared: PreparedEpisode, *, shot_ids: li
     return [results[shot.id] for shot in storyboard.shots if shot.id in results]
 
 
-def read_clip(pick: Candidate) -> dict:
-    """The `clip` record of a draw's candidate.json (size, frames, the engine's meta)."""
-    return json.loads((pick.path / CANDIDATE_FILE).read_text(encoding="utf-8")).get("clip", {})
-
-
 def synced_take(store: StateStore, shot_id: str, pick: Candidate, line: VoiceLine | None) -> Candidate | None:
     """The lip-synced take the edit cuts in place of `pick`: a current draw of the shot's lip-sync track made from
     this pick's video with the line's audio as it is now (a later pick or a re-voiced line leaves it out until the
     pass runs again); None when there is none."""
-    if line is None:
+    synced = made_from(store.candidates(lipsync_track(shot_id)), pick) if line is not None else None
+    if synced is None or read_record(synced)["request"].get("audio") != str(line.audio):
         return None
-    for candidate in store.candidates(lipsync_track(shot_id)):
-        if candidate.stale:
-            continue
-        try:
-            request = json.loads((candidate.path / CANDIDATE_FILE).read_text(encoding="utf-8"))["request"]
-        except (OSError, ValueError, KeyError):
-            continue
-        if request.get("source_video") == str(pick.video) and request.get("audio") == str(line.audio):
-            return candidate
-    return None
+    return synced

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 KEYFRAME = "/keyframe"  # shot "1-2"'s stills are the track "1-2/keyframe"
 LIPSYNC = "/lipsync"  # shot "1-2"'s take with the mouth synced to its line is the track "1-2/lipsync"
+EXTEND = "/extend"  # shot "1-2"'s take extended to the shot's length (Kling video-extend) is the track "1-2/extend"
 SHEET = "cast/"  # the front view of 沈清's character sheet is the track "cast/沈清/front"
 SHEET_EPISODE = "cast"  # the episode a sheet's draws are recorded under
 VIEWS = ("front", "three_quarter", "side")  # a character sheet's views, in the order references list them
@@ -23,14 +24,18 @@ def lipsync_track(shot_id: str) -> str:
     return shot_id + LIPSYNC
 
 
+def extend_track(shot_id: str) -> str:
+    return shot_id + EXTEND
+
+
 def sheet_track(name: str, view: str) -> str:
     """The track of one view (one of VIEWS) of a character's sheet."""
     return f"{SHEET}{name}/{view}"
 
 
 def is_shot(track: str) -> bool:
-    """Whether `track` is a shot's own (video) track, not keyframes, a lip-sync pass nor a sheet."""
-    return not track.endswith((KEYFRAME, LIPSYNC)) and not track.startswith(SHEET)
+    """Whether `track` is a shot's own (video) track, not keyframes, a pass (lip-sync, extension) nor a sheet."""
+    return not track.endswith((KEYFRAME, LIPSYNC, EXTEND)) and not track.startswith(SHEET)
 
 
 def shot_of(track: str) -> str | None:
