@@ -65,6 +65,17 @@ def test_duration_and_composite():
     asked = RenderRequest(prompt="x", num_frames=30)
     assert duration_match(sample, asked).value == 1.0
     assert duration_match(sample, asked.model_copy(update={"num_frames": 60})).value == 0.0
+    assert duration_match(sample, asked.model_copy(update={"num_frames": 31})).value == 1.0  # one frame short
+    assert duration_match(sample, asked.model_copy(update={"num_frames": 33})).value == round(1 - 5 * 3 / 33, 4)
+    # a provider's fixed length: 120 frames at 24 fps (5 s) for a 3 s shot at 30 fps is long enough, the edit trims
+    kling = VideoSample(gray=np.zeros((120, 8, 8)), rgb=np.zeros((120, 8, 8, 3)))
+    three = RenderRequest(prompt="x", num_frames=90, fps=30)
+    assert duration_match(kling, three, fps=24).value == 1.0
+    # 120 frames at 24 fps are 5 s: half a second short of a 5.5 s shot
+    longer = RenderRequest(prompt="x", num_frames=165, fps=30)
+    assert duration_match(kling, longer, fps=24).value == round(1 - 5 * 0.5 / 5.5, 4)
+    four = RenderRequest(prompt="x", num_frames=120, fps=30)  # 120 frames asked at 30 fps: 4 s, 5 s delivered
+    assert duration_match(kling, four, fps=24).value == 1.0
     score = Score.combine([ScorePart(name="a", value=1.0, weight=3, explanation=""),
                            ScorePart(name="b", value=0.0, weight=1, explanation=""),
                            ScorePart(name="c", value=None, weight=5, explanation="not measured")])

@@ -185,11 +185,20 @@ def characters_mask(sample: VideoSample, clip: Clip) -> np.ndarray | None:
     return np.max([m[:frames] for m in masks], axis=0) > 0.5
 
 
-def duration_match(sample: VideoSample, request: RenderRequest) -> ScorePart:
-    """Frames delivered against frames asked; one frame either way is exact enough."""
-    error = abs(sample.num_frames - request.num_frames)
-    value = 1.0 if error <= 1 else max(0.0, 1 - 5 * error / request.num_frames)
-    return _part("duration", value, f"{sample.num_frames} of {request.num_frames} frames")
+def duration_match(sample: VideoSample, request: RenderRequest, fps: float | None = None) -> ScorePart:
+    """Seconds delivered (the clip's frames at its own `fps`, default the request's) against seconds asked. A clip
+    short of the shot is penalised (the edit would hold its last frame); one frame short is exact enough. A longer
+    clip is not: providers draw fixed lengths (Kling 5 or 10 s at 24 fps), and the edit cuts the shot's length from
+    the start and hands the rest to the finishing editor as handle."""
+    fps = fps or request.fps
+    delivered, asked = sample.num_frames / fps, request.duration
+    short = asked - delivered
+    value = 1.0 if short <= 1 / min(fps, request.fps) + 1e-9 else max(0.0, 1 - 5 * short / asked)
+    if fps == request.fps:
+        detail = f"{sample.num_frames} of {request.num_frames} frames"
+    else:
+        detail = f"{delivered:.2f} s ({sample.num_frames} frames at {fps:g} fps) of {asked:.2f} s"
+    return _part("duration", value, detail + (", the rest trimmed by the edit" if short < 0 and value == 1.0 else ""))
 
 
 def score_clip(request: RenderRequest, clip: Clip, *, stride: int = STRIDE) -> Score:
@@ -212,6 +221,6 @@ def score_sample(request: RenderRequest, clip: Clip, sample: VideoSample) -> Sco
         motion_amount(sample.gray, estimate, request.camera.kind),
         camera(estimate, request),
         likeness(sample, clip, request.characters),
-        duration_match(sample, request),
+        duration_match(sample, request, clip.fps),
     ]
     return Score.combine(parts)
