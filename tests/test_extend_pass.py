@@ -8,7 +8,8 @@ import math
 from pathlib import Path
 
 import pytest
-from fakes.kling import EXTEND_FRAMES, KlingFake
+from english_project import kling_project
+from fakes.kling import EXTEND_FRAMES, KlingFake, kling_in_environment
 from fakes.video_tasks import result_video
 
 from drama.cli import main
@@ -30,20 +31,12 @@ You came back after all these years, and you still take your tea without sugar.
 
 
 def make_project(root: Path) -> Path:
-    (root / "episodes").mkdir(parents=True)
-    (root / "episodes" / "ep01.fountain").write_text(SCREENPLAY, encoding="utf-8")
-    (root / "drama.toml").write_text(
-        'title = "extend"\nlanguage = "en"\n[video]\nwidth = 144\nheight = 256\nfps = 12\n'
-        '[render]\nengine = "kling"\ndraws = 1\n[voice]\nbackend = "offline"\n'
-        '[engines.kling]\npoll_interval = 0.02\n[engines.kling-extend]\npoll_interval = 0.02\n', encoding="utf-8")
-    return root
+    return kling_project(root, "kling-extend", screenplay=SCREENPLAY)
 
 
 @pytest.fixture
 def kling(monkeypatch):
-    with KlingFake(latency=0.05) as fake:
-        for name, value in fake.environ().items():
-            monkeypatch.setenv(name, value)
+    with kling_in_environment(monkeypatch, latency=0.05) as fake:
         yield fake
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fakes.kling import KlingFake
+from english_project import kling_project, said
+from fakes.kling import KlingFake, kling_in_environment
 
 from drama.cli import main
 from drama.edit.export import current_timeline
@@ -30,26 +31,13 @@ I never left.
 
 
 def make_project(root: Path) -> Path:
-    (root / "episodes").mkdir(parents=True)
-    (root / "episodes" / "ep01.fountain").write_text(SCREENPLAY, encoding="utf-8")
-    (root / "drama.toml").write_text(
-        'title = "lipsync"\nlanguage = "en"\n[video]\nwidth = 144\nheight = 256\nfps = 12\n'
-        '[render]\nengine = "kling"\ndraws = 1\n[voice]\nbackend = "offline"\n'
-        '[engines.kling]\npoll_interval = 0.02\n[engines.kling-lipsync]\npoll_interval = 0.02\n', encoding="utf-8")
-    return root
+    return kling_project(root, "kling-lipsync", screenplay=SCREENPLAY)
 
 
 @pytest.fixture
 def kling(monkeypatch):
-    with KlingFake(latency=0.05) as fake:
-        for name, value in fake.environ().items():
-            monkeypatch.setenv(name, value)
+    with kling_in_environment(monkeypatch, latency=0.05) as fake:
         yield fake
-
-
-def said(capsys) -> str:
-    out = capsys.readouterr()
-    return " ".join((out.out + out.err).split())
 
 
 def lipsync_tasks(kling: KlingFake) -> list[str]:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from english_project import english_project
 from fakes.ark import ArkFake
 from fakes.comfyui import ComfyUIFake
 from fakes.fal import FalFake
@@ -442,17 +443,11 @@ def template(name: str) -> Path:
 
 # --- through drama's task queue ---------------------------------------------------------------------------------
 
-SCREENPLAY = """INT. KITCHEN - DAY
-
-Ann pours tea by the window.
-
-ANN
-You came back.
-
-EXT. GARDEN - NIGHT
-
-Rain falls on the empty garden.
-"""
+def stills_project(root: Path, engine: str, settings: str = "", *, draws: int = 1) -> Path:
+    """The three-shot English project drawing stills on `engine`, polled fast, with `settings` for its table."""
+    return english_project(root, f'[video]\nwidth = 144\nheight = 256\nfps = 12\n[voice]\nbackend = "offline"\n'
+                                 f'[engines.{engine}]\npoll_interval = 0.01\n{settings}\n'
+                                 f'[render]\nengine = "{engine}"\ndraws = {draws}\n', title="stills")
 
 
 def test_stills_through_drama_render_with_budget_and_ledger(tmp_path: Path, ark: ArkFake, capsys):
@@ -462,13 +457,8 @@ def test_stills_through_drama_render_with_budget_and_ledger(tmp_path: Path, ark:
     from drama.project import Project
     from drama.render.state import StateStore
 
-    root = tmp_path / "p"
-    (root / "episodes").mkdir(parents=True)
-    (root / "episodes" / "ep01.fountain").write_text(SCREENPLAY, encoding="utf-8")
-    (root / "drama.toml").write_text(
-        'title = "stills"\nlanguage = "en"\n[video]\nwidth = 144\nheight = 256\nfps = 12\n'
-        '[render]\nengine = "seedream"\ndraws = 2\nbudget = 1.01\n[voice]\nbackend = "offline"\n'
-        '[engines.seedream]\npoll_interval = 0.01\nprice_per_task = 0.25\nconcurrency = 1\n', encoding="utf-8")
+    root = stills_project(tmp_path / "p", "seedream", "price_per_task = 0.25\nconcurrency = 1", draws=2)
+    (root / "drama.toml").write_text((root / "drama.toml").read_text() + "budget = 1.01\n", encoding="utf-8")
     assert main(["render", str(root)]) == 0
     captured = capsys.readouterr()
     printed = " ".join((captured.out + captured.err).split())
@@ -490,13 +480,7 @@ def test_a_lost_answer_in_drama_render_is_billed_and_never_sent_twice(tmp_path: 
     from drama.project import Project
     from drama.render.state import StateStore
 
-    root = tmp_path / "p"
-    (root / "episodes").mkdir(parents=True)
-    (root / "episodes" / "ep01.fountain").write_text(SCREENPLAY, encoding="utf-8")
-    (root / "drama.toml").write_text(
-        'title = "stills"\nlanguage = "en"\n[video]\nwidth = 144\nheight = 256\nfps = 12\n'
-        '[render]\nengine = "seedream"\ndraws = 1\n[voice]\nbackend = "offline"\n'
-        '[engines.seedream]\npoll_interval = 0.01\nconcurrency = 1\n', encoding="utf-8")
+    root = stills_project(tmp_path / "p", "seedream", "concurrency = 1")
     ark.lose_next_answer()
     main(["render", str(root)])
     captured = capsys.readouterr()
@@ -522,13 +506,7 @@ def test_every_image_engine_draws_stills_through_drama_render(tmp_path: Path, en
                    "comfyui-image": {"COMFYUI_URL": fake.url}}[engine]
         for name, value in environ.items():
             monkeypatch.setenv(name, value)
-        root = tmp_path / "p"
-        (root / "episodes").mkdir(parents=True)
-        (root / "episodes" / "ep01.fountain").write_text(SCREENPLAY, encoding="utf-8")
-        (root / "drama.toml").write_text(
-            'title = "stills"\nlanguage = "en"\n[video]\nwidth = 144\nheight = 256\nfps = 12\n'
-            f'[render]\nengine = "{engine}"\ndraws = 1\n[voice]\nbackend = "offline"\n'
-            f'[engines.{engine}]\npoll_interval = 0.01\n', encoding="utf-8")
+        root = stills_project(tmp_path / "p", engine)
         assert main(["render", str(root)]) == 0, capsys.readouterr()
         with StateStore(Project.load(root)) as store:
             found, entries = store.candidates(), store.ledger()

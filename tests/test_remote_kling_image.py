@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from fakes.kling import ACCESS_KEY, SECRET_KEY, KlingFake
+from fakes.kling import ACCESS_KEY, KlingFake, SECRET_KEY, kling_in_environment
 from fakes.video_tasks import no_sleep, wait, write_image
 from PIL import Image
 
@@ -23,9 +23,7 @@ from engine.remote.retry import with_retries
 
 @pytest.fixture
 def kling(monkeypatch: pytest.MonkeyPatch):
-    with KlingFake() as fake:
-        for name, value in fake.environ().items():
-            monkeypatch.setenv(name, value)
+    with kling_in_environment(monkeypatch) as fake:
         yield fake
 
 

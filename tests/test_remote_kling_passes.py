@@ -13,7 +13,7 @@ import httpx
 import jwt
 import numpy as np
 import pytest
-from fakes.kling import ACCESS_KEY, SECRET_KEY, KlingFake
+from fakes.kling import ACCESS_KEY, KlingFake, SECRET_KEY, kling_in_environment
 from fakes.video_tasks import out, wait
 
 from engine.api import Clip, RenderRequest
@@ -25,9 +25,7 @@ from engine.remote.kling_passes import KlingExtendEngine, KlingLipSyncEngine
 
 @pytest.fixture
 def kling(monkeypatch: pytest.MonkeyPatch):
-    with KlingFake() as fake:
-        for name, value in fake.environ().items():
-            monkeypatch.setenv(name, value)
+    with kling_in_environment(monkeypatch) as fake:
         yield fake
 
 

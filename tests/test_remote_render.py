@@ -16,45 +16,20 @@ import pytest
 from drama.cli import main
 from drama.project import Project
 from drama.render.state import StateStore
-from fakes.kling import ACCESS_KEY, SECRET_KEY, KlingFake
-
-SCREENPLAY = """INT. KITCHEN - DAY
-
-Ann pours tea by the window.
-
-ANN
-You came back.
-
-EXT. GARDEN - NIGHT
-
-Rain falls on the empty garden.
-"""
-SHOTS = 3  # the screenplay plans to three shots
-
+from english_project import SCREENPLAY, SHOTS, english_project, said
+from fakes.kling import ACCESS_KEY, SECRET_KEY, KlingFake, kling_in_environment
 
 def make_project(root: Path, *, draws: int = 2, render: str = "", engine: str = "") -> Path:
     """A three-shot English project on the kling engine, polled fast (the fake answers in fractions of a second)."""
-    (root / "episodes").mkdir(parents=True)
-    (root / "episodes" / "ep01.fountain").write_text(SCREENPLAY, encoding="utf-8")
-    (root / "drama.toml").write_text(
-        f'title = "remote"\nlanguage = "en"\n[video]\nwidth = 144\nheight = 256\nfps = 12\n'
-        f'[render]\nengine = "kling"\ndraws = {draws}\n{render}\n[voice]\nbackend = "offline"\n'
-        f'[engines.kling]\npoll_interval = 0.05\n{engine}\n', encoding="utf-8")
-    return root
+    return english_project(root, f'[video]\nwidth = 144\nheight = 256\nfps = 12\n'
+                                 f'[render]\nengine = "kling"\ndraws = {draws}\n{render}\n[voice]\nbackend = "offline"\n'
+                                 f'[engines.kling]\npoll_interval = 0.05\n{engine}\n', title="remote")
 
 
 @pytest.fixture
 def kling(monkeypatch):
-    with KlingFake(latency=0.2) as fake:
-        for name, value in fake.environ().items():
-            monkeypatch.setenv(name, value)
+    with kling_in_environment(monkeypatch, latency=0.2) as fake:
         yield fake
-
-
-def said(capsys) -> str:
-    """What the CLI printed, stdout and stderr, with rich's line wrapping undone."""
-    out = capsys.readouterr()
-    return " ".join((out.out + out.err).split())
 
 
 def ledger(root: Path):

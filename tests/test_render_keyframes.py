@@ -21,6 +21,7 @@ from drama.render.continuity import stale_reason
 from drama.render.status import episode_status
 from drama.render.tracks import keyframe_track
 from engine.video import read_selected
+from english_project import english_project, said
 from render_fakes import make_project, make_storyboard
 
 H264 = 4.0  # mean absolute difference, in levels of 255, between a picture and its crf-12 H.264 decode
@@ -138,31 +139,9 @@ def test_keyframes_follow_the_previz_layout(tmp_path):
 
 # --- the command line: keyframes, pick, video; paid stages --------------------------------------------------------
 
-SCREENPLAY = """INT. KITCHEN - DAY
-
-Ann pours tea by the window.
-
-ANN
-You came back.
-
-EXT. GARDEN - NIGHT
-
-Rain falls on the empty garden.
-"""
-
-
 def screenplay_project(root: Path, render: str) -> Path:
-    (root / "episodes").mkdir(parents=True)
-    (root / "episodes" / "ep01.fountain").write_text(SCREENPLAY, encoding="utf-8")
-    (root / "drama.toml").write_text(
-        'title = "two-stage"\nlanguage = "en"\n[video]\nwidth = 64\nheight = 112\nfps = 12\ndraft_scale = 1.0\n'
-        f'[voice]\nbackend = "offline"\n[render]\nworkers = 1\n{render}', encoding="utf-8")
-    return root
-
-
-def said(capsys) -> str:
-    out = capsys.readouterr()
-    return " ".join((out.out + out.err).split())
+    return english_project(root, '[video]\nwidth = 64\nheight = 112\nfps = 12\ndraft_scale = 1.0\n'
+                                 f'[voice]\nbackend = "offline"\n[render]\nworkers = 1\n{render}', title="two-stage")
 
 
 def status(root: Path, capsys) -> dict:

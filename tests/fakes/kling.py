@@ -51,6 +51,8 @@ import re
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -185,6 +187,15 @@ class FakeTask:
         elif status == "succeed":
             data["task_result"] = {"videos": [self.video(base)]}
         return data
+
+
+@contextmanager
+def kling_in_environment(monkeypatch, **options: Any) -> Iterator[KlingFake]:
+    """A KlingFake serving (`options` to its constructor), the environment pointing drama's Kling engines at it."""
+    with KlingFake(**options) as fake:
+        for name, value in fake.environ().items():
+            monkeypatch.setenv(name, value)
+        yield fake
 
 
 class KlingFake(FakeServer):
