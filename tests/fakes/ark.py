@@ -68,6 +68,22 @@ class ArkError(Exception):
         self.response = Response(status, {"error": {"code": code, "message": message, "param": param, "type": kind}})
 
 
+def check_envelope(body: dict[str, Any], fields: Any, required: tuple[str, ...], models: dict[str, Any]) -> Any:
+    """What Ark checks first of any body: no unknown field, the required ones present, a model it has; returns that
+    model's spec."""
+    for name in body:
+        if name not in fields:
+            raise invalid(name, "unknown parameter")
+    for name in required:
+        if name not in body:
+            raise ArkError(400, "MissingParameter", f"the request is missing the required parameter `{name}`", name)
+    model = body["model"]
+    if not isinstance(model, str) or model not in models:
+        raise ArkError(404, "InvalidEndpointOrModel.NotFound", f"the model or endpoint {model} does not exist "
+                       "or you do not have access to it", "model", "NotFound")
+    return models[model]
+
+
 def invalid(param: str, why: str) -> ArkError:
     return ArkError(400, "InvalidParameter", f"the parameter `{param}` specified in the request is not valid: {why}",
                     param)
@@ -237,18 +253,7 @@ class ArkFake(VideoTaskFake):
 
     def _validate_image_request(self, body: dict[str, Any]) -> tuple[int, int]:
         """Check a Seedream body as Ark does; return the size of the image it makes."""
-        for name in body:
-            if name not in IMAGE_FIELDS:
-                raise invalid(name, "unknown parameter")
-        for name in ("model", "prompt"):
-            if name not in body:
-                raise ArkError(400, "MissingParameter", f"the request is missing the required parameter `{name}`",
-                               name)
-        model = body["model"]
-        if not isinstance(model, str) or model not in IMAGE_MODELS:
-            raise ArkError(404, "InvalidEndpointOrModel.NotFound", f"the model or endpoint {model} does not exist "
-                           "or you do not have access to it", "model", "NotFound")
-        spec = IMAGE_MODELS[model]
+        spec, model = check_envelope(body, IMAGE_FIELDS, ("model", "prompt"), IMAGE_MODELS), body["model"]
         kind = spec["family"]
         if not isinstance(body["prompt"], str) or not body["prompt"].strip():
             raise invalid("prompt", "must be a non-empty string")
@@ -320,18 +325,7 @@ class ArkFake(VideoTaskFake):
 
     def _validate(self, body: dict[str, Any]) -> dict[str, Any]:
         """Check the body as Ark does; return the effective output settings."""
-        for name in body:
-            if name not in FIELDS:
-                raise invalid(name, "unknown parameter")
-        for name in ("model", "content"):
-            if name not in body:
-                raise ArkError(400, "MissingParameter", f"the request is missing the required parameter `{name}`",
-                               name)
-        model = body["model"]
-        if not isinstance(model, str) or model not in MODELS:
-            raise ArkError(404, "InvalidEndpointOrModel.NotFound", f"the model or endpoint {model} does not exist "
-                           "or you do not have access to it", "model", "NotFound")
-        spec = MODELS[model]
+        spec, model = check_envelope(body, FIELDS, ("model", "content"), MODELS), body["model"]
         text = self._validate_content(body["content"], spec)
         settings: dict[str, Any] = {"ratio": "adaptive" if len(body["content"]) > 1 else "16:9", "duration": 5,
                                     "resolution": "720p" if "1-0-pro" not in model else "1080p", "seed": -1,
