@@ -169,3 +169,39 @@ def test_chained_shots_draw_no_keyframes(tmp_path):
         starts = {s: {first_frame(c).name for c in store.candidates(s)} for s in ("s1", "s2", "s3")}
         assert starts["s1"] == {"still.png"} and starts["s3"] == {"still.png"}
         assert starts["s2"] == {f"{store.candidates('s1')[0].key}-last.png"}
+
+
+def chained(project: Project, storyboard: Storyboard) -> dict[str, str | None]:
+    with StateStore(project) as store:
+        starts = Starts(project, storyboard, store, "test-i2v")
+        return {shot.id: (before.id if (before := starts.chained_to(shot)) else None) for shot in storyboard.shots}
+
+
+def test_the_creator_chains_or_cuts_a_shot_whatever_the_rule(tmp_path):
+    project = chained_project(tmp_path)
+    wide, close = shot(project, 1), shot(project, 2, size=ShotSize.CU)  # medium to close: the rule starts afresh
+    again = shot(project, 3, size=ShotSize.CU)  # the rule chains it to the close-up
+    assert chained(project, board(project, [wide, close, again])) == {"s1": None, "s2": None, "s3": "s2"}
+    asked = [wide, close.model_copy(update={"continuity": "chain"}), again.model_copy(update={"continuity": "cut"})]
+    assert chained(project, board(project, asked)) == {"s1": None, "s2": "s1", "s3": None}
+    other_scene = shot(project, 2, scene="2").model_copy(update={"continuity": "chain"})
+    assert chained(project, board(project, [wide, other_scene]))["s2"] is None  # never across scenes
+
+
+def test_a_scene_the_creator_chains_continues_shot_after_shot(tmp_path):
+    project = chained_project(tmp_path, 'chain_scenes = ["1"]\n')
+    config = project.root / "drama.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('continuity = "chain"\n', ""), encoding="utf-8")
+    project = Project.load(project.root)  # the rule is off: only the scene the creator named chains
+    shots = [shot(project, 1), shot(project, 2, people={"Bo": "left"}, size=ShotSize.CU),  # a reverse angle
+             shot(project, 3, kind="insert", people={}), shot(project, 4, scene="2"), shot(project, 5, scene="2")]
+    assert chained(project, board(project, shots)) == {"s1": None, "s2": "s1", "s3": "s2", "s4": None, "s5": None}
+    storyboard = board(project, shots[:3])
+    report = render_shots(project, storyboard, workers=1)
+    assert report.count("rendered") == 6 and not report.undrawn
+    with StateStore(project) as store:
+        for before, after in (("s1", "s2"), ("s2", "s3")):
+            take = store.candidates(before)[0]
+            assert all(first_frame(c) == project.cache_dir / "frames" / f"{take.key}-last.png"
+                       for c in store.candidates(after))
+            assert np.abs(frame(store.candidates(after)[0].video, 0) - frame(take.video, -1)).mean() < H264

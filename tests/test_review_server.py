@@ -184,6 +184,20 @@ def test_edit_stores_an_override_and_redraws(client, session):
         assert store.override(shot["id"]).move.value == new_move
 
 
+def test_edit_says_where_a_shot_starts(client, session):
+    shot = first_drawn(client)
+    assert shot["continuity"] == "auto"
+    refused = client.post(f"/api/shots/{shot['id']}/edit", json={"continuity": "always"}, headers=auth(session))
+    assert refused.status_code == 400 and "continuity" in refused.json()["error"]
+    response = client.post(f"/api/shots/{shot['id']}/edit", json={"continuity": "chain", "count": 1},
+                           headers=auth(session))
+    assert response.status_code == 200 and response.json()["changed"] == ["continuity"]
+    done = wait_for_jobs(client, shot["id"])
+    assert done["continuity"] == "chain" and done["override"] == {"continuity": "chain"}
+    with StateStore(session.project) as store:
+        assert store.override(shot["id"]).continuity == "chain"
+
+
 @register_engine
 class BrokenEngine(Engine):
     name = "broken-for-review-test"

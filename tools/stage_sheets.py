@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from drama.fonts import pil_font
 from drama.pipeline import prepare_episode
 from drama.project import Project
-from drama.render.continuity import continues
+from drama.render.continuity import Starts
 from drama.render.keyframes import keyframe_engine, keyframe_in_use, still_of
 from drama.render.request import renderable
 from drama.render.state import StateStore
@@ -70,10 +70,10 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     stills, takes = [], []
     with StateStore(project) as store:
-        shots = [shot for shot in storyboard.shots if renderable(shot)]
-        for before, shot in zip([None, *shots], shots, strict=False):
+        starts = Starts(project, storyboard, store, engine)
+        for shot in (shot for shot in storyboard.shots if renderable(shot)):
             label = f"{shot.id}\n{shot.size.value} {shot.location[:6]}"
-            chained = project.config.render.continuity == "chain" and before is not None and continues(before, shot)
+            chained = starts.chained_to(shot) is not None
             if image_engine and not chained:
                 used = keyframe_in_use(project, store, shot, image_engine)
                 cells = [(thumb(Image.open(still_of(c))), f"{c.id[:6]} {c.score:.2f}", used is not None and c.id == used.id)

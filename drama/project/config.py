@@ -93,6 +93,9 @@ class RenderConfig(_Strict):
     # "chain": a shot that continues the one before it (same scene and set, same camera side, no cutaway between)
     # starts from the last frame of that shot's picked draw.
     continuity: Literal["none", "chain"] = "none"
+    # Scenes (as numbered in the screenplay: "1-3", "12A") whose every shot continues the one before, whatever the
+    # rule says: the creator's call for a scene shot as one continuous action.
+    chain_scenes: list[str] = Field(default_factory=list)
 
 
 # [engines.NAME] keys that steer the scheduler and the ledger; every other key is an engine option that can

@@ -101,8 +101,12 @@ class Starts:
         self.keyframes = keyframe_engine(project)
         if self.keyframes is not None:
             image_engine(project, self.keyframes)  # a misspelt or video engine is said once, at its line of drama.toml
-        self.chain = project.config.render.continuity == "chain"
         shots = storyboard.shots if storyboard is not None else []
+        scenes = set(project.config.render.chain_scenes)
+        self.chain = project.config.render.continuity == "chain"
+        self._asked = {shot.id: "chain" if shot.scene in scenes and shot.continuity == "auto" else shot.continuity
+                       for shot in shots}
+        self.chain = self.chain or "chain" in self._asked.values()
         self._before = {shot.id: before for before, shot in zip(shots, shots[1:], strict=False)}
         self._starts: dict[str, Start] = {}
         self._keys: dict[str, str | None] = {}
@@ -113,11 +117,18 @@ class Starts:
         return self.takes_first and (self.keyframes is not None or self.chain)
 
     def chained_to(self, shot: Shot) -> Shot | None:
-        """The shot `shot` continues, if it is chained."""
-        if not (self.takes_first and self.chain):
-            return None
+        """The shot `shot` continues, if it is chained: by the creator's call (the shot's `continuity`, or its
+        scene in `[render] chain_scenes`), whenever both are drawn shots of one scene; else by `continues` when
+        `[render] continuity = "chain"`."""
         before = self._before.get(shot.id)
-        return before if before is not None and continues(before, shot) else None
+        if before is None or not self.takes_first:
+            return None
+        asked = self._asked.get(shot.id, shot.continuity)
+        if asked == "chain":
+            return before if renderable(before) and renderable(shot) and before.scene == shot.scene else None
+        if asked == "cut" or self.project.config.render.continuity != "chain":
+            return None
+        return before if continues(before, shot) else None
 
     def start(self, shot: Shot) -> Start:
         if shot.id not in self._starts:

@@ -99,6 +99,7 @@ class ShotOverride(BaseModel):
     move_direction: Literal[-1, 1] | None = None
     move_strength: float | None = Field(None, ge=0.0, le=3.0)
     duration: float | None = Field(None, gt=0, le=600)
+    continuity: Literal["auto", "chain", "cut"] | None = None
 
 
 TaskPhase = Literal["submitting", "queued", "running", "downloading", "done", "failed", "stuck"]

@@ -68,6 +68,7 @@ class EditForm(BaseModel):
     move: str | None = None
     move_direction: Literal[-1, 1] | None = None
     duration: float | None = None
+    continuity: Literal["auto", "chain", "cut"] | None = None
     count: int | None = None
 
 
@@ -235,6 +236,7 @@ class ReviewSession:
                     "id": shot.id, "index": shot.index, "kind": shot.kind, "scene": shot.scene,
                     "scene_heading": shot.scene_heading, "size": shot.size.value, "size_zh": shot.size.zh,
                     "angle": shot.angle.value, "move": shot.move.value, "move_direction": shot.move_direction,
+                    "continuity": shot.continuity,
                     "duration": shot.duration, "characters": [c.name for c in shot.characters],
                     "speaker": shot.speaker, "text": shot.text, "parenthetical": shot.parenthetical,
                     "voiceover": shot.voiceover, "voice": own.duration if own else None,
@@ -390,9 +392,11 @@ class ReviewSession:
             fields["duration"] = form.duration
         if form.move_direction is not None:
             fields["move_direction"] = form.move_direction
+        if form.continuity is not None:
+            fields["continuity"] = form.continuity
         changed = {k: v for k, v in fields.items() if getattr(shot, k) != v}
         if not changed:
-            raise DramaError("nothing changed", hint="change the prompt, size, angle, move or duration first")
+            raise DramaError("nothing changed", hint="change the prompt, size, angle, move, duration or continuity first")
         count = form.count or self.project.config.render.draws
         if not 1 <= count <= MAX_DRAWS_PER_REQUEST:
             raise DramaError(f"draw count must be from 1 to {MAX_DRAWS_PER_REQUEST}")

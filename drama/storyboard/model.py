@@ -62,6 +62,9 @@ class Shot(BaseModel):
     prompt: str = ""
     negative_prompt: str = ""
     transition_in: TransitionKind = "cut"
+    # Whether the shot's video starts from the last frame of the shot before (drama.render.continuity): "auto" by
+    # the project's rule, "chain" always (the creator's call, per shot or per scene), "cut" never.
+    continuity: Literal["auto", "chain", "cut"] = "auto"
     transition_color: str | None = None  # "#rrggbb" when transition_in is a dip to a colour
     source_file: Path | None = None
     source_lines: list[int] = Field(default_factory=list)

@@ -393,6 +393,7 @@ function editForm(shot) {
     el("label", {}, "Move"), select("move", VOCAB.moves, shot.move),
     el("label", {}, "Direction"), select("move_direction", [{ value: "1", label: "+ (right / up / in)" }, { value: "-1", label: "− (left / down / out)" }], String(shot.move_direction)),
     el("label", {}, "Duration (s)"), el("input", { name: "duration", type: "number", step: "0.1", min: "0.2", max: "60", value: shot.duration.toFixed(1) }),
+    el("label", {}, "Starts"), select("continuity", [{ value: "auto", label: "as the project says" }, { value: "chain", label: "from the shot before's last frame" }, { value: "cut", label: "afresh" }], shot.continuity),
     el("textarea", { name: "prompt", "aria-label": "prompt" }, shot.prompt),
     el("p", { class: "error-text", hidden: true }),
     el("div", { class: "buttons" },
@@ -405,7 +406,7 @@ function editForm(shot) {
     try {
       await post(`/api/shots/${shot.id}/edit`, {
         prompt: data.prompt, size: data.size, angle: data.angle, move: data.move,
-        move_direction: Number(data.move_direction), duration: Number(data.duration),
+        move_direction: Number(data.move_direction), duration: Number(data.duration), continuity: data.continuity,
       });
       form.hidden = true;
       say(`Shot ${shot.id} edited; redrawing.`);
