@@ -24,3 +24,10 @@ def print_failed_draws(report) -> int:  # noqa: ANN001 - a drama.render.RenderRe
         count = sum(r.error == reason for r in skipped)
         err_console.print(f"[yellow]not drawn[/] {count} draw(s): {escape(reason)}", highlight=False)
     return len(report.failed)
+
+
+def print_undrawn(report) -> int:  # noqa: ANN001 - a drama.render.RenderReport, imported lazily by callers
+    """One line per shot whose video could not be drawn yet (no keyframe, nothing drawn of the shot it continues)."""
+    for shot_id, why in report.undrawn.items():
+        err_console.print(f"[yellow]shot {shot_id}: video not drawn[/]: {escape(why)}", highlight=False)
+    return len(report.undrawn)

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from drama.cli import console, err_console
-from drama.cli.common import print_failed_draws, progress_bar
+from drama.cli.common import print_failed_draws, print_undrawn, progress_bar
 from drama.cli.plan import print_warnings
 from drama.errors import DramaError
 from drama.project import Project
@@ -113,7 +113,7 @@ def make_command(args: argparse.Namespace) -> int:
             report = render_shots(project, prepared.storyboard, draws=args.draws, progress=progress)
         console.print(f"render: {report.count('rendered')} rendered, {report.count('cached')} cached, "
                       f"{len(report.failed)} failed ({report.engine})")
-        failures += print_failed_draws(report)
+        failures += print_failed_draws(report) + print_undrawn(report)
         print_warnings(episode_warnings(project, prepared.storyboard, episode_draws(project, prepared.storyboard)))
         results.append(_export(project, prepared, clock, args.force or args.force_export))
     _summary(results, clock)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from drama.cli import console, err_console
-from drama.cli.common import print_failed_draws, progress_bar
+from drama.cli.common import print_failed_draws, print_undrawn, progress_bar
 from drama.errors import EngineError, RenderError, did_you_mean
 from drama.project import Project
 from drama.project.config import RenderConfig, option_type
@@ -87,9 +87,6 @@ def render_command(args: argparse.Namespace) -> int:
                                   progress=progress, workers=args.workers, cluster=args.cluster, stage=args.stage)
         for note in report.notes:
             console.print(f"[dim]{note}[/]")
-        for shot_id, why in report.undrawn.items():
-            err_console.print(f"[yellow]shot {shot_id}: video not drawn[/]: {why}")
-        failed += len(report.undrawn)
         engines = report.engine + (f", keyframes on {report.keyframe_engine}" if report.keyframe_engine else "")
         table = Table(title=f"{episode}: {report.count('rendered')} rendered, {report.count('cached')} cached, "
                             f"{len(report.failed)} failed in {report.seconds:.1f}s ({engines})")
@@ -102,7 +99,7 @@ def render_command(args: argparse.Namespace) -> int:
                                                      for s in ("rendered", "cached", "failed")),
                           f"{max(scores):.3f}" if scores else "-", f"{sum(r.seconds for r in rows):.1f}s")
         console.print(table)
-        failed += print_failed_draws(report)
+        failed += print_failed_draws(report) + print_undrawn(report)
     if failed:
         err_console.print(f"[bold red]{failed} draw(s) failed or could not start[/]; the others are saved. Fix the "
                           "cause and run again to render only what is missing.")
