@@ -135,3 +135,17 @@ def test_opening_an_up_to_date_store_writes_nothing(project):
         store.set_override("s1-static", prompt="changed")
     assert watcher.execute("PRAGMA data_version").fetchone()[0] != before  # a real write is seen
     watcher.close()
+
+
+def test_a_shot_budget_counts_its_keyframes_its_video_and_its_passes_together(project):
+    def book(key: str, track: str, cost: float) -> str | None:
+        return store.reserve(key, engine="kling", provider="kling", episode="ep01", shot_id=track, units=1, cost=cost,
+                             budget=None, shot_budget=1.0)
+
+    with StateStore(project) as store:
+        assert book("k1", "s1/keyframe", 0.4) is None
+        assert book("k2", "s1", 0.4) is None
+        refusal = book("k3", "s1/lipsync", 0.4)  # 0.8 booked for s1 already, in two of its tracks
+        assert refusal is not None and "shot s1 (1)" in refusal and "0.8 spent or running" in refusal
+        assert book("k4", "s2", 0.9) is None  # another shot has its own
+        assert book("k5", "cast/Ann/front", 0.9) is None and book("k6", "cast/Ann/side", 0.9) is None  # sheet views too

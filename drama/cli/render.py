@@ -174,7 +174,7 @@ def status_command(args: argparse.Namespace) -> int:
     from drama.pipeline import prepare_episode
     from drama.render import StateStore
     from drama.render.status import episode_status
-    from drama.render.tracks import shot_of
+    from drama.render.tracks import owner_shot
 
     project = Project.load(args.project)
     episodes = select_episodes(project, args.episode)
@@ -183,7 +183,7 @@ def status_command(args: argparse.Namespace) -> int:
                 for episode in episodes}
         exported = store.export()
         spend = store.spend()
-        in_flight = Counter(shot_of(task.shot_id) or task.shot_id for task in store.tasks()  # keyframes count as the shot's
+        in_flight = Counter(owner_shot(task.shot_id) or task.shot_id for task in store.tasks()  # keyframes, passes: the shot's
                             if task.state in ("submitting", "queued", "running", "downloading"))
     currency = project.config.render.currency
     per_second = {episode: _cost_per_accepted_second(shots, sum(c for (ep, _), c in spend.items() if ep == episode))
@@ -199,7 +199,7 @@ def status_command(args: argparse.Namespace) -> int:
         spent: Counter[str] = Counter()
         for (ep, track), cost in spend.items():
             if ep == episode:
-                spent[shot_of(track) or track] += cost  # a shot's keyframes and its video, both stages
+                spent[owner_shot(track) or track] += cost  # a shot's keyframes, its video and its passes
         caption = (f"spent on paid draws: {sum(spent.values()):.2f} {currency} this episode, "
                    f"{sum(spend.values()):.2f} {currency} in the project (billed and running)") if spend else None
         if caption and per_second[episode]:

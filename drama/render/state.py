@@ -25,6 +25,7 @@ from drama.errors import ProjectError, RenderError, did_you_mean, os_fault, stor
 from drama.project import Project
 from drama.render.migrate import migrate_v1
 from drama.render.parts import ScorePart
+from drama.render.tracks import SHOT_TRACKS, owner_shot
 from drama.storyboard.vocabulary import Angle, Move, ShotSize
 
 SCHEMA_VERSION = 2  # 2: shot ids include the episode; wanted draws
@@ -559,9 +560,11 @@ class StateStore:
             def committed(where: str, *params: str) -> float:
                 return db.execute(f"SELECT COALESCE(SUM(cost), 0) FROM ledger WHERE outcome IN ('pending', 'billed') "
                                   f"AND {where}", params).fetchone()[0]
+            shot = owner_shot(shot_id) or shot_id  # a shot's keyframes, video and passes share its budget
+            tracks = [shot, *(shot + suffix for suffix in SHOT_TRACKS)]
+            in_shot = committed(f"episode = ? AND shot_id IN ({', '.join('?' * len(tracks))})", episode, *tracks)
             for limit, spent, scope in ((budget, committed("episode = ?", episode), f"episode {episode}"),
-                                        (shot_budget, committed("episode = ? AND shot_id = ?", episode, shot_id),
-                                         f"shot {shot_id}")):
+                                        (shot_budget, in_shot, f"shot {shot}")):
                 if limit is not None and spent + cost > limit + 1e-9:
                     return f"the budget of {scope} ({limit:g}) would be exceeded: {spent:g} spent or running + {cost:g}"
             now = time.time()

@@ -13,6 +13,7 @@ LIPSYNC = "/lipsync"  # shot "1-2"'s take with the mouth synced to its line is t
 EXTEND = "/extend"  # shot "1-2"'s take extended to the shot's length (Kling video-extend) is the track "1-2/extend"
 SHEET = "cast/"  # the front view of 沈清's character sheet is the track "cast/沈清/front"
 SHEET_EPISODE = "cast"  # the episode a sheet's draws are recorded under
+SHOT_TRACKS = (KEYFRAME, LIPSYNC, EXTEND)  # the tracks a shot has beside its own video draws
 VIEWS = ("front", "three_quarter", "side")  # a character sheet's views, in the order references list them
 
 
@@ -35,12 +36,23 @@ def sheet_track(name: str, view: str) -> str:
 
 def is_shot(track: str) -> bool:
     """Whether `track` is a shot's own (video) track, not keyframes, a pass (lip-sync, extension) nor a sheet."""
-    return not track.endswith((KEYFRAME, LIPSYNC, EXTEND)) and not track.startswith(SHEET)
+    return not track.endswith(SHOT_TRACKS) and not track.startswith(SHEET)
 
 
 def shot_of(track: str) -> str | None:
     """The shot a keyframe track belongs to, else None."""
     return track[: -len(KEYFRAME)] if track.endswith(KEYFRAME) else None
+
+
+def owner_shot(track: str) -> str | None:
+    """The shot a track of drawing belongs to — its own video, its keyframes, its lip-sync and extension passes —
+    for what is counted per shot (the shot budget, the spend); None for a character sheet's track."""
+    if track.startswith(SHEET):
+        return None
+    for suffix in SHOT_TRACKS:
+        if track.endswith(suffix):
+            return track[: -len(suffix)]
+    return track
 
 
 def view_of(track: str) -> str | None:
