@@ -7,7 +7,7 @@ from itertools import combinations
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from engine.api import CameraMove, CharacterRef, Placement, RenderRequest, SceneContext
 from engine.previz import PrevizEngine
@@ -216,3 +216,16 @@ def test_a_figure_facing_left_wears_a_readable_name():
     mirrored = a[:, ::-1]
     assert np.abs(a - b).mean() < 1, "the same tag whichever way the figure faces"
     assert np.abs(mirrored - b).mean() > 10, "and not its mirror image (the test can tell them apart)"
+
+
+def test_a_portrait_only_a_few_pixels_tall_is_drawn(tmp_path):
+    """Its hair is read from the pixel rows it has (the patch under the top of the head was empty: NaN)."""
+    disc = Image.new("RGBA", (40, 40), (0, 0, 0, 0))
+    ImageDraw.Draw(disc).ellipse((2, 2, 38, 38), fill=(200, 60, 60, 255))
+    disc.save(tmp_path / "disc.png")
+    portrait = load_portrait(CharacterRef(name="Ann", reference_images=(tmp_path / "disc.png",)))
+    assert portrait.anatomy.hair == (200, 60, 60)  # the disc's own colour at its top
+    request = RenderRequest(prompt="Ann waits", width=64, height=112, fps=12, num_frames=4,
+                            characters=(CharacterRef(name="Ann", reference_images=(tmp_path / "disc.png",)),))
+    (tmp_path / "out").mkdir()
+    assert PrevizEngine().render(request, tmp_path / "out").num_frames == 4

@@ -103,7 +103,11 @@ def _estimate_anatomy(image: Image.Image) -> Anatomy:
     head = (bottom - top) / HEADS_TALL if tall else (bottom - top) * 0.34
     band = alpha[top : int(top + head * 0.6)]
     centre = float(np.nonzero(band.any(axis=0))[0].mean()) if band.any() else (left + right) / 2
-    hair = tuple(int(c) for c in np.asarray(image.convert("RGB"))[top + 2 : int(top + head * 0.15), int(centre) - 2 : int(centre) + 3].reshape(-1, 3).mean(axis=0))
+    # the hair: a patch at the top of the head (at least a pixel of it, on a portrait only a few pixels tall)
+    first = top + 2 if head * 0.15 > 3 else top
+    patch = np.asarray(image.convert("RGB"))[first : max(first + 1, int(top + head * 0.15)),
+                                             max(0, int(centre) - 2) : int(centre) + 3]
+    hair = tuple(int(c) for c in patch.reshape(-1, 3).mean(axis=0))
     return Anatomy(
         (centre - head * 0.38, float(top), centre + head * 0.38, float(top + head)),
         (centre, float(top + head * 0.8)),
