@@ -49,6 +49,8 @@ class DiTEngine(Engine):
 
     name = "dit"
     version = "1"
+    # image-to-video from the first frame (keyframes, continuity), reference images, the camera path and controls
+    features = ("text", "first_frame", "references", "camera", "controls", "seed")
 
     def __init__(
         self, checkpoint: str | Path | None = None, device: str = "cpu", steps: int | None = None,
