@@ -59,6 +59,7 @@ class RemoteEngine(Engine):
     timeout: ClassVar[float] = 1800.0  # a task not done after this long is reported stuck
     price_per_task: ClassVar[float] = 0.0  # defaults in the project's currency; see docs/remote-engines.md
     price_per_second: ClassVar[float] = 0.0
+    result_file: ClassVar[str] = "video.mp4"  # where `fetch` downloads a result, in the draw's folder
 
     def __init__(self, **options: Any):
         self.options = dict(options)
@@ -152,15 +153,16 @@ class RemoteEngine(Engine):
         return EngineCheck(configured=True, detail=self.base_url)
 
     def fetch(self, task: RemoteTask, status: TaskStatus, out_dir: Path) -> Clip:
-        """Download the first result into `out_dir/video.mp4` and describe it. A download that is short or
+        """Download the first result into `out_dir/<result_file>` and describe it. A download that is short or
         does not decode completely is a retryable RemoteError (nothing is left in `out_dir`)."""
         if not status.result_urls:
             raise RemoteError("task succeeded without a result URL", provider=self.provider)
-        video = out_dir / "video.mp4"
-        self.http().download(status.result_urls[0], video)
-        return self.clip(video, task)
+        path = out_dir / self.result_file
+        self.http().download(status.result_urls[0], path)
+        return self.describe(path, task)
 
-    def clip(self, video: Path, task: RemoteTask) -> Clip:
+    def describe(self, video: Path, task: RemoteTask) -> Clip:
+        """The Clip of a downloaded video; a damaged one is a retryable RemoteError and is removed."""
         try:
             from engine.video import probe
 

@@ -15,7 +15,7 @@ import tomllib
 from abc import abstractmethod
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -115,22 +115,34 @@ class FalModel(BaseModel):
                                         **self.text})
 
 
+Row = TypeVar("Row", bound=BaseModel)
+
+
 @lru_cache(maxsize=None)
+def model_table(path: Path, row: type[Row]) -> tuple[str, dict[str, Row]]:
+    """A table of fal models (fal_models.toml, fal_image_models.toml): its default model's name and its rows by name."""
+    table = tomllib.loads(path.read_text(encoding="utf-8"))
+    return table["default"], {name: row.model_validate({"name": name, **values}) for name, values in table["models"].items()}
+
+
+def named_row(path: Path, row: type[Row], request: RenderRequest, options: dict[str, Any], what: str) -> Row:
+    """The row of the table at `path` named by the `model` option (request first, then engine options), else its
+    default; an unknown name is a RemoteError listing the table's (`what`: "fal model", "fal image model")."""
+    default, models = model_table(path, row)
+    name = str(request.options.get("model", options.get("model", default)))
+    if name not in models:
+        raise RemoteError(f"unknown {what} {name!r}; {path.name} has {', '.join(sorted(models))}", provider="fal")
+    return models[name]
+
+
 def load_models(path: Path = MODELS_FILE) -> tuple[str, dict[str, FalModel]]:
     """The table's default model name and its rows by name."""
-    table = tomllib.loads(path.read_text(encoding="utf-8"))
-    models = {name: FalModel.model_validate({"name": name, **row}) for name, row in table["models"].items()}
-    return table["default"], models
+    return model_table(path, FalModel)
 
 
 def model_for(request: RenderRequest, options: dict[str, Any]) -> FalModel:
-    """The row named by the `model` option (request first, then engine options), in its variant for the request."""
-    default, models = load_models()
-    name = str(request.options.get("model", options.get("model", default)))
-    if name not in models:
-        raise RemoteError(f"unknown fal model {name!r}; fal_models.toml has {', '.join(sorted(models))}",
-                          provider="fal")
-    return models[name].variant(request.first_frame is not None)
+    """The row named by the `model` option, in its variant for the request."""
+    return named_row(MODELS_FILE, FalModel, request, options, "fal model").variant(request.first_frame is not None)
 
 
 def arguments(model: FalModel, request: RenderRequest) -> tuple[dict[str, Any], list[str]]:

@@ -9,8 +9,6 @@ image is the still.
 
 from __future__ import annotations
 
-import tomllib
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -18,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.api import RenderRequest
 from engine.remote.errors import RemoteError
-from engine.remote.fal import AspectRatio, FalQueueEngine
+from engine.remote.fal import AspectRatio, FalQueueEngine, model_table, named_row
 from engine.remote.image import RemoteImageEngine
 from engine.remote.media import data_uri, reference_images
 from engine.remote.task import Cost, RemoteTask
@@ -100,22 +98,15 @@ class FalImageModel(BaseModel):
         return body, ignored
 
 
-@lru_cache(maxsize=None)
 def load_models(path: Path = MODELS_FILE) -> tuple[str, dict[str, FalImageModel]]:
     """The table's default model name and its rows by name."""
-    table = tomllib.loads(path.read_text(encoding="utf-8"))
-    models = {name: FalImageModel.model_validate({"name": name, **row}) for name, row in table["models"].items()}
-    return table["default"], models
+    return model_table(path, FalImageModel)
 
 
 def model_for(request: RenderRequest, options: dict[str, Any]) -> FalImageModel:
-    """The row named by the `model` option (request first, then engine options), in its variant for the request."""
-    default, models = load_models()
-    name = str(request.options.get("model", options.get("model", default)))
-    if name not in models:
-        raise RemoteError(f"unknown fal image model {name!r}; fal_image_models.toml has {', '.join(sorted(models))}",
-                          provider="fal")
-    return models[name].variant(bool(reference_images(request, 1, location=True)))
+    """The row named by the `model` option, in its variant for the request (with references or without)."""
+    row = named_row(MODELS_FILE, FalImageModel, request, options, "fal image model")
+    return row.variant(bool(reference_images(request, 1, location=True)))
 
 
 class FalImageEngine(FalQueueEngine, RemoteImageEngine):

@@ -10,7 +10,7 @@ from typing import ClassVar
 from engine.api import RenderRequest, Still
 from engine.remote.engine import RemoteEngine
 from engine.remote.errors import RemoteError
-from engine.remote.task import Cost, RemoteTask, TaskStatus
+from engine.remote.task import Cost, RemoteTask
 
 STILL_SUFFIXES = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 
@@ -22,6 +22,7 @@ class RemoteImageEngine(RemoteEngine):
 
     kind = "image"
     price_per_image: ClassVar[float] = 0.0
+    result_file = "still.download"  # renamed to still.png / .jpg / .webp once its format is read
 
     def billed_seconds(self, request: RenderRequest) -> float:
         return 0.0
@@ -31,18 +32,9 @@ class RemoteImageEngine(RemoteEngine):
         per_task = self.setting(request, "price_per_task", None)
         return Cost(units=1.0, amount=round(float(self.price_per_image if per_task is None else per_task), 6))
 
-    def fetch(self, task: RemoteTask, status: TaskStatus, out_dir: Path) -> Still:  # type: ignore[override]
-        """Download the first result into `out_dir/still.<format>` and describe it. A download that is short or
-        not a readable image is a retryable RemoteError (nothing is left in `out_dir`)."""
-        if not status.result_urls:
-            raise RemoteError("task succeeded without a result URL", provider=self.provider)
-        download = out_dir / "still.download"
-        self.http().download(status.result_urls[0], download)
-        return self.still(download, task)
-
-    def still(self, path: Path, task: RemoteTask) -> Still:
-        """The Still of a downloaded (or decoded) image file, renamed to its format's suffix; a damaged one is a
-        retryable RemoteError and is removed."""
+    def describe(self, path: Path, task: RemoteTask) -> Still:  # type: ignore[override]
+        """The Still of a downloaded image file, renamed to still.<its format>; one that is not a readable image
+        is a retryable RemoteError and is removed (`fetch` downloads it, as the video engines' results)."""
         from PIL import Image, UnidentifiedImageError
 
         try:
