@@ -205,3 +205,28 @@ def test_a_scene_the_creator_chains_continues_shot_after_shot(tmp_path):
             assert all(first_frame(c) == project.cache_dir / "frames" / f"{take.key}-last.png"
                        for c in store.candidates(after))
             assert np.abs(frame(store.candidates(after)[0].video, 0) - frame(take.video, -1)).mean() < H264
+
+
+def test_reading_one_shot_knows_the_chain_the_creator_asked_for(tmp_path):
+    """The review page and `drama status` work a single shot's key out by reading (shot_key_now without the
+    episode's Starts): a scene chained in drama.toml must give the key its chained draws were made under."""
+    from drama.pipeline import prepare_episode
+    from drama.render.status import shot_key_now
+    from english_project import english_project
+
+    settings = ('[video]\nwidth = 64\nheight = 112\nfps = 12\ndraft_scale = 1.0\n[voice]\nbackend = "offline"\n'
+                '[render]\nengine = "test-i2v"\ndraws = 1\nworkers = 1\n')
+    root = english_project(tmp_path / "p", settings)
+    scene = prepare_episode(Project.load(root), "ep01").storyboard.shots[0].scene
+    config = root / "drama.toml"
+    config.write_text(config.read_text(encoding="utf-8") + f'chain_scenes = ["{scene}"]\n', encoding="utf-8")
+    project = Project.load(root)
+    storyboard = prepare_episode(project, "ep01").storyboard
+    render_shots(project, storyboard, workers=1)
+    in_scene = [s for s in storyboard.shots if s.scene == scene]
+    assert len(in_scene) >= 2
+    with StateStore(project) as store:
+        assert first_frame(store.candidates(in_scene[1].id)[0]) is not None  # chained by the scene's name
+        for shot in in_scene:
+            [draw] = store.candidates(shot.id)
+            assert shot_key_now(project, shot, "test-i2v") == draw.shot_key

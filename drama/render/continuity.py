@@ -103,10 +103,10 @@ class Starts:
             image_engine(project, self.keyframes)  # a misspelt or video engine is said once, at its line of drama.toml
         shots = storyboard.shots if storyboard is not None else []
         scenes = set(project.config.render.chain_scenes)
-        self.chain = project.config.render.continuity == "chain"
         self._asked = {shot.id: "chain" if shot.scene in scenes and shot.continuity == "auto" else shot.continuity
                        for shot in shots}
-        self.chain = self.chain or "chain" in self._asked.values()
+        # whether any shot may be chained: by the rule, a scene the creator named, or a shot's own call
+        self.chain = project.config.render.continuity == "chain" or bool(scenes) or "chain" in self._asked.values()
         self._before = {shot.id: before for before, shot in zip(shots, shots[1:], strict=False)}
         self._starts: dict[str, Start] = {}
         self._keys: dict[str, str | None] = {}
@@ -235,10 +235,11 @@ def starts_for(project: Project, shot: Shot, engine: str, store: StateStore | No
     """`Starts` for one shot when the caller has none at hand: its episode is planned (reading only) when chaining
     needs it, the state store opened when none is given and a start needs it."""
     bare = Starts(project, None, None, engine)
-    if not bare.active:
+    chained = bare.chain or shot.continuity == "chain"  # a shot's own call is seen only with its episode
+    if not (bare.active or (bare.takes_first and chained)):
         yield bare
         return
-    storyboard = _storyboard_of(project, shot.id) if bare.chain else None
+    storyboard = _storyboard_of(project, shot.id) if chained else None
     if store is not None:
         yield Starts(project, storyboard, store, engine)
         return
