@@ -105,10 +105,15 @@ def test_make_cuts_an_episode_from_kling_draws(tmp_path, kling):
     assert len(kling.tasks) == SHOTS
 
 
-def test_kill_9_between_submit_and_download_submits_each_job_once(tmp_path, kling):
+@pytest.mark.parametrize("engine", ["kling", "kling-image"])
+def test_kill_9_between_submit_and_download_submits_each_job_once(tmp_path, kling, engine):
     """The render is killed while every task is still running; the rerun downloads their results and
-    submits nothing again."""
+    submits nothing again: video draws, and stills (keyframes, sheets) on Kling's image API alike."""
     root = make_project(tmp_path / "p", engine=f"concurrency = {SHOTS * 2}")
+    if engine != "kling":  # the project polls and fans out as fast on it
+        config = root / "drama.toml"
+        config.write_text(config.read_text(encoding="utf-8").replace('engine = "kling"', f'engine = "{engine}"')
+                          + f"[engines.{engine}]\npoll_interval = 0.05\nconcurrency = {SHOTS * 2}\n", encoding="utf-8")
     kling.latency = 6.0
     env = {**os.environ, **kling.environ()}
     driver = subprocess.Popen([sys.executable, "-m", "drama", "render", str(root)], env=env,
