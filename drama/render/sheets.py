@@ -28,7 +28,7 @@ from drama.project.project import toml_line
 from drama.render.executor import JobResult, draw_jobs, resolve_engine
 from drama.render.jobs import Job, track_jobs
 from drama.render.request import draft_size
-from drama.render.state import Candidate, StateStore
+from drama.render.state import Candidate, StateStore, named
 from drama.render.tracks import SHEET_EPISODE, VIEWS, character_of, sheet_track, view_of
 from drama.storyboard.prompts import load_style
 from engine.api import CharacterRef, Placement, RenderRequest, SceneContext
@@ -159,7 +159,7 @@ def sheet_candidates(store: StateStore, name: str) -> dict[str, list[Candidate]]
 def _find_draw(store: StateStore, candidate_id: str) -> Candidate:
     """The sheet draw an id (or a unique prefix of at least 4 characters) names."""
     drawn = store.candidates(episode=SHEET_EPISODE)
-    matches = [c for c in drawn if c.id == candidate_id or (len(candidate_id) >= 4 and c.id.startswith(candidate_id))]
+    matches = named(drawn, candidate_id)
     if len(matches) != 1:
         problem = "is ambiguous among" if matches else "is not one of"
         raise RenderError(f"{candidate_id!r} {problem} the character sheets' draws", path=store.path,

@@ -191,6 +191,12 @@ def read_only_connection(path: Path, timeout: float = 30.0) -> sqlite3.Connectio
     raise failure
 
 
+def named(candidates: list[Candidate], candidate_id: str) -> list[Candidate]:
+    """The candidates an id a creator typed names: the one with that id, or those it is a prefix of when it is at
+    least 4 characters long."""
+    return [c for c in candidates if c.id == candidate_id or (len(candidate_id) >= 4 and c.id.startswith(candidate_id))]
+
+
 class StateStore:
     """Typed access to .drama/state.db. Cheap to open; open one per process (or per thread).
 
@@ -411,10 +417,8 @@ class StateStore:
         if not choices:
             raise RenderError(f"shot {shot_id!r} has no candidates", path=self.path,
                              hint=did_you_mean(shot_id, self.shot_ids()) or "render it first: drama render PROJECT")
-        matches = [c for c in choices if c.id.startswith(candidate_id)] if len(candidate_id) >= 4 else \
-            [c for c in choices if c.id == candidate_id]
-        elsewhere = [] if matches else [c for c in self.candidates() if c.id == candidate_id or
-                                        (len(candidate_id) >= 4 and c.id.startswith(candidate_id))]
+        matches = named(choices, candidate_id)
+        elsewhere = [] if matches else named(self.candidates(), candidate_id)
         if len(elsewhere) == 1:
             other = elsewhere[0]
             raise RenderError(f"candidate {other.id!r} is a draw of shot {other.shot_id!r} ({other.episode}), "
