@@ -1,10 +1,11 @@
 """Previz as control for generative engines (`[render] control = "previz"`).
 
 A generative draw follows the shot's previz draw: its depth video (camera, framing, blocking), its picture
-as layout and each character's mask. Rendering those previz draws is a stage of its own that runs before any
-job is built (`drama.render.executor.render_controls`), into renders/<key>/ through the same content-addressed
-jobs as any candidate, so every later run and every draw of the shot reuses it; it is not a candidate of the
-shot (the state store never sees it). Building a request only looks the controls up (`stored_controls`): it
+as layout, each character's mask and, for an engine that takes a camera path (dit), the path the previz drew
+with. Rendering those previz draws is a stage of its own that runs before any job is built
+(`drama.render.executor.render_controls`), into renders/<key>/ through the same content-addressed jobs as any
+candidate, so every later run and every draw of the shot reuses it; it is not a candidate of the shot (the state
+store never sees it). Building a request only looks the controls up (`stored_controls`): it
 never renders, so `drama status` and the review page can compute cache keys by reading alone.
 """
 
@@ -51,7 +52,17 @@ def stored_controls(project: Project, shot: Shot, engine: str) -> tuple[Control,
         clip = json.loads((folder / CANDIDATE_FILE).read_text(encoding="utf-8"))["clip"]
         videos: list[tuple[ControlKind, str | None]] = [("depth", clip["depth"]), ("layout", clip["video"])]
         videos += [("masks", path) for _, path in sorted(clip["masks"].items())]
+        camera = bool(clip.get("camera_path")) and follows_camera(engine)
     except (DamagedDraw, OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     strength = project.config.render.control_strength
-    return tuple(Control(kind=kind, path=folder / path, strength=strength) for kind, path in videos if path)
+    controls = tuple(Control(kind=kind, path=folder / path, strength=strength) for kind, path in videos if path)
+    # the path the previz drew with is in its candidate.json (read by engine.dit.camera.load_camera_path)
+    return controls + ((Control(kind="camera", path=folder / CANDIDATE_FILE, strength=strength),) if camera else ())
+
+
+def follows_camera(engine: str) -> bool:
+    """Whether `engine` takes the previz camera path as a control: only an engine that takes both a camera and
+    controls, so every other engine's request, hence its cache keys, stays as it was."""
+    features = engine_class(engine).features
+    return "camera" in features and "controls" in features

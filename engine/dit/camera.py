@@ -36,6 +36,21 @@ def plucker_rays(poses: list[CameraPose], height: int, width: int) -> torch.Tens
     return torch.stack(out, dim=1)
 
 
+def relative_path(poses: list[CameraPose]) -> list[CameraPose]:
+    """The path as seen from its first pose: positions in the first camera's frame, angles less the first's, the
+    lens kept. Where a shot happens to put the camera is the set's business; how it moves is the control's, so
+    the model is trained on, and given, relative paths only."""
+    if not poses:
+        return []
+    first = poses[0]
+    inverse = rotation(first.pan, first.tilt, first.roll).T
+    out = []
+    for pose in poses:
+        x, y, z = (inverse @ torch.tensor([pose.x - first.x, pose.y - first.y, pose.z - first.z])).tolist()
+        out.append(CameraPose(x=x, y=y, z=z, pan=pose.pan - first.pan, tilt=pose.tilt - first.tilt, roll=pose.roll - first.roll, fov=pose.fov))
+    return out
+
+
 def camera_path_from_move(move: CameraMove, frames: int) -> list[CameraPose]:
     """A simple path for a named move, ending at the move's full amount (strength 1 = a moderate move)."""
     amount, sign = move.strength, move.direction
@@ -65,12 +80,15 @@ def camera_path_from_move(move: CameraMove, frames: int) -> list[CameraPose]:
 
 
 def load_camera_path(path: Path) -> list[CameraPose]:
-    """A JSON list of poses, or {"poses": [...]}, or a previz clip JSON with a `camera_path`."""
+    """A JSON list of poses, or {"poses": [...]}, or a previz clip JSON with a `camera_path`, or a drama draw's
+    candidate.json ({"clip": {"camera_path": [...]}}), which is what drama hands over as a previz draw's camera."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if isinstance(data, dict) and isinstance(data.get("clip"), dict):
+        data = data["clip"]
     if isinstance(data, dict):
         data = data.get("poses", data.get("camera_path"))
     if not isinstance(data, list) or not data:
-        raise ValueError(f"{path}: expected a JSON list of camera poses")
+        raise ValueError(f"{path}: expected a JSON list of camera poses (or a clip or candidate.json with a camera_path)")
     return [CameraPose.model_validate(p) for p in data]
 
 

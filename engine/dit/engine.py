@@ -10,8 +10,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from engine.api import Clip, Engine, RenderRequest
-from engine.dit.camera import camera_path_from_move, load_camera_path, plucker_rays, resample_path
+from engine.api import CameraPose, Clip, Engine, RenderRequest
+from engine.dit.camera import camera_path_from_move, load_camera_path, plucker_rays, relative_path, resample_path
 from engine.dit.controls import load_image, load_video
 from engine.dit.pipeline import DiTPipeline
 from engine.video import write_mp4
@@ -48,7 +48,7 @@ class DiTEngine(Engine):
     `request.options` (drama's `[render] engine_options`: checkpoint, steps, guidance, solver, motion)."""
 
     name = "dit"
-    version = "1"
+    version = "2"  # 2: camera paths given relative to their first pose; controls the checkpoint lacks skipped
     # image-to-video from the first frame (keyframes, continuity), reference images, the camera path and controls
     features = ("text", "first_frame", "references", "camera", "controls", "seed")
 
@@ -85,24 +85,15 @@ class DiTEngine(Engine):
         if request.width % 2 or request.height % 2:
             raise ValueError(f"the dit engine writes H.264 and needs even sizes, got {request.width}x{request.height}")
         out_dir = Path(out_dir)
-        poses = None
-        controls: dict[str, torch.Tensor] = {}
-        strengths: dict[str, float] = {}
-        for control in request.controls:
-            if control.kind == "camera":
-                poses = resample_path(load_camera_path(control.path), request.num_frames)
-            else:
-                controls[control.kind] = load_video(control.path)
-                strengths[control.kind] = control.strength
-        if poses is None and request.camera.kind != "static":
-            poses = camera_path_from_move(request.camera, request.num_frames)
-        references = [load_image(c.reference_images[0]) for c in request.characters if c.reference_images]
         options = request.options
-        sampling = {**self.sampling, **{k: options[k] for k in ("steps", "guidance", "solver", "motion") if k in options}}
         checkpoint = Path(str(options["checkpoint"])) if "checkpoint" in options else self.checkpoint
         if checkpoint is None:
             raise ValueError("the dit engine needs a checkpoint: get_engine('dit', checkpoint=PATH) or engine option checkpoint = PATH")
-        pipeline = self.pipeline_for(checkpoint)
+        pipeline = self.pipeline_for(checkpoint)  # first: which controls it takes is the checkpoint's
+        meta: dict[str, str | int | float | bool] = {"checkpoint": str(checkpoint), "config": pipeline.config.name}
+        controls, strengths, poses = self._controls(request, pipeline, meta)
+        references = [load_image(c.reference_images[0]) for c in request.characters if c.reference_images]
+        sampling = {**self.sampling, **{k: options[k] for k in ("steps", "guidance", "solver", "motion") if k in options}}
         with torch.inference_mode():
             video = pipeline.generate(
                 request.prompt,
@@ -116,7 +107,8 @@ class DiTEngine(Engine):
                 references=references,
                 controls=controls or None,
                 control_strengths=strengths,
-                camera=plucker_rays(poses, request.height, request.width) if poses else None,
+                # relative to its first pose, as the model was trained: where the set puts the camera is no part of the move
+                camera=plucker_rays(relative_path(poses), request.height, request.width) if poses else None,
                 **sampling,
             )
         frames = ((video.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 3, 0).cpu().numpy()
@@ -130,5 +122,40 @@ class DiTEngine(Engine):
             fps=request.fps,
             num_frames=len(frames),
             camera_path=poses,
-            meta={"checkpoint": str(checkpoint), "config": pipeline.config.name},
+            meta=meta,
         )
+
+    @staticmethod
+    def _controls(
+        request: RenderRequest, pipeline: DiTPipeline, meta: dict[str, str | int | float | bool],
+    ) -> tuple[dict[str, torch.Tensor], dict[str, float], list[CameraPose] | None]:
+        """The request's controls the checkpoint was trained on (control videos by kind, their strengths, the camera
+        path), the others skipped: drama hands every engine the whole previz (depth, layout, masks, camera), and a
+        checkpoint trained on depth alone should still draw. `meta` records what was used, skipped, and where the
+        camera came from."""
+        config = pipeline.config.dit
+        takes = set(config.control_kinds) | ({"camera"} if config.camera else set())
+        controls: dict[str, torch.Tensor] = {}
+        strengths: dict[str, float] = {}
+        poses: list[CameraPose] | None = None
+        used: set[str] = set()
+        ignored: set[str] = set()
+        for control in request.controls:
+            if control.kind not in takes:
+                ignored.add(control.kind)
+                continue
+            used.add(control.kind)
+            if control.kind == "camera":
+                poses = resample_path(load_camera_path(control.path), request.num_frames)
+            else:
+                controls[control.kind] = load_video(control.path)
+                strengths[control.kind] = control.strength
+        camera = "previz path" if poses is not None else "none"
+        if poses is None and config.camera and request.camera.kind != "static":
+            poses, camera = camera_path_from_move(request.camera, request.num_frames), "move"
+        meta["camera"] = camera
+        if used:
+            meta["controls"] = ",".join(sorted(used))
+        if ignored:
+            meta["ignored_controls"] = ",".join(sorted(ignored))
+        return controls, strengths, poses
