@@ -64,41 +64,36 @@ def _previz_control(root: Path) -> tuple[Project, Shot, Path]:
     return proj, shot, proj.renders_dir / control_job(proj, shot).key / "candidate.json"
 
 
-def _record_camera_path(proj: Project, shot: Shot, manifest: Path) -> list[CameraPose]:
-    """Add the previz clip's camera path to its candidate.json, as drama/render/draw.py does not yet (see
-    test_a_previz_draw_records_its_camera_path): the same request drawn again by the previz engine gives it."""
+def _drawn_path(proj: Project, shot: Shot, manifest: Path) -> list[CameraPose]:
+    """The camera path the previz control draw published (camera.json beside its candidate.json), checked against
+    the same request drawn again by the previz engine."""
     out = manifest.parent.parent.parent / "redraw"
     out.mkdir()
     poses = get_engine("previz").render(control_job(proj, shot).request, out).camera_path
-    assert poses
-    record = json.loads(manifest.read_text(encoding="utf-8"))
-    record["clip"]["camera_path"] = [p.model_dump(mode="json") for p in poses]
-    manifest.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    assert poses and load_camera_path(manifest.parent / "camera.json") == poses
     return poses
 
 
-@pytest.mark.xfail(strict=True, reason="drama/render/draw.py leaves Clip.camera_path out of candidate.json")
-def test_a_previz_draw_records_its_camera_path(tmp_path: Path):
-    _, _, manifest = _previz_control(_project(tmp_path / "series"))
-    assert json.loads(manifest.read_text(encoding="utf-8"))["clip"].get("camera_path")
+def test_a_previz_draw_publishes_its_camera_path(tmp_path: Path):
+    proj, shot, manifest = _previz_control(_project(tmp_path / "series"))
+    assert json.loads(manifest.read_text(encoding="utf-8"))["clip"]["camera"] == "camera.json"
+    assert len(_drawn_path(proj, shot, manifest)) == control_job(proj, shot).request.num_frames
 
 
 def test_the_previz_camera_path_is_a_control_only_for_an_engine_taking_camera_and_controls(tmp_path: Path):
     proj, shot, manifest = _previz_control(_project(tmp_path / "series"))
-    before = {engine: stored_controls(proj, shot, engine) for engine in ("dit", "wan", "kling")}
-    assert [c.kind for c in before["dit"]] == ["depth", "layout", "masks"]  # no path recorded: no camera control
-    poses = _record_camera_path(proj, shot, manifest)
+    poses = _drawn_path(proj, shot, manifest)
     listing = sorted(p.relative_to(proj.renders_dir) for p in proj.renders_dir.rglob("*"))
 
     controls = stored_controls(proj, shot, "dit")
     assert controls is not None and [c.kind for c in controls] == ["depth", "layout", "masks", "camera"]
     camera = controls[-1]
-    assert (camera.path, camera.strength) == (manifest, 0.7)
+    assert (camera.path, camera.strength) == (manifest.parent / "camera.json", 0.7)
     assert load_camera_path(camera.path) == poses and len(poses) == control_job(proj, shot).request.num_frames
 
     # The other engines' requests, hence their cache keys, are as before: no camera control.
     for engine in ("wan", "kling"):  # controls without camera; camera without controls
-        assert stored_controls(proj, shot, engine) == before[engine] == controls[:-1]
+        assert stored_controls(proj, shot, engine) == controls[:-1]
     assert sorted(p.relative_to(proj.renders_dir) for p in proj.renders_dir.rglob("*")) == listing  # read only
 
 
@@ -170,7 +165,6 @@ def test_the_camera_path_reaches_the_model_relative_to_its_first_pose(checkpoint
 def test_drama_render_on_dit_follows_the_previz_depth_and_camera_path(checkpoint: Path, tmp_path: Path):
     root = _project(tmp_path / "series")
     proj, shot, manifest = _previz_control(root)
-    _record_camera_path(proj, shot, manifest)
     previz = manifest.read_bytes()
     assert main(["render", str(root), "--checkpoint", str(checkpoint)]) == 0
     found = [json.loads(p.read_text(encoding="utf-8")) for p in proj.renders_dir.glob("*/candidate.json")]

@@ -52,13 +52,13 @@ def stored_controls(project: Project, shot: Shot, engine: str) -> tuple[Control,
         clip = json.loads((folder / CANDIDATE_FILE).read_text(encoding="utf-8"))["clip"]
         videos: list[tuple[ControlKind, str | None]] = [("depth", clip["depth"]), ("layout", clip["video"])]
         videos += [("masks", path) for _, path in sorted(clip["masks"].items())]
-        camera = bool(clip.get("camera_path")) and follows_camera(engine)
+        camera = clip.get("camera") if follows_camera(engine) else None
     except (DamagedDraw, OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     strength = project.config.render.control_strength
     controls = tuple(Control(kind=kind, path=folder / path, strength=strength) for kind, path in videos if path)
-    # the path the previz drew with is in its candidate.json (read by engine.dit.camera.load_camera_path)
-    return controls + ((Control(kind="camera", path=folder / CANDIDATE_FILE, strength=strength),) if camera else ())
+    # the path the previz drew with, as drama/render/draw.py published it (read by engine.dit.camera.load_camera_path)
+    return controls + ((Control(kind="camera", path=folder / camera, strength=strength),) if camera else ())
 
 
 def follows_camera(engine: str) -> bool:

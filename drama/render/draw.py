@@ -5,6 +5,7 @@ caller publishes the folder (drama.render.executor)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -72,11 +73,15 @@ def draw(engine: Engine, request: RenderRequest, folder: Path, *,
             os.replace(folder / actual, folder / standard)
     clip = clip.model_copy(update={"video": folder / "video.mp4", "poster": folder / "poster.png"})
     check_video(clip.video)  # an engine's broken video fails this draw instead of being published
+    camera = None
+    if clip.camera_path:  # the path the engine drew with: an engine that follows a camera control reads it
+        camera = "camera.json"
+        (folder / camera).write_text(json.dumps([pose.model_dump(mode="json") for pose in clip.camera_path]) + "\n", encoding="utf-8")
     score = score_clip(request, clip)
     scored = time.perf_counter()
     return Drawn(
         clip={"video": "video.mp4", "poster": "poster.png", "depth": _inside(clip.depth, folder),
-              "masks": {name: _inside(path, folder) for name, path in clip.masks.items()},
+              "masks": {name: _inside(path, folder) for name, path in clip.masks.items()}, "camera": camera,
               "width": clip.width, "height": clip.height, "fps": clip.fps, "num_frames": clip.num_frames,
               "meta": clip.meta, "video_bytes": clip.video.stat().st_size},
         score=score,

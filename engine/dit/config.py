@@ -111,6 +111,9 @@ class TrainConfig(_Config):
     ema_decay: float = 0.999
     i2v_prob: float = 0.2  # first latent frame given clean
     extend_prob: float = 0.2  # a window's first latent frames given clean, as when extending
+    # each of controls and camera dropped per clip, references per batch, with this probability: the model learns
+    # every condition alone, with the others, and none (which classifier-free guidance contrasts with)
+    condition_dropout: float = 0.3
     save_every: int = 1000
     seed: int = 0
 

@@ -28,6 +28,19 @@ class LatentBatch:
     aspect: torch.Tensor  # [B] long
     context: torch.Tensor  # [B] long: how many leading latent frames are given clean
     t_offset: float = 0.0
+    controls: torch.Tensor | None = None  # [B, K·C, T, H, W] control latents in the config's kind order, zeros where absent
+    camera: torch.Tensor | None = None  # [B, 6, T, H, W] Plücker rays on the latent grid, zeros where absent
+    references: torch.Tensor | None = None  # [B, C, R, H, W] clean reference-image latents (every clip has them, or none)
+
+
+@dataclass
+class Conditions:
+    """What one clip is conditioned on besides its prompt, already on its latent grid: control latents
+    [K·C, T, H, W], camera rays [6, T, H, W], reference latents [C, R, H, W]; None where the clip has none."""
+
+    controls: torch.Tensor | None = None
+    camera: torch.Tensor | None = None
+    references: torch.Tensor | None = None
 
 
 def aspect_bucket(width: int, height: int, ratios: tuple[float, ...]) -> int:
@@ -118,31 +131,45 @@ class ClipFolder:
         return [rng.choice(self.buckets[key]) for _ in range(batch_size)]
 
 
-def make_window(latents: torch.Tensor, window: int, i2v_prob: float, extend_prob: float, rng: random.Random) -> tuple[torch.Tensor, int]:
-    """Pick `window` latent frames of one clip and how many leading ones are given clean: 1 for
-    image-to-video (a window at the start), 1–2 for extension (a window further in)."""
-    frames = latents.shape[1]
+def make_window(frames: int, window: int, i2v_prob: float, extend_prob: float, rng: random.Random) -> tuple[int, int, int]:
+    """(start, length, clean): a window of `window` latent frames of a clip `frames` long and how many leading
+    ones are given clean: 1 for image-to-video (a window at the start), 1–2 for extension (a window further in)."""
     window = min(window, frames)
     roll = rng.random()
     if roll < extend_prob and frames > window:
-        start = rng.randint(1, frames - window)
-        return latents[:, start : start + window], rng.randint(1, min(2, window - 1))
-    context = 1 if roll < extend_prob + i2v_prob and window > 1 else 0
-    return latents[:, :window], context
+        return rng.randint(1, frames - window), window, rng.randint(1, min(2, window - 1))
+    return 0, window, 1 if roll < extend_prob + i2v_prob and window > 1 else 0
 
 
 def latent_batch(
     latents: list[torch.Tensor], prompts: list[str], fps: list[float], motion: list[int], aspect: list[int],
-    window: int, i2v_prob: float, extend_prob: float, rng: random.Random,
+    window: int, i2v_prob: float, extend_prob: float, rng: random.Random, conditions: list[Conditions] | None = None,
 ) -> LatentBatch:
-    """Stack per-clip latents [C, T, H, W] (same bucket) into a training batch of windows."""
-    picks = [make_window(z, window, i2v_prob, extend_prob, rng) for z in latents]
-    length = min(z.shape[1] for z, _ in picks)
+    """Stack per-clip latents [C, T, H, W] (same bucket) into a training batch of windows; the clips' controls
+    and camera rays are cut to the same windows (zeros for a clip without them)."""
+    picks = [make_window(z.shape[1], window, i2v_prob, extend_prob, rng) for z in latents]
+    length = min(n for _, n, _ in picks)
+    starts = [start for start, _, _ in picks]
+
+    def stacked(parts: list[torch.Tensor | None], timed: bool = True) -> torch.Tensor | None:
+        present = [p for p in parts if p is not None]
+        if not present:
+            return None
+        if timed:
+            parts = [None if p is None else p[:, s : s + length] for p, s in zip(parts, starts, strict=True)]
+        like = next(p for p in parts if p is not None)
+        return torch.stack([torch.zeros_like(like) if p is None else p for p in parts])
+
+    conditions = conditions or [Conditions() for _ in latents]
+    references = [c.references for c in conditions]
     return LatentBatch(
-        latents=torch.stack([z[:, :length] for z, _ in picks]),
+        latents=torch.stack([z[:, s : s + length] for z, s in zip(latents, starts, strict=True)]),
         prompts=list(prompts),
         fps=torch.tensor(fps, dtype=torch.float32),
         motion=torch.tensor(motion, dtype=torch.long),
         aspect=torch.tensor(aspect, dtype=torch.long),
-        context=torch.tensor([min(k, length - 1) for _, k in picks], dtype=torch.long),
+        context=torch.tensor([min(k, length - 1) for _, _, k in picks], dtype=torch.long),
+        controls=stacked([c.controls for c in conditions]),
+        camera=stacked([c.camera for c in conditions]),
+        references=stacked(references, timed=False) if all(r is not None for r in references) else None,
     )

@@ -116,8 +116,8 @@ class DiTPipeline:
         m = self.config.latent_multiple
         gh, gw = -(-height // m) * m, -(-width // m) * m  # generate at the next multiple, crop at the end
         total, lh, lw = self.vae.latent_shape(num_frames, gh, gw)
-        control_latents = self._control_latents(controls, control_strengths or {}, num_frames, gh, gw)
-        camera_latents = self._camera_latents(camera, num_frames, gh, gw)
+        control_latents = self.control_latents(controls, control_strengths or {}, num_frames, gh, gw)
+        camera_latents = self.camera_latents(camera, num_frames, gh, gw)
         refs = torch.cat([self.encode_image(r, gh, gw) for r in references], dim=1)[None] if references else None
         context = self.encode_image(first_frame, gh, gw)[None] if first_frame is not None else None
         window = self.config.dit.max_latent_frames
@@ -137,7 +137,7 @@ class DiTPipeline:
         video = self.vae.decode(latents, chunk_latents=window).clamp(-1, 1)
         return video[0, :, :num_frames, :height, :width]
 
-    def _control_latents(
+    def control_latents(
         self, controls: dict[str, torch.Tensor] | None, strengths: dict[str, float], frames: int, height: int, width: int
     ) -> torch.Tensor | None:
         """Each control video encoded by the VAE, stacked on channels in the config's order; zeros where absent."""
@@ -159,7 +159,8 @@ class DiTPipeline:
             parts.append(latents * strengths.get(kind, 1.0))
         return torch.cat(parts, dim=1)
 
-    def _camera_latents(self, rays: torch.Tensor | None, frames: int, height: int, width: int) -> torch.Tensor | None:
+    def camera_latents(self, rays: torch.Tensor | None, frames: int, height: int, width: int) -> torch.Tensor | None:
+        """[6, T, H, W] Plücker rays averaged onto the latent grid as [1, 6, t, h, w] (None when the model takes no camera)."""
         if rays is None or not self.config.dit.camera:
             return None
         rays = self.vae.pad(_fit(rays, frames, height, width)[None])

@@ -103,10 +103,12 @@ class Trainer:
         t = t.to(self.device)
         noise = flow.noise_like(tuple(x0.shape), cfg.flow.frame_noise_corr, self.generator).to(self.device)
         x_t = flow.interpolate(x0, noise, t)
+        controls, camera, references = self._dropped(batch)
         with _autocast(self.device):
             text, mask = self.text.encode(prompts)
             pred = self.dit(
-                x_t, t, text, mask, batch.fps.to(self.device), batch.motion.to(self.device), batch.aspect.to(self.device), batch.t_offset
+                x_t, t, text, mask, batch.fps.to(self.device), batch.motion.to(self.device), batch.aspect.to(self.device),
+                batch.t_offset, controls, camera, references,
             )
         loss = flow.loss(pred.float(), x0, noise, t, cfg.dit.prediction, cfg.flow.t_min)
         params = [p for m in self.dit_modules for p in m.parameters()]
@@ -114,6 +116,20 @@ class Trainer:
         self.dit_step += 1
         self.ema.update(self.dit_step)
         return {"loss": loss.item()}
+
+    def _dropped(self, batch: LatentBatch) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
+        """The batch's controls and camera with each clip's zeroed at the condition-dropout rate (zeros are what an
+        absent condition looks like), and its references kept or dropped for the whole batch."""
+        p = self.config.train.condition_dropout
+
+        def per_clip(x: torch.Tensor | None) -> torch.Tensor | None:
+            if x is None:
+                return None
+            keep = torch.tensor([self.rng.random() >= p for _ in range(x.shape[0])], dtype=x.dtype)
+            return (x * keep.view(-1, *[1] * (x.dim() - 1))).to(self.device)
+
+        references = batch.references if batch.references is not None and self.rng.random() >= p else None
+        return per_clip(batch.controls), per_clip(batch.camera), None if references is None else references.to(self.device)
 
     def _apply(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor, params: list[torch.Tensor], step: int, lr: float) -> None:
         for group in optimizer.param_groups:
