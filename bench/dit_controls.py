@@ -39,11 +39,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from drama.render.motion import AS_ASKED, adherence, estimate_motion  # noqa: E402
 from engine.dit import previz_data as P  # noqa: E402
-from engine.dit.camera import plucker_rays, relative_path  # noqa: E402
 from engine.dit.config import ModelConfig, load_config  # noqa: E402
-from engine.dit.data import Conditions, latent_batch  # noqa: E402
+from engine.dit.data import Clip, Conditions, latent_batch  # noqa: E402
 from engine.dit.pipeline import DiTPipeline  # noqa: E402
-from engine.dit.training import Trainer  # noqa: E402
+from engine.dit.training import Trainer, encode_conditions  # noqa: E402
 
 MOTION = 2  # one motion bucket for every clip: the bucket must not tell static from moving shots
 CHUNK = 64  # clips encoded at once
@@ -75,18 +74,19 @@ def to_uint8(video: torch.Tensor) -> np.ndarray:
 
 
 class Encoded:
-    """Examples encoded once by the frozen VAE: video latents and, per clip, its conditions on the latent grid."""
+    """Examples encoded once by the frozen VAE: video latents and, per clip, its conditions on the latent grid,
+    encoded as training on a folder and drawing encode them (`encode_conditions`)."""
 
     def __init__(self, pipe: DiTPipeline, examples: list[P.Example]):
         self.examples = examples
-        frames, height, width = examples[0].video.shape[:3]
         with torch.no_grad():
             self.latents = torch.cat([pipe.vae.encode(video_tensor([e.video for e in examples[i : i + CHUNK]]))
                                       for i in range(0, len(examples), CHUNK)])
-            self.depth = torch.cat([pipe.control_latents({"depth": depth_tensor(e.depth)}, {}, frames, height, width) for e in examples])
-            self.camera = torch.cat([pipe.camera_latents(plucker_rays(relative_path(e.poses), height, width), frames, height, width)
-                                     for e in examples])
-            self.references = torch.cat([pipe.encode_image(image_tensor(e.reference), height, width)[None] for e in examples])
+            conditions = [encode_conditions(pipe, Clip(video_tensor([e.video])[0], e.prompt, e.fps, depth_tensor(e.depth), e.poses,
+                                                       image_tensor(e.reference))) for e in examples]
+        self.depth = torch.stack([c.controls for c in conditions])
+        self.camera = torch.stack([c.camera for c in conditions])
+        self.references = torch.stack([c.references for c in conditions])
 
     def batch(self, trainer: Trainer, size: int, rng: random.Random):
         idx = [rng.randrange(len(self.examples)) for _ in range(size)]
@@ -308,7 +308,7 @@ def main() -> None:
     t0 = time.time()
     train_vae(trainer, train, args.vae_minutes * 60, rng, args.out)
     with torch.no_grad():
-        trainer.fit_latent_stats([video_tensor([e.video for e in train[i : i + CHUNK]]) for i in range(0, 256, CHUNK)])
+        trainer.fit_latent_stats([video_tensor([e.video for e in train[i : i + CHUNK]]) for i in range(0, min(256, len(train)), CHUNK)])
         probe = video_tensor([e.video for e in held[:16]])
         recon = trainer.vae.decode(trainer.vae.encode(probe))
         vae_psnr = float(10 * math.log10(4 / torch.mean((recon.clamp(-1, 1) - probe) ** 2).item()))

@@ -1,5 +1,6 @@
-"""`drama engine train` and `drama engine sample`: train the DiT video engine on a folder of clips,
-and draw a clip from a checkpoint through the same engine interface `drama render` uses."""
+"""`drama engine data previz`, `drama engine train` and `drama engine sample`: make labelled training data on the
+previz, train the DiT video engine on a folder of clips, and draw a clip from a checkpoint through the same engine
+interface `drama render` uses."""
 
 from __future__ import annotations
 
@@ -18,6 +19,19 @@ from drama.errors import DramaError, did_you_mean
 def register(subparsers: argparse._SubParsersAction) -> None:
     engine = subparsers.add_parser("engine", help="train and sample the DiT video engine")
     commands = engine.add_subparsers(dest="engine_command", metavar="ACTION", required=True)
+
+    data = commands.add_parser("data", help="make training data")
+    sources = data.add_subparsers(dest="data_source", metavar="SOURCE", required=True)
+    previz = sources.add_parser(
+        "previz", help="random shots drawn on the previz with their camera path, depth, mask and a subject reference (resumes)")
+    previz.add_argument("--count", type=int, required=True, help="how many examples")
+    previz.add_argument("--size", type=int, default=32, help="frame width and height, a multiple of 16 (drawn at twice the size and shrunk)")
+    previz.add_argument("--frames", type=int, default=17, help="frames per clip, 1 + 4k")
+    previz.add_argument("--seed", type=int, default=0)
+    previz.add_argument("--held-out", action="store_true", help="only the (set × move) and (set × colour) combinations training never sees")
+    previz.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes drawing at once")
+    previz.add_argument("--out", type=Path, required=True, help="dataset folder (NAME.npz + NAME.json per example)")
+    previz.set_defaults(handler=data_command)
 
     train = commands.add_parser("train", help="train the causal VAE, then the DiT, on a folder of clips (resumes)")
     train.add_argument("--data", type=Path, required=True, help="folder of clips (any aspect ratio); prompts in NAME.txt or captions.json")
@@ -57,6 +71,26 @@ def _config(name: str):
         raise DramaError(str(error), path=name, hint=did_you_mean(name, available_configs()) or f"named configs: {', '.join(available_configs())}") from None
     except ValueError as error:
         raise DramaError(f"invalid DiT config: {error}", path=name, hint="compare with engine/dit/configs/cpu.json") from None
+
+
+def data_command(args: argparse.Namespace) -> int:
+    from engine.dit.previz_data import contact_sheet, make_dataset
+
+    if args.count < 1:
+        raise DramaError(f"--count must be at least 1, got {args.count}", hint="e.g. --count 2400")
+    if args.workers < 1:
+        raise DramaError(f"--workers must be at least 1, got {args.workers}")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("previz shots", total=args.count)
+        try:
+            paths = make_dataset(args.out, args.count, args.size, args.frames, args.seed, args.held_out, args.workers,
+                                 lambda done, total: progress.update(task, completed=done))
+        except ValueError as error:
+            raise DramaError(str(error), hint="see `drama engine data previz --help`") from None
+    sheet = contact_sheet(paths[:24], args.out / "preview.png")
+    console.print(f"{len(paths)} example(s) in {escape(str(args.out))}{' (held out)' if args.held_out else ''}; preview: {escape(str(sheet))}")
+    return 0
 
 
 def train_command(args: argparse.Namespace) -> int:

@@ -97,19 +97,39 @@ class Clip:
     video: torch.Tensor  # [3, T, H, W] at its bucket size
     prompt: str
     fps: float
+    depth: torch.Tensor | None = None  # [3, T, H, W] control video at the same size
+    poses: list | None = None  # the camera path, one CameraPose a frame
+    reference: torch.Tensor | None = None  # [3, H, W] a subject reference image
+
+
+def _previz_clip(path: Path, data: DataConfig, dit: DiTConfig, multiple: int) -> tuple[tuple[int, int, int], Clip]:
+    """An example of `drama engine data previz`, with its depth, camera path and reference, at its bucket size."""
+    from engine.dit.previz_data import load_example
+
+    e = load_example(path)
+    video = torch.from_numpy(e.video).permute(3, 0, 1, 2).float() / 127.5 - 1.0
+    key = bucket_size(video.shape[3], video.shape[2], video.shape[1], data, dit.aspect_ratios, multiple)
+    depth = (torch.from_numpy(e.depth).float() / 127.5 - 1.0)[None].expand(3, -1, -1, -1)
+    reference = torch.from_numpy(e.reference).permute(2, 0, 1).float() / 127.5 - 1.0
+    reference = resize_clip(reference[:, None], key[0], key[1], 1)[:, 0]
+    return key, Clip(resize_clip(video, *key), e.prompt, e.fps, resize_clip(depth, *key), e.poses[: key[2]], reference)
 
 
 class ClipFolder:
     """Every video under `root`, any aspect ratio; the prompt is a sidecar `NAME.txt`, or an entry of
-    `captions.json` ({"NAME.mp4": "prompt"}), or empty (unconditional)."""
+    `captions.json` ({"NAME.mp4": "prompt"}), or empty (unconditional). Examples written by `drama engine data
+    previz` (NAME.npz + NAME.json) come with their depth, camera path and subject reference."""
 
     def __init__(self, root: Path, data: DataConfig, dit: DiTConfig, multiple: int):
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"training data folder not found: {self.root}")
+        from engine.dit.previz_data import example_paths
+
         paths = sorted(p for p in self.root.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
-        if not paths:
-            raise ValueError(f"no video clips ({', '.join(sorted(VIDEO_SUFFIXES))}) under {self.root}")
+        examples = example_paths(self.root)
+        if not paths and not examples:
+            raise ValueError(f"no video clips ({', '.join(sorted(VIDEO_SUFFIXES))}) and no previz examples (NAME.npz + NAME.json) under {self.root}")
         captions_file = self.root / "captions.json"
         captions = json.loads(captions_file.read_text(encoding="utf-8")) if captions_file.exists() else {}
         self.dit = dit
@@ -120,6 +140,9 @@ class ClipFolder:
             video, fps = read_clip(path)
             key = bucket_size(video.shape[3], video.shape[2], video.shape[1], data, dit.aspect_ratios, multiple)
             self.buckets.setdefault(key, []).append(Clip(resize_clip(video, *key), prompt, fps))
+        for path in examples:
+            key, clip = _previz_clip(path, data, dit, multiple)
+            self.buckets.setdefault(key, []).append(clip)
 
     def __len__(self) -> int:
         return sum(len(clips) for clips in self.buckets.values())

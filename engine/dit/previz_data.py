@@ -219,3 +219,18 @@ def make_dataset(
             future.result()
             report(done, count)
     return [future.result() for future in futures]
+
+
+def contact_sheet(paths: list[Path], out: Path) -> Path:
+    """A picture of some examples, one row each: first, middle and last frame, depth, mask and reference."""
+    from PIL import Image
+
+    rows = []
+    for path in paths:
+        e = load_example(path)
+        grey = [np.repeat(channel[..., None], 3, axis=-1) for channel in (e.depth[0], e.mask[0])]
+        rows.append(np.concatenate([e.video[0], e.video[len(e.video) // 2], e.video[-1], *grey, e.reference], axis=1))
+    picture = np.concatenate(rows, axis=0)
+    scale = max(1, 128 // rows[0].shape[0])  # rows 128 pixels tall, whatever the size
+    Image.fromarray(picture).resize((picture.shape[1] * scale, picture.shape[0] * scale), Image.NEAREST).save(out)
+    return out

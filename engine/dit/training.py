@@ -19,8 +19,10 @@ from torch import nn
 from engine.dit import flow
 from engine.dit.checkpoint import build_models, flatten_optimizer, load_training, save_checkpoint, unflatten_optimizer
 from engine.dit.config import ModelConfig
-from engine.dit.data import ClipFolder, LatentBatch, latent_batch, motion_bucket, aspect_bucket
+from engine.dit.camera import plucker_rays, relative_path
+from engine.dit.data import Clip, ClipFolder, Conditions, LatentBatch, latent_batch, motion_bucket, aspect_bucket
 from engine.dit.models.text import ByteTextEncoder
+from engine.dit.pipeline import DiTPipeline
 
 Progress = Callable[[str, int, int, dict[str, float]], None]  # (phase, step, total, metrics)
 
@@ -193,14 +195,27 @@ def _prefixed(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.
     return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
+def encode_conditions(pipe: DiTPipeline, clip: Clip) -> Conditions:
+    """A clip's depth, camera path and reference on the latent grid, encoded exactly as sampling encodes a draw's
+    controls (`DiTPipeline.generate`), so what the model learns from is what it is given when drawing."""
+    _, frames, height, width = clip.video.shape
+    depth = pipe.control_latents({"depth": clip.depth}, {}, frames, height, width) if clip.depth is not None and "depth" in pipe.config.dit.control_kinds else None
+    rays = plucker_rays(relative_path(clip.poses), height, width) if clip.poses else None
+    camera = pipe.camera_latents(rays, frames, height, width) if rays is not None else None
+    reference = pipe.encode_image(clip.reference, height, width) if clip.reference is not None else None
+    return Conditions(None if depth is None else depth[0], None if camera is None else camera[0], reference)
+
+
 def folder_batches(folder: ClipFolder, trainer: Trainer) -> Iterator[LatentBatch]:
-    """Endless DiT batches from a clip folder, encoded by the (frozen) VAE on the fly."""
+    """Endless DiT batches from a clip folder, encoded by the (frozen) VAE on the fly, with their conditions."""
     cfg = trainer.config
+    pipe = DiTPipeline(cfg, trainer.vae, trainer.dit, trainer.text, trainer.device)
     while True:
         clips = folder.sample(cfg.train.batch_size, trainer.rng)
         with torch.no_grad():
             trainer.vae.eval()
             latents = trainer.vae.encode(torch.stack([c.video for c in clips]).to(trainer.device))
+            conditions = [encode_conditions(pipe, c) for c in clips]
         _, h, w = clips[0].video.shape[1:]
         yield latent_batch(
             list(latents),
@@ -212,6 +227,7 @@ def folder_batches(folder: ClipFolder, trainer: Trainer) -> Iterator[LatentBatch
             cfg.train.i2v_prob,
             cfg.train.extend_prob,
             trainer.rng,
+            conditions,
         )
 
 
