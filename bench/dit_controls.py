@@ -2,10 +2,13 @@
 trained together on labelled previz clips (`drama engine data previz`), each measured on combinations training
 never saw, against the same samples drawn without that control, and at 20 and at 4 sampler steps.
 
-    drama engine data previz --count 2400 --size 32 --out runs/previz-train
-    drama engine data previz --count 240 --size 32 --held-out --seed 1 --out runs/previz-heldout
     PYTHONPATH=. python bench/dit_controls.py --data runs/previz-train --held-out runs/previz-heldout \\
-        --minutes 40 --seed 0 --out runs/controls-s0
+        --minutes 45 --seed 0 --out runs/controls-s0
+
+makes the data first where it is missing (as `drama engine data previz --count 2400 --size 32 --out
+runs/previz-train` and `… --count 240 --held-out --seed 1 --out runs/previz-heldout` would; about 10 minutes on
+two cores, once for every run), then trains and measures. Mean and spread of finished runs:
+
     PYTHONPATH=. python bench/dit_controls.py --table runs/controls-s0 runs/controls-s1 runs/controls-s2
 
 What is measured (OUT/curve.jsonl; the last record is the final evaluation):
@@ -274,8 +277,11 @@ def table(runs: list[Path]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, help="training examples (`drama engine data previz`)")
-    parser.add_argument("--held-out", type=Path, help="held-out examples (`drama engine data previz --held-out`)")
+    parser.add_argument("--data", type=Path, help="training examples (`drama engine data previz`), made here if missing")
+    parser.add_argument("--held-out", type=Path, help="held-out examples (`drama engine data previz --held-out`), made here if missing")
+    parser.add_argument("--count", type=int, default=2400, help="training examples to make where missing")
+    parser.add_argument("--held-out-count", type=int, default=240, help="held-out examples to make where missing")
+    parser.add_argument("--workers", type=int, default=2, help="processes making missing examples")
     parser.add_argument("--minutes", type=float, default=40.0, help="training wall time (VAE + DiT), evaluations excluded")
     parser.add_argument("--vae-minutes", type=float, default=5.0)
     parser.add_argument("--eval-minutes", type=float, default=10.0, help="evaluate every this many training minutes")
@@ -301,6 +307,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "curve.jsonl").unlink(missing_ok=True)
     config = with_overrides(load_config(args.config), args.set, args.seed)
+    P.make_dataset(args.data, args.count, workers=args.workers)  # where an example is there already, it is kept
+    P.make_dataset(args.held_out, args.held_out_count, seed=1, held_out=True, workers=args.workers)
     train, held = load(args.data, args.limit), load(args.held_out)
     log(args.out, {"phase": "config", "config": config.name, "overrides": args.set, "seed": args.seed, "train": len(train), "held_out": len(held)})
     trainer = Trainer(config)

@@ -134,7 +134,9 @@ def test_controls_the_checkpoint_was_not_trained_on_are_skipped_and_named(checkp
 
     (tmp_path / "plain").mkdir()
     plain = get_engine("dit").render(request.model_copy(update={"controls": ()}), tmp_path / "plain")
-    assert plain.meta["camera"] == "none" and "controls" not in plain.meta and "ignored_controls" not in plain.meta
+    # without a path the shot's move is the camera, a static shot's too (held still, not left to the model)
+    assert plain.meta["camera"] == "move" and "controls" not in plain.meta and "ignored_controls" not in plain.meta
+    assert plain.camera_path == [CameraPose()] * 9
 
 
 def _render_path(checkpoint: Path, folder: Path, poses: list[CameraPose]) -> np.ndarray:

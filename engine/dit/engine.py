@@ -151,7 +151,7 @@ class DiTEngine(Engine):
                 controls[control.kind] = load_video(control.path)
                 strengths[control.kind] = control.strength
         camera = "previz path" if poses is not None else "none"
-        if poses is None and config.camera and request.camera.kind != "static":
+        if poses is None and config.camera:  # a static shot too: a camera held still, not a camera left to chance
             poses, camera = camera_path_from_move(request.camera, request.num_frames), "move"
         meta["camera"] = camera
         if used:
