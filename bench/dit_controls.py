@@ -42,24 +42,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from drama.render.motion import AS_ASKED, adherence, estimate_motion  # noqa: E402
 from engine.dit import previz_data as P  # noqa: E402
-from engine.dit.config import ModelConfig, load_config  # noqa: E402
+from dit_learning import ema_pipeline, log, to_uint8, with_overrides  # noqa: E402  (the text proof's, beside this file)
+from engine.dit.config import load_config  # noqa: E402
 from engine.dit.data import Clip, Conditions, latent_batch  # noqa: E402
 from engine.dit.pipeline import DiTPipeline  # noqa: E402
+from engine.dit.synthetic import to_tensor  # noqa: E402
 from engine.dit.training import Trainer, encode_conditions  # noqa: E402
 
 MOTION = 2  # one motion bucket for every clip: the bucket must not tell static from moving shots
 CHUNK = 64  # clips encoded at once
-
-
-def log(out: Path, record: dict) -> None:
-    print(json.dumps(record, ensure_ascii=False), flush=True)
-    with (out / "curve.jsonl").open("a", encoding="utf-8") as f:
-        f.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def video_tensor(videos: list[np.ndarray]) -> torch.Tensor:
-    """uint8 [T, H, W, 3] videos → float [B, 3, T, H, W] in [-1, 1]."""
-    return torch.from_numpy(np.stack(videos)).permute(0, 4, 1, 2, 3).float() / 127.5 - 1.0
 
 
 def depth_tensor(depth: np.ndarray) -> torch.Tensor:
@@ -71,11 +62,6 @@ def image_tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(image).permute(2, 0, 1).float() / 127.5 - 1.0
 
 
-def to_uint8(video: torch.Tensor) -> np.ndarray:
-    """[3, T, H, W] in [-1, 1] → [T, H, W, 3] uint8."""
-    return ((video.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 3, 0).numpy()
-
-
 class Encoded:
     """Examples encoded once by the frozen VAE: video latents and, per clip, its conditions on the latent grid,
     encoded as training on a folder and drawing encode them (`encode_conditions`)."""
@@ -83,9 +69,9 @@ class Encoded:
     def __init__(self, pipe: DiTPipeline, examples: list[P.Example]):
         self.examples = examples
         with torch.no_grad():
-            self.latents = torch.cat([pipe.vae.encode(video_tensor([e.video for e in examples[i : i + CHUNK]]))
+            self.latents = torch.cat([pipe.vae.encode(to_tensor([e.video for e in examples[i : i + CHUNK]]))
                                       for i in range(0, len(examples), CHUNK)])
-            conditions = [encode_conditions(pipe, Clip(video_tensor([e.video])[0], e.prompt, e.fps, depth_tensor(e.depth), e.poses,
+            conditions = [encode_conditions(pipe, Clip(to_tensor([e.video])[0], e.prompt, e.fps, depth_tensor(e.depth), e.poses,
                                                        image_tensor(e.reference))) for e in examples]
         self.depth = torch.stack([c.controls for c in conditions])
         self.camera = torch.stack([c.camera for c in conditions])
@@ -246,24 +232,9 @@ def train_vae(trainer: Trainer, examples: list[P.Example], seconds: float, rng: 
     while time.time() - start < seconds and trainer.vae_step < trainer.config.train.vae_steps:
         picks = [rng.choice(examples) for _ in range(trainer.config.train.batch_size)]
         videos = [e.video if rng.random() < 0.75 else np.repeat(e.depth[..., None], 3, axis=-1) for e in picks]
-        metrics = trainer.vae_train_step(video_tensor(videos))
+        metrics = trainer.vae_train_step(to_tensor(videos))
         if trainer.vae_step % 100 == 0:
             log(out, {"phase": "vae", "step": trainer.vae_step, "seconds": round(time.time() - start), **{k: round(v, 4) for k, v in metrics.items()}})
-
-
-def ema_pipeline(trainer: Trainer) -> DiTPipeline:
-    ema_dit, *ema_text = trainer.ema.shadows
-    return DiTPipeline(trainer.config, trainer.vae.eval(), ema_dit.eval(), (ema_text[0] if ema_text else trainer.text).eval())
-
-
-def with_overrides(config: ModelConfig, overrides: list[str], seed: int) -> ModelConfig:
-    data = config.model_dump()
-    data["train"]["seed"] = seed
-    for item in overrides:
-        key, _, value = item.partition("=")
-        section, _, name = key.partition(".")
-        data[section][name] = json.loads(value)
-    return ModelConfig.model_validate(data)
 
 
 def load(folder: Path, limit: int | None = None) -> list[P.Example]:
@@ -317,7 +288,7 @@ def main() -> None:
     torch.manual_seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "curve.jsonl").unlink(missing_ok=True)
-    config = with_overrides(load_config(args.config), args.set, args.seed)
+    config = with_overrides(load_config(args.config), [*args.set, f"train.seed={args.seed}"])
     P.make_dataset(args.data, args.count, workers=args.workers)  # where an example is there already, it is kept
     P.make_dataset(args.held_out, args.held_out_count, seed=1, held_out=True, workers=args.workers)
     train, held = load(args.data, args.limit), load(args.held_out)
@@ -327,8 +298,8 @@ def main() -> None:
     t0 = time.time()
     train_vae(trainer, train, args.vae_minutes * 60, rng, args.out)
     with torch.no_grad():
-        trainer.fit_latent_stats([video_tensor([e.video for e in train[i : i + CHUNK]]) for i in range(0, min(256, len(train)), CHUNK)])
-        probe = video_tensor([e.video for e in held[:16]])
+        trainer.fit_latent_stats([to_tensor([e.video for e in train[i : i + CHUNK]]) for i in range(0, min(256, len(train)), CHUNK)])
+        probe = to_tensor([e.video for e in held[:16]])
         recon = trainer.vae.decode(trainer.vae.encode(probe))
         vae_psnr = float(10 * math.log10(4 / torch.mean((recon.clamp(-1, 1) - probe) ** 2).item()))
         pipe = ema_pipeline(trainer)

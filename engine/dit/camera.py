@@ -81,7 +81,7 @@ def camera_path_from_move(move: CameraMove, frames: int) -> list[CameraPose]:
 
 def load_camera_path(path: Path) -> list[CameraPose]:
     """A JSON list of poses, or {"poses": [...]}, or a previz clip JSON with a `camera_path`, or a drama draw's
-    candidate.json ({"clip": {"camera_path": [...]}}), which is what drama hands over as a previz draw's camera."""
+    candidate.json ({"clip": {"camera_path": [...]}}). (drama hands a previz draw's path over as its camera.json.)"""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if isinstance(data, dict) and isinstance(data.get("clip"), dict):
         data = data["clip"]
